@@ -1,0 +1,212 @@
+"""The ``bgdsim`` command line: parse, load, call, print, exit code — nothing more.
+
+Exit codes: 0 success; 1 the run or check failed; 2 bad input (unreadable or invalid
+scenario, unknown name, bad override), always with one message naming the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bgdsim import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+LISTABLE = ("aggregators", "attacks", "schedules", "latencies", "problems", "missing")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own usage errors → exit 2, one line
+        self.print_usage(sys.stderr)
+        raise SystemExit(_fail(f"{self.prog}: {message}"))
+
+
+def _fail(message: str) -> int:
+    print(f"bgdsim: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bgdsim", description="Simulate Byzantine Gradient Descent (Chen, Su, Xu).")
+    p.add_argument("--version", action="version", version=f"bgdsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a scenario on the discrete-event simulator")
+    r.add_argument("scenario", type=Path, help="scenario TOML file")
+    r.add_argument("--seed", type=int, help="override the scenario's seed")
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a key, value in TOML (repeatable): --set cluster.byzantine=10",
+    )
+    r.add_argument("--log", type=Path, help="event log path (default logs/<name>-seed<seed>.jsonl)")
+    r.add_argument("--no-log", action="store_true", help="do not write an event log")
+    r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    r.add_argument(
+        "--runtime", choices=["simpy"], default="simpy", help="the runtime (default: simpy)"
+    )
+
+    v = sub.add_parser("validate", help="check a scenario file and print it fully resolved")
+    v.add_argument("scenario", type=Path)
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    ls = sub.add_parser("list", help="list the registered components")
+    ls.add_argument("what", nargs="?", choices=LISTABLE, help="one family (default: all)")
+    return p
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from bgdsim.config import load_scenario
+
+    return load_scenario(args.scenario, args.overrides, seed=getattr(args, "seed", None))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from bgdsim.sim import default_log_path, run
+
+    scenario = _load(args)
+    log_path: Path | bool = False if args.no_log else (args.log or True)
+    target = default_log_path(scenario) if log_path is True else log_path
+    if target:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+        except OSError as exc:
+            return _fail(f"--log {target}: cannot write the event log: {exc.strerror or exc}")
+    err = Console(stderr=True)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
+        result = run(
+            scenario, log_path=log_path, progress=lambda t, _n: bar.update(task, completed=t)
+        )
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(result.summary(), default=_jsonable) + b"\n")
+    else:
+        _print_summary(result, scenario)
+    return EXIT_OK
+
+
+def _jsonable(obj: Any) -> Any:
+    raise TypeError(f"not serialisable: {type(obj).__name__}")
+
+
+def _print_summary(result: Any, scenario: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    c = result.counts
+    t = Table(title=f"{result.name} · seed {result.seed}", show_header=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    srv, cl = scenario.server, scenario.cluster
+    t.add_row("aggregator", f"{srv.aggregator} (k={srv.batches})")
+    t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
+    t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
+    t.add_row(
+        "rounds", f"{result.rounds}" + ("" if result.status == "completed" else " (diverged)")
+    )
+    t.add_row("initial error ‖θ₀−θ*‖", f"{result.errors[0]:.4g}")
+    fe = result.final_error
+    t.add_row("final error ‖θ_T−θ*‖", f"{fe:.4g}" if math.isfinite(fe) else str(fe))
+    t.add_row("paper floor √(dk/N)", f"{result.floor:.4g}")
+    t.add_row("final / floor", f"{fe / result.floor:.3g}")
+    t.add_row(
+        "reports sent / delivered",
+        f"{c['up_sent']} / {c['up_delivered']}",
+    )
+    t.add_row(
+        "dropped (down+up) / late / rejected",
+        f"{c['down_dropped'] + c['up_dropped']} / {c['up_late']} / {c['up_rejected']}",
+    )
+    t.add_row("barrier: all / timeout", f"{c['barrier_all']} / {c['barrier_timeout']}")
+    t.add_row("wall time", f"{result.wall_seconds:.2f} s")
+    t.add_row("log", str(result.log_path) if result.log_path else "(none)")
+    Console().print(t)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    from bgdsim.config import to_toml
+
+    print(f"# {args.scenario}: valid")
+    print(to_toml(scenario.to_dict()), end="")
+    return EXIT_OK
+
+
+def _listing() -> dict[str, list[tuple[str, str]]]:
+    from bgdsim import adversary, aggregators, attacks, problems
+    from bgdsim.network import latencies
+
+    def first_line(obj: Any) -> str:
+        return (obj.__doc__ or "").strip().splitlines()[0] if obj.__doc__ else ""
+
+    missing = [
+        ("zero", "a missing report counts as the zero vector (the paper's arbitrary value)"),
+        ("exclude", "missing reports are left out of the aggregation"),
+        ("stale", "a missing report is replaced by the worker's last accepted one"),
+    ]
+    return {
+        "aggregators": [(n, first_line(aggregators.get(n))) for n in aggregators.names()],
+        "attacks": [(n, first_line(attacks.get(n))) for n in attacks.names()],
+        "schedules": [(n, first_line(adversary.schedules.get(n))) for n in adversary.schedules],
+        "latencies": [(n, first_line(latencies.get(n))) for n in latencies],
+        "problems": [
+            (n, first_line(sys.modules[problems.registry.get(n).__module__]))
+            for n in problems.names()
+        ],
+        "missing": missing,
+    }
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    listing = _listing()
+    for family in [args.what] if args.what else LISTABLE:
+        print(f"{family}:")
+        for name, doc in listing[family]:
+            print(f"  {name:<20} {doc}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": _cmd_run,
+    "validate": _cmd_validate,
+    "list": _cmd_list,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bgdsim`` console script."""
+    from bgdsim.config import ScenarioError
+    from bgdsim.registry import UnknownNameError
+
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except (ScenarioError, UnknownNameError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:  # e.g. a --log path that cannot be created
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(f"cannot write{where}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        print("bgdsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The event log: structlog → JSON lines, vectors in a lossless binary sidecar.
+
+Every event goes through one structlog processor chain — :func:`_stamp` (adds ``seq`` and
+orders the keys ``event, seq, time, round, worker, …``) then a JSON renderer on orjson —
+into an in-memory buffer that is written out once per round (:meth:`EventLog.flush`), so a
+run killed mid-way leaves every complete round on disk. Vectors (θ, reports, aggregates)
+are never written as JSON floats: :meth:`EventLog.payload` appends their raw
+little-endian float64 bytes to the sidecar ``<log stem>.bin`` and returns a reference
+``{"offset": bytes, "shape": [...]}`` that the line carries. The sidecar is written
+before the lines that reference it.
+
+A simulated run records no wall-clock time, so the same scenario and seed give
+byte-identical logs. The first line (``run_start``) is the header: schema version,
+bgdsim and numpy versions, the resolved scenario, the seed, θ* and θ₀. The format is
+documented in ``docs/log-format.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import orjson
+import structlog
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "EventLog",
+    "load_payload",
+    "read_events",
+    "sidecar_path",
+]
+
+SCHEMA_VERSION = 1
+PAYLOAD_DTYPE = "<f8"
+_FIRST = ("event", "seq", "time", "round", "worker")
+
+
+def sidecar_path(log_path: str | Path) -> Path:
+    """The payload sidecar beside a log: ``run.jsonl`` → ``run.bin``."""
+    p = Path(log_path)
+    return p.with_suffix(".bin") if p.suffix else p.with_name(p.name + ".bin")
+
+
+def _serialize(obj: Any, **_: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class _LineBuffer:
+    """structlog's final "logger": collects rendered lines until the next flush."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+
+    def msg(self, message: bytes) -> None:
+        self.lines.append(message)
+
+    info = msg
+
+
+class EventLog:
+    """Writes one run's events.
+
+    Args:
+        path: the ``.jsonl`` file (its sidecar goes beside it), or None to record nothing.
+    """
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.enabled = self.path is not None
+        self.seq = 0
+        self._buffer = _LineBuffer()
+        self._payload = bytearray()
+        self._offset = 0
+        self._log = structlog.wrap_logger(
+            self._buffer,
+            processors=[self._stamp, structlog.processors.JSONRenderer(serializer=_serialize)],
+            wrapper_class=structlog.BoundLogger,
+        ).bind()
+        self._lines: IO[bytes] | None = None
+        self._side: IO[bytes] | None = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lines = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+            self._side = open(sidecar_path(self.path), "wb")  # noqa: SIM115
+
+    def _stamp(
+        self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> dict[str, Any]:
+        out = {"event": event_dict.pop("event"), "seq": self.seq}
+        self.seq += 1
+        for key in _FIRST[2:]:
+            if key in event_dict:
+                out[key] = event_dict.pop(key)
+        out.update(event_dict)
+        return out
+
+    def emit(self, event: str, time: float, **fields: Any) -> None:
+        """Record one event at simulated ``time``."""
+        if self.enabled:
+            self._log.info(event, time=time, **fields)
+
+    def payload(self, vector: np.ndarray) -> dict[str, Any] | None:
+        """Append a vector to the sidecar; return the reference a line carries."""
+        if not self.enabled:
+            return None
+        arr = np.asarray(vector)
+        ref: dict[str, Any] = {"offset": self._offset, "shape": list(arr.shape)}
+        if arr.dtype.str != PAYLOAD_DTYPE:
+            ref["dtype"] = arr.dtype.str
+        data = arr.tobytes()
+        self._payload += data
+        self._offset += len(data)
+        return ref
+
+    def flush(self) -> None:
+        """Write buffered payloads, then buffered lines, and flush both to the OS."""
+        if self._lines is None or self._side is None:
+            self._buffer.lines.clear()
+            return
+        if self._payload:
+            self._side.write(self._payload)
+            self._side.flush()
+            self._payload = bytearray()
+        if self._buffer.lines:
+            self._lines.write(b"\n".join(self._buffer.lines) + b"\n")
+            self._lines.flush()
+            self._buffer.lines.clear()
+
+    def close(self) -> None:
+        """Flush and close the files."""
+        self.flush()
+        for f in (self._lines, self._side):
+            if f is not None:
+                f.close()
+        self._lines = self._side = None
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield the events of a log, in order, as dicts (a torn last line is skipped)."""
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                return
+            yield orjson.loads(line)
+
+
+def load_payload(path: str | Path, ref: dict[str, Any]) -> np.ndarray:
+    """Read the vector a line's payload reference points to from the log's sidecar."""
+    dtype = np.dtype(ref.get("dtype", PAYLOAD_DTYPE))
+    count = int(np.prod(ref["shape"], dtype=np.int64))
+    with open(sidecar_path(path), "rb") as f:
+        f.seek(int(ref["offset"]), os.SEEK_SET)
+        data = f.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise ValueError(f"{sidecar_path(path)}: payload at {ref['offset']} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(ref["shape"]).copy()

@@ -1,0 +1,95 @@
+"""Learning problems: data, honest gradients (all workers in one call), θ*, population risk.
+
+A problem is built from the scenario's ``[problem]`` table, the number of workers and a
+random stream. It holds every worker's local samples and computes the honest local
+gradients ∇f̄_j(θ) of all m workers in one vectorised call (paper eq. (3)). It also knows
+θ*, the population risk F and its gradient, and the constants L (strong convexity) and
+M (smoothness) of Assumption 1, from which ``step_size = "auto"`` takes η = L/(2M²).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bgdsim.registry import Registry
+
+if TYPE_CHECKING:
+    from bgdsim.config import ProblemConfig
+
+__all__ = ["Problem", "build", "names", "registry"]
+
+
+class Problem(ABC):
+    """A learning problem split over ``workers`` machines."""
+
+    #: strong-convexity constant L of the population risk (Assumption 1)
+    strong_convexity: float
+    #: Lipschitz constant M of the population gradient (Assumption 1)
+    smoothness: float
+
+    def __init__(self, dim: int, workers: int, samples: int, theta_star: np.ndarray) -> None:
+        self.dim = dim
+        self.workers = workers
+        self.samples = samples
+        self.samples_per_worker = samples // workers
+        self.theta_star = theta_star
+
+    @abstractmethod
+    def gradients(self, theta: np.ndarray) -> np.ndarray:
+        """Honest local gradients ∇f̄_j(θ) of all workers, shape ``(workers, dim)``."""
+
+    @abstractmethod
+    def population_risk(self, theta: np.ndarray) -> float:
+        """F(θ) = E[f(X, θ)]."""
+
+    @abstractmethod
+    def population_gradient(self, theta: np.ndarray) -> np.ndarray:
+        """∇F(θ)."""
+
+    def error(self, theta: np.ndarray) -> float:
+        """‖θ − θ*‖, the paper's measure of progress (overflow-safe for huge θ)."""
+        diff = theta - self.theta_star
+        scale = float(np.max(np.abs(diff)))
+        if scale == 0.0 or not np.isfinite(scale):
+            return scale
+        return scale * float(np.linalg.norm(diff / scale))
+
+    def auto_step_size(self) -> float:
+        """η = L/(2M²), the step of Theorem 1."""
+        return self.strong_convexity / (2 * self.smoothness**2)
+
+    def initial_theta(self) -> np.ndarray:
+        """θ₀ = 0 (the paper allows any point; the error starts at ‖θ*‖)."""
+        return np.zeros(self.dim)
+
+
+Builder = Callable[["ProblemConfig", int, np.random.Generator], Problem]
+registry: Registry[Builder] = Registry("problem")
+
+
+def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> Problem:
+    """Build the problem named by ``config.kind`` with its data drawn from ``rng``."""
+    return registry.get(config.kind)(config, workers, rng)
+
+
+def names() -> list[str]:
+    """Names of all registered problems."""
+    return registry.names()
+
+
+def draw_theta_star(config: ProblemConfig, rng: np.random.Generator) -> np.ndarray:
+    """θ* from the scenario if given, else a uniformly random direction of norm ``theta_norm``."""
+    if config.theta_star is not None:
+        return np.asarray(config.theta_star, dtype=np.float64)
+    v = rng.standard_normal(config.dim)
+    return v * (config.theta_norm / np.linalg.norm(v))
+
+
+from bgdsim.problems import linear_regression as _lin  # noqa: E402
+from bgdsim.problems import logistic_regression as _log  # noqa: E402
+
+del _lin, _log

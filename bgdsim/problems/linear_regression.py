@@ -1,0 +1,63 @@
+"""The paper's linear regression (Chen, Su, Xu 2017, §4).
+
+Samples X_i = (w_i, y_i) with w_i ~ N(0, I_d) and y_i = ⟨w_i, θ*⟩ + ζ_i,
+ζ_i ~ N(0, noise²); loss f(X, θ) = ½(⟨w, θ⟩ − y)². Then F(θ) = ½‖θ − θ*‖² + noise²/2,
+∇F(θ) = θ − θ*, so L = M = 1 and η = L/(2M²) = ½.
+
+Worker j's local gradient is ∇f̄_j(θ) = (1/n) W_jᵀ(W_j θ − y_j) = A_j θ − b_j with
+A_j = W_jᵀW_j/n and b_j = W_jᵀy_j/n. When d ≤ n (the usual case) these sufficient
+statistics are computed once, so a round costs O(m d²) instead of O(N d).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bgdsim.config import ProblemConfig
+from bgdsim.problems import Problem, draw_theta_star, registry
+
+
+class LinearRegression(Problem):
+    """Least squares on Gaussian covariates, data split evenly over the workers."""
+
+    strong_convexity = 1.0
+    smoothness = 1.0
+
+    def __init__(
+        self, covariates: np.ndarray, responses: np.ndarray, theta_star: np.ndarray, noise: float
+    ) -> None:
+        m, n, d = covariates.shape
+        super().__init__(d, m, m * n, theta_star)
+        self.noise = noise
+        self.covariates = covariates  # (m, n, d)
+        self.responses = responses  # (m, n)
+        self._stats: tuple[np.ndarray, np.ndarray] | None = None
+        if d <= n:
+            wt = covariates.transpose(0, 2, 1)
+            gram = np.matmul(wt, covariates) / n  # (m, d, d)
+            rhs = np.matmul(wt, responses[:, :, None])[:, :, 0] / n  # (m, d)
+            self._stats = (gram, rhs)
+
+    def gradients(self, theta: np.ndarray) -> np.ndarray:
+        if self._stats is not None:
+            gram, rhs = self._stats
+            return np.matmul(gram, theta) - rhs
+        resid = np.matmul(self.covariates, theta) - self.responses  # (m, n)
+        n = self.samples_per_worker
+        return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / n
+
+    def population_risk(self, theta: np.ndarray) -> float:
+        return 0.5 * float(np.sum((theta - self.theta_star) ** 2)) + 0.5 * self.noise**2
+
+    def population_gradient(self, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(theta - self.theta_star, dtype=np.float64)
+
+
+@registry.register("linear_regression")
+def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LinearRegression:
+    """Draw θ*, then N = ``samples`` samples split evenly over ``workers``."""
+    theta_star = draw_theta_star(config, rng)
+    n = config.samples // workers
+    w = rng.standard_normal((workers, n, config.dim))
+    y = np.matmul(w, theta_star) + config.noise * rng.standard_normal((workers, n))
+    return LinearRegression(w, y, theta_star, config.noise)

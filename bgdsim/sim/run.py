@@ -1,0 +1,425 @@
+"""The SimPy runtime: the server as a process, links and workers as scheduled callbacks.
+
+Per round t the ``server`` process
+
+1. computes every honest gradient ∇f̄_j(θ_{t-1}) in one batched call (workers do not
+   compute inside the event loop; only *when* they reply is simulated),
+2. lets the schedule pick B_t (|B_t| ≤ q) and the attack write B_t's messages — the
+   adversary has seen every honest gradient of the round,
+3. broadcasts θ_{t-1}: each down-link draws a latency and a drop,
+4. waits on the barrier: all m workers heard from, or ``round_timeout`` after the
+   broadcast, whichever is first,
+5. hands the round to the sans-I/O :class:`~bgdsim.protocol.ServerCore`.
+
+A worker whose broadcast arrives replies after ``compute_time`` over its up-link (which
+draws its own latency and drop). A message in flight is a single scheduled event with a
+callback, not a process. Ties at one simulated instant are ordered by priority: report
+arrivals (0) before the barrier's timeout (1), so a report arriving exactly at the
+timeout is in time. Latencies and drops of all m links are drawn once per round from
+their own named streams, so one consumer's draws never shift another's.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import Event, EventPriority
+
+from bgdsim import __version__, adversary, aggregators, attacks, problems
+from bgdsim._params import check_params
+from bgdsim.attacks import AdversaryView
+from bgdsim.config import Scenario
+from bgdsim.eventlog import SCHEMA_VERSION, EventLog
+from bgdsim.protocol import Outcome, RoundInbox, ServerCore
+from bgdsim.result import RunResult
+from bgdsim.rng import Streams
+
+__all__ = ["default_log_path", "paper_floor", "run"]
+
+# A message reaching its destination is processed before a round timeout due at the same
+# instant (simpy.Timeout uses NORMAL = 1).
+ARRIVAL = EventPriority(0)
+
+Progress = Callable[[int, int], None]
+
+
+class _At(Event):
+    """An event that fires ``delay`` seconds from now with ``priority`` (cf. simpy.Timeout)."""
+
+    __slots__ = ("data", "worker")
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        worker: int,
+        callback: Callable[[Any], None],
+        data: Any = None,
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        self.worker = worker
+        self.data = data
+        env.schedule(self, ARRIVAL, delay)
+
+
+def default_log_path(scenario: Scenario) -> Path:
+    """``logs/<name>-seed<seed>.jsonl``."""
+    return Path("logs") / f"{scenario.name}-seed{scenario.seed}.jsonl"
+
+
+def paper_floor(scenario: Scenario) -> float:
+    """The statistical error scale √(d k / N) of Theorem 1 / Corollary 1 for this scenario.
+
+    k is ``server.batches`` for rules that batch, m for ``geomed`` (k = m) and 1 otherwise
+    (the mean's √(d/N), Remark 1).
+    """
+    fn = aggregators.get(scenario.server.aggregator)
+    if aggregators.takes_batches(fn):
+        k = scenario.server.batches
+    elif scenario.server.aggregator == "geomed":
+        k = scenario.cluster.workers
+    else:
+        k = 1
+    return float(np.sqrt(scenario.problem.dim * k / scenario.problem.samples))
+
+
+_COUNTS = (
+    "down_sent",
+    "down_delivered",
+    "down_dropped",
+    "up_sent",
+    "up_delivered",
+    "up_dropped",
+    "up_late",
+    "up_rejected",
+    "barrier_all",
+    "barrier_timeout",
+)
+
+
+class _Round:
+    """What the callbacks of one round's messages need, captured when the round opens.
+
+    A broadcast may arrive after its round's barrier (the next round is open by then); the
+    worker still answers the round it was asked, with that round's message and up-link.
+    """
+
+    __slots__ = ("byzantine", "drop_up", "lat_up", "outgoing", "t")
+
+    def __init__(
+        self,
+        t: int,
+        outgoing: list[np.ndarray | None],
+        byzantine: np.ndarray,
+        lat_up: np.ndarray,
+        drop_up: np.ndarray,
+    ) -> None:
+        self.t = t
+        self.outgoing = outgoing
+        self.byzantine = byzantine
+        self.lat_up = lat_up
+        self.drop_up = drop_up
+
+
+class _Simulation:
+    """One run's state: the SimPy environment, the server core and the log."""
+
+    def __init__(self, scenario: Scenario, log: EventLog, progress: Progress | None) -> None:
+        self.sc = scenario
+        self.log = log
+        self.progress = progress
+        self.streams = Streams(scenario.seed)
+        m, q = scenario.cluster.workers, scenario.cluster.byzantine
+        self.m, self.q = m, q
+        self.problem = problems.build(scenario.problem, m, self.streams["data"])
+        srv = scenario.server
+        fn = aggregators.get(srv.aggregator)
+        params = check_params(fn, srv.params, where="server.params", supplied=("batches",))
+        if aggregators.takes_batches(fn):
+            params["batches"] = srv.batches
+        step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
+        self.step_size = step
+        self.core = ServerCore(
+            self.problem.initial_theta(),
+            fn,
+            params,
+            step_size=step,
+            workers=m,
+            missing=srv.missing,
+            max_norm=srv.max_norm,
+        )
+        adv = scenario.adversary
+        self.schedule = adversary.schedules.get(adv.schedule)(
+            m, q, self.streams["adversary"], **adv.schedule_params
+        )
+        self.attack = attacks.get(adv.attack)
+        self.attack_params = check_params(self.attack, adv.params, where="adversary.params")
+        self.latency = scenario.network.latency
+        self.drop = scenario.network.drop
+        self.compute_time = scenario.cluster.compute_time
+        self.counts = dict.fromkeys(_COUNTS, 0)
+        self.env = simpy.Environment(initial_time=0.0)
+        # per-round state read by the callbacks
+        self.inbox: RoundInbox | None = None
+        self.barrier: Event | None = None
+        self.barrier_reason = ""
+        self.status = "completed"
+        self.errors = np.zeros(0)
+        self.thetas = np.zeros((0, scenario.problem.dim))
+
+    # ------------------------------------------------------------------ callbacks
+    def _down_arrive(self, ev: _At) -> None:
+        j, rnd = ev.worker, ev.data
+        self.counts["down_delivered"] += 1
+        self.log.emit("deliver", self.env.now, round=rnd.t, worker=j, dir="down")
+        if self.compute_time > 0:
+            _At(self.env, self.compute_time, j, self._send_up, rnd)
+        else:
+            self._send_up(ev)
+
+    def _send_up(self, ev: _At) -> None:
+        j, rnd = ev.worker, ev.data
+        msg = rnd.outgoing[j]
+        if msg is None:  # a silent Byzantine worker
+            return
+        now, t = self.env.now, rnd.t
+        self.counts["up_sent"] += 1
+        latency = float(rnd.lat_up[j])
+        self.log.emit(
+            "send",
+            now,
+            round=t,
+            worker=j,
+            dir="up",
+            latency=latency,
+            byzantine=bool(rnd.byzantine[j]),
+            payload=self.log.payload(msg),
+        )
+        if rnd.drop_up[j]:
+            self.counts["up_dropped"] += 1
+            self.log.emit("drop", now, round=t, worker=j, dir="up")
+            return
+        _At(self.env, latency, j, self._up_arrive, (t, msg))
+
+    def _up_arrive(self, ev: _At) -> None:
+        j = ev.worker
+        t, msg = ev.data
+        inbox = self.inbox
+        assert inbox is not None
+        outcome, reason = self.core.receive(inbox, j, t, msg)
+        now = self.env.now
+        if outcome is Outcome.ACCEPTED:
+            self.counts["up_delivered"] += 1
+            self.log.emit("deliver", now, round=t, worker=j, dir="up")
+        elif outcome is Outcome.LATE:
+            self.counts["up_late"] += 1
+            self.log.emit("late", now, round=t, worker=j, dir="up")
+            return
+        else:
+            self.counts["up_rejected"] += 1
+            self.log.emit("rejected", now, round=t, worker=j, dir="up", reason=reason)
+        if inbox.complete():
+            assert self.barrier is not None
+            self._fire(self.barrier, "all")
+
+    def _on_timeout(self, barrier: Event, _timeout: Event) -> None:
+        self._fire(barrier, "timeout")
+
+    def _fire(self, barrier: Event, reason: str) -> None:
+        """Fire ``barrier`` (once): the first of "all heard" and its own round's timeout."""
+        if not barrier.triggered:
+            self.barrier_reason = reason
+            barrier.succeed()
+
+    # ------------------------------------------------------------------ the server
+    def server(self) -> simpy.events.ProcessGenerator:
+        sc, env, log, m = self.sc, self.env, self.log, self.m
+        theta_star = self.problem.theta_star
+        errors = [self.problem.error(self.core.theta)]
+        thetas = [self.core.theta.copy()]
+        log.emit(
+            "run_start",
+            0.0,
+            schema=SCHEMA_VERSION,
+            bgdsim=__version__,
+            numpy=np.__version__,
+            name=sc.name,
+            seed=sc.seed,
+            scenario=sc.to_dict(),
+            step_size=self.step_size,
+            floor=paper_floor(sc),
+            payload_dtype="<f8",
+            theta_star=log.payload(theta_star),
+            theta=log.payload(self.core.theta),
+            error=errors[0],
+        )
+        log.flush()
+        status = "completed"
+        streams = self.streams
+        rng_lat_down, rng_lat_up = streams["latency.down"], streams["latency.up"]
+        rng_drop_down, rng_drop_up = streams["drop.down"], streams["drop.up"]
+        rng_attack = streams["attack"]
+        for t in range(1, sc.rounds + 1):
+            start = env.now
+            theta = self.core.theta
+            log.emit("round_start", start, round=t)
+            with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
+                honest = self.problem.gradients(theta)
+            if not np.isfinite(honest).all():
+                status = "diverged"
+                log.emit("diverged", start, round=t, reason="honest gradients at θ are not finite")
+                log.flush()
+                break
+            byz = np.asarray(self.schedule.choose(t, honest), dtype=np.int64)
+            if byz.size > self.q or np.unique(byz).size != byz.size:
+                raise RuntimeError(
+                    f"schedule returned {byz.tolist()}: more than q={self.q} or repeats"
+                )
+            byz_mask = np.zeros(m, dtype=bool)
+            byz_mask[byz] = True
+            log.emit("byzantine_set", start, round=t, workers=byz.tolist())
+            outgoing: list[np.ndarray | None] = list(honest)
+            if byz.size:
+                view = AdversaryView(
+                    t,
+                    theta.copy(),
+                    honest.copy(),
+                    byz,
+                    self.q,
+                    sc.server.aggregator,
+                    sc.server.batches,
+                )
+                with np.errstate(all="ignore"):  # an attack may overflow; the server rejects it
+                    crafted = self.attack(view, rng_attack, **self.attack_params)
+                for i, j in enumerate(byz.tolist()):
+                    outgoing[j] = None if crafted is None else np.asarray(crafted[i])
+            lat_down = self.latency.sample(rng_lat_down, m)
+            lat_up = self.latency.sample(rng_lat_up, m)
+            drop_down = rng_drop_down.random(m) < self.drop
+            drop_up = rng_drop_up.random(m) < self.drop
+            rnd = _Round(t, outgoing, byz_mask, lat_up, drop_up)
+            self.inbox = self.core.open_round(t)
+            self.barrier = barrier = env.event()
+            log.emit("broadcast", start, round=t, theta=log.payload(theta))
+            counts = self.counts
+            counts["down_sent"] += m
+            for j, latency in enumerate(lat_down.tolist()):
+                log.emit("send", start, round=t, worker=j, dir="down", latency=latency)
+                if drop_down[j]:
+                    counts["down_dropped"] += 1
+                    log.emit("drop", start, round=t, worker=j, dir="down")
+                else:
+                    _At(env, latency, j, self._down_arrive, rnd)
+            timeout = env.timeout(sc.server.round_timeout)
+            timeout.callbacks.append(partial(self._on_timeout, barrier))
+            yield barrier
+            now = env.now
+            counts["barrier_" + self.barrier_reason] += 1
+            inbox = self.inbox
+            result = self.core.close(inbox)
+            log.emit(
+                "barrier",
+                now,
+                round=t,
+                reason=self.barrier_reason,
+                heard=int(inbox.n_heard),
+                received=int(inbox.received.sum()),
+                missing=result.missing.tolist(),
+            )
+            log.emit(
+                "aggregate",
+                now,
+                round=t,
+                aggregator=sc.server.aggregator,
+                missing_policy=sc.server.missing,
+                rows=result.used,
+                payload=log.payload(result.aggregate),
+            )
+            if not result.finite:
+                status = "diverged"
+                log.emit("diverged", now, round=t, reason="θ is not finite after the update")
+                log.flush()
+                break
+            errors.append(self.problem.error(result.theta))
+            thetas.append(result.theta.copy())
+            log.emit(
+                "update",
+                now,
+                round=t,
+                step_size=self.step_size,
+                error=errors[-1],
+                theta=log.payload(result.theta),
+            )
+            log.emit("round_end", now, round=t, duration=now - start)
+            log.flush()
+            if self.progress is not None:
+                self.progress(t, sc.rounds)
+        self.status = status
+        self.errors = np.asarray(errors)
+        self.thetas = np.asarray(thetas)
+
+
+def run(
+    scenario: Scenario,
+    *,
+    log_path: str | Path | bool | None = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a scenario on the SimPy runtime.
+
+    Args:
+        scenario: a validated :class:`~bgdsim.config.Scenario`.
+        log_path: where to write the event log; ``True`` (default) for
+            ``logs/<name>-seed<seed>.jsonl``, ``None``/``False`` for no log.
+        progress: called as ``progress(round, rounds)`` after every round.
+
+    Returns:
+        The :class:`~bgdsim.result.RunResult`.
+    """
+    wall = _time.perf_counter()
+    path: Path | None
+    if log_path is True:
+        path = default_log_path(scenario)
+    elif log_path is None or log_path is False:
+        path = None
+    else:
+        path = Path(log_path)
+    with EventLog(path) as log:
+        sim = _Simulation(scenario, log, progress)
+        proc = sim.env.process(sim.server())
+        sim.env.run(until=proc)
+        counts = sim.counts
+        in_flight = counts["up_sent"] - counts["up_dropped"] - counts["up_delivered"]
+        in_flight -= counts["up_late"] + counts["up_rejected"]
+        rounds = len(sim.errors) - 1
+        log.emit(
+            "run_end",
+            sim.env.now,
+            status=sim.status,
+            rounds=rounds,
+            final_error=float(sim.errors[-1]),
+            counts=counts,
+            up_in_flight=in_flight,
+        )
+    return RunResult(
+        name=scenario.name,
+        seed=scenario.seed,
+        rounds=rounds,
+        errors=sim.errors,
+        thetas=sim.thetas,
+        theta_star=sim.problem.theta_star,
+        floor=paper_floor(scenario),
+        status=sim.status,
+        counts={**counts, "up_in_flight": in_flight},
+        log_path=path,
+        wall_seconds=_time.perf_counter() - wall,
+    )

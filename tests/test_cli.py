@@ -1,0 +1,387 @@
+"""The ``bgdsim`` command line: run / validate / list, exit codes 0 and 2, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bgdsim.cli import EXIT_OK, EXIT_USAGE, main
+from bgdsim.config import load_scenario, validate_scenario
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PAPER = Path(__file__).resolve().parents[1] / "scenarios" / "paper_linear_regression.toml"
+NAME = "paper-linear-regression"
+TINY = ["--set", "rounds=3", "--set", "problem.samples=2000"]
+
+
+def names_field(message: str, field: str) -> bool:
+    """Whether ``message`` names the dotted ``field`` as a whole (not a prefix of a longer path)."""
+    return re.search(rf"(?<![\w.]){re.escape(field)}(?![\w.])", message) is not None
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The paper's scenario copied into an empty working directory (the cwd)."""
+    monkeypatch.chdir(tmp_path)
+    return Path(shutil.copy(PAPER, tmp_path / "paper.toml"))
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: Any) -> tuple[int, str, str]:
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def test_run_json(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "x.jsonl"
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--json", "--log", log)
+    assert rc == EXIT_OK
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert isinstance(summary, dict)
+    assert {"name", "seed", "rounds", "errors", "final_error", "log"} <= set(summary)
+    assert summary["name"] == NAME
+    assert summary["seed"] == 0
+    assert summary["rounds"] == 3
+    assert len(summary["errors"]) == 3 + 1
+    assert summary["final_error"] == summary["errors"][-1]
+    assert summary["errors"][0] > summary["final_error"]  # the paper's setting converges
+    assert Path(summary["log"]) == log
+    assert log.is_file()
+    assert log.stat().st_size > 0
+    assert (tmp_path / "x.bin").is_file()
+    assert not (tmp_path / "logs").exists()
+
+
+def test_run_json_log_lines_are_json(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "sub" / "x.jsonl"
+    rc, _, _ = cli(capsys, "run", scenario, *TINY, "--json", "--log", log)
+    assert rc == EXIT_OK
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+    assert (tmp_path / "sub" / "x.bin").is_file()
+
+
+def test_run_no_log_writes_nothing(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = files_under(tmp_path)
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--json", "--no-log")
+    assert rc == EXIT_OK
+    assert json.loads(out)["log"] is None
+    assert files_under(tmp_path) == before == {"paper.toml"}
+
+
+def test_run_default_log_path(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--json")
+    assert rc == EXIT_OK
+    expected = Path("logs") / f"{NAME}-seed0.jsonl"
+    assert Path(json.loads(out)["log"]) == expected
+    assert (tmp_path / expected).is_file()
+    assert (tmp_path / expected.with_suffix(".bin")).is_file()
+
+
+def test_run_default_log_path_uses_set_name(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, _ = cli(capsys, "run", scenario, *TINY, "--set", "name=quick", "--json")
+    assert rc == EXIT_OK
+    assert (tmp_path / "logs" / "quick-seed0.jsonl").is_file()
+
+
+def test_run_seed_flag(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--seed", "3", "--json")
+    assert rc == EXIT_OK
+    summary = json.loads(out)
+    assert summary["seed"] == 3
+    assert Path(summary["log"]) == Path("logs") / f"{NAME}-seed3.jsonl"
+    assert (tmp_path / "logs" / f"{NAME}-seed3.jsonl").is_file()
+    assert not (tmp_path / "logs" / f"{NAME}-seed0.jsonl").exists()
+
+
+def test_run_seed_changes_the_run(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out0, _ = cli(capsys, "run", scenario, *TINY, "--json", "--no-log")
+    _, out0_again, _ = cli(capsys, "run", scenario, *TINY, "--json", "--no-log")
+    _, out3, _ = cli(capsys, "run", scenario, *TINY, "--seed", "3", "--json", "--no-log")
+    assert json.loads(out0)["errors"] == json.loads(out0_again)["errors"]
+    assert json.loads(out0)["errors"] != json.loads(out3)["errors"]
+
+
+def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--no-log")
+    assert rc == EXIT_OK
+    assert "final error" in out
+    assert "floor" in out
+    assert NAME in out
+    assert "(none)" in out  # no log
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def test_validate_prints_resolved_scenario(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, err = cli(capsys, "validate", scenario)
+    assert rc == EXIT_OK
+    assert err == ""
+    first, _, rest = out.partition("\n")
+    assert first.startswith("#")
+    assert first.endswith(": valid")
+    data = tomllib.loads(rest)
+    assert data["name"] == NAME
+    assert data["problem"]["theta_norm"] == 1.0  # resolved: defaults the file omits
+    assert validate_scenario(data) == load_scenario(scenario)
+
+
+def test_validate_applies_set(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(
+        capsys,
+        "validate",
+        scenario,
+        "--set",
+        "cluster.byzantine=7",
+        "--set",
+        'network.latency={kind="exponential", mean=0.02}',
+    )
+    assert rc == EXIT_OK
+    data = tomllib.loads(out.partition("\n")[2])
+    assert data["cluster"]["byzantine"] == 7
+    assert data["network"]["latency"] == {"kind": "exponential", "mean": 0.02, "shift": 0.0}
+
+
+def test_validate_bad_input(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = cli(capsys, "validate", scenario, "--set", "cluster.byzantine=101")
+    assert rc == EXIT_USAGE
+    assert out == ""
+    assert err.startswith("bgdsim: error:")
+    assert "cluster.byzantine" in err
+
+
+# ----------------------------------------------------------------------------- list
+
+
+def test_list_everything(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "list")
+    assert rc == EXIT_OK
+    for family in ("aggregators", "attacks", "schedules", "latencies", "problems", "missing"):
+        assert f"{family}:" in out
+    words = set(out.split())
+    assert {"mean", "gmom", "geomed", "sign_flip", "random", "static", "constant"} <= words
+    assert {"linear_regression", "zero", "exclude", "stale"} <= words
+
+
+def test_list_aggregators(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "list", "aggregators")
+    assert rc == EXIT_OK
+    assert out.startswith("aggregators:")
+    assert {"mean", "gmom", "geomed"} <= set(out.split())
+    assert "attacks:" not in out
+
+
+# ----------------------------------------------------------------------------- bad input
+
+_STATIC = ["--set", 'adversary.schedule="static"']
+
+
+# (extra arguments of `run`, the dotted field stderr must name)
+BAD_RUN = [
+    pytest.param(["--set", "nme=x"], "nme", id="misspelt-top-level-key"),
+    pytest.param(
+        ["--set", "cluster.wokers=10"],
+        "cluster.wokers",
+        id="misspelt-section-key",
+    ),
+    pytest.param(["--set", "network.latency.value=-1"], "network.latency.value", id="neg-latency"),
+    pytest.param(["--set", "cluster.byzantine=101"], "cluster.byzantine", id="byz>workers"),
+    pytest.param(["--set", "server.aggregator=gmon"], "server.aggregator", id="unknown-aggregator"),
+    pytest.param(["--set", "adversary.attack=sign_flap"], "adversary.attack", id="unknown-attack"),
+    pytest.param(
+        ["--set", "adversary.schedule=randm"], "adversary.schedule", id="unknown-schedule"
+    ),
+    pytest.param(
+        ["--set", 'network.latency={kind="gamma"}'], "network.latency", id="unknown-latency-kind"
+    ),
+    pytest.param(["--set", "network.drop=1.5"], "network.drop", id="drop>1"),
+    pytest.param(["--set", "network.drop=-0.5"], "network.drop", id="drop<0"),
+    pytest.param(["--set", "server.batches=0"], "server.batches", id="batches<1"),
+    pytest.param(["--set", "server.batches=101"], "server.batches", id="batches>workers"),
+    pytest.param(["--set", 'cluster.workers="10"'], "cluster.workers", id="str-for-int"),
+    pytest.param(["--set", 'network.drop="0.1"'], "network.drop", id="str-for-float"),
+    pytest.param(["--set", "problem.samples=2050"], "problem.samples", id="samples-not-multiple"),
+    pytest.param(
+        ["--set", "problem.theta_star=[1.0, 2.0]"],
+        "problem.theta_star",
+        id="theta-star-length",
+    ),
+    pytest.param(
+        ["--set", "adversary.params.scal=1.0"], "adversary.params.scal", id="attack-param"
+    ),
+    pytest.param(
+        ["--set", 'adversary.params.scale="x"'], "adversary.params.scale", id="attack-param-type"
+    ),
+    pytest.param(["--set", "server.params.tl=0.1"], "server.params.tl", id="agg-param"),
+    pytest.param(["--set", "server.params.tol=2.0"], "server.params.tol", id="agg-param-range"),
+    pytest.param(
+        [*_STATIC, "--set", "adversary.schedule_params.workers=[100]"],
+        "adversary.schedule_params.workers",
+        id="static-out-of-range",
+    ),
+    pytest.param(
+        [*_STATIC, "--set", "adversary.schedule_params.workers=[0, 1, 2, 3, 4, 5]"],
+        "adversary.schedule_params.workers",
+        id="static-too-many",
+    ),
+    pytest.param(
+        [*_STATIC, "--set", "adversary.schedule_params.workers=[2, 2]"],
+        "adversary.schedule_params.workers",
+        id="static-duplicated",
+    ),
+    pytest.param(["--set", "server.step_size=0"], "server.step_size", id="step<=0"),
+    pytest.param(
+        ["--set", "server.step_size=fast"],
+        "server.step_size",
+        id="step-bad-word",
+    ),
+    pytest.param(["--set", "server.round_timeout=0"], "server.round_timeout", id="timeout<=0"),
+    pytest.param(["--set", "server.missing=drop"], "server.missing", id="missing-unknown"),
+    pytest.param(["--set", "rounds"], "rounds", id="set-no-equals"),
+    pytest.param(["--set", "1x=3"], "1x", id="set-bad-key"),
+    pytest.param(["--set", "rounds=[1,"], "rounds", id="set-unparsable"),
+    pytest.param(["--set", "rounds.x=1"], "rounds", id="set-through-a-value"),
+    pytest.param(["--seed", "-1"], "seed", id="negative-seed"),
+]
+
+
+@pytest.mark.parametrize(("extra", "field"), BAD_RUN)
+def test_run_bad_input(
+    scenario: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    field: str,
+) -> None:
+    rc, out, err = cli(capsys, "run", scenario, *TINY, "--json", *extra)
+    assert rc == EXIT_USAGE
+    assert out == ""
+    assert err.startswith("bgdsim: error:")
+    assert len(err.strip().splitlines()) == 1, err
+    assert names_field(err, field), err
+    assert "Traceback" not in err
+    assert files_under(tmp_path) == {"paper.toml"}  # nothing ran, no log
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(None, "no such scenario file", id="missing-file"),
+        pytest.param("rounds = [1,\n", "not valid TOML", id="broken-toml"),
+        pytest.param(
+            "[cluster]\nworkers = 10\nbyzantine = 11\n", "cluster.byzantine", id="bad-value"
+        ),
+    ],
+)
+def test_run_bad_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "s.toml"
+    if content is not None:
+        f.write_text(content, encoding="utf-8")
+    rc, out, err = cli(capsys, "run", f)
+    assert rc == EXIT_USAGE
+    assert out == ""
+    assert err.startswith(f"bgdsim: error: {f}: ")
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_run_unusable_log_path(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, err = cli(capsys, "run", scenario, *TINY, "--log", scenario / "x.jsonl")
+    assert rc == EXIT_USAGE
+    assert err.startswith("bgdsim: error:")
+    assert "log" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["frobnicate"], id="unknown-subcommand"),
+        pytest.param(["run"], id="run-missing-scenario"),
+        pytest.param(["validate"], id="validate-missing-scenario"),
+        pytest.param(["run", "paper.toml", "--seed"], id="seed-missing-value"),
+        pytest.param(["run", "paper.toml", "--seed", "abc"], id="seed-not-int"),
+        pytest.param(["run", "paper.toml", "--set"], id="set-missing-value"),
+        pytest.param(["run", "paper.toml", "--runtime", "ray"], id="unknown-runtime"),
+        pytest.param(["run", "paper.toml", "--bogus"], id="unknown-option"),
+        pytest.param(["list", "widgets"], id="list-unknown-family"),
+    ],
+)
+def test_usage_errors_exit_2(
+    scenario: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    rc, out, err = cli(capsys, *argv)
+    assert rc == EXIT_USAGE
+    assert out == ""
+    assert "bgdsim: error:" in err
+    assert "Traceback" not in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "--version")
+    assert rc == EXIT_OK
+    assert out.startswith("bgdsim ")
+
+
+# ----------------------------------------------------------------------------- console script
+
+
+def test_console_script_bad_input_exits_2(scenario: Path) -> None:
+    exe = Path(sys.executable).parent / ("bgdsim.exe" if sys.platform == "win32" else "bgdsim")
+    if not exe.exists():
+        pytest.skip("the bgdsim console script is not installed next to the interpreter")
+    proc = subprocess.run(
+        [str(exe), "run", str(scenario), "--set", "cluster.byzantine=101"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == EXIT_USAGE
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("bgdsim: error:")
+    assert "cluster.byzantine" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,135 @@
+"""The sans-I/O round logic: validation, barrier completeness, missing policies, update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bgdsim import aggregators
+from bgdsim.protocol import Outcome, ServerCore, validate_report
+
+D, M = 3, 4
+
+
+def core(missing: str = "zero", aggregator: str = "mean", **kw: object) -> ServerCore:
+    return ServerCore(
+        np.zeros(D),
+        aggregators.get(aggregator),
+        {},
+        step_size=0.5,
+        workers=M,
+        missing=missing,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("vector", "fragment"),
+    [
+        (np.array([1.0, np.nan, 0.0]), "non-finite entry nan at index 1"),
+        (np.array([np.inf, 0.0, 0.0]), "non-finite entry inf at index 0"),
+        (np.zeros(4), "wrong shape (4,) (expected (3,))"),
+        (np.zeros((3, 1)), "wrong shape (3, 1)"),
+        ([1.0, 2.0, 3.0], "not an array (list)"),
+        (np.array(["a", "b", "c"]), "wrong dtype"),
+        (np.array([1 + 1j, 0, 0]), "wrong dtype"),
+    ],
+    ids=["nan", "inf", "long", "2d", "list", "str", "complex"],
+)
+def test_malformed_reports_are_rejected_with_the_reason(vector: object, fragment: str) -> None:
+    reason = validate_report(vector, dim=D)
+    assert reason is not None
+    assert fragment in reason
+
+
+def test_huge_but_finite_reports_pass_unless_a_norm_cap_is_set() -> None:
+    v = np.array([1e200, -1e200, 3.0])  # v·v overflows; the entries are finite
+    assert validate_report(v, dim=D) is None
+    reason = validate_report(v, dim=D, max_norm=1e10)
+    assert reason is not None and "exceeds server.max_norm" in reason
+    assert validate_report(np.ones(D), dim=D, max_norm=10.0) is None
+
+
+def test_receive_classifies_wrong_round_duplicate_unknown_worker_and_late() -> None:
+    c = core()
+    inbox = c.open_round(2)
+    assert c.receive(inbox, 0, 2, np.ones(D)) == (Outcome.ACCEPTED, None)
+    outcome, reason = c.receive(inbox, 0, 2, np.ones(D))
+    assert outcome is Outcome.REJECTED and reason == "duplicate report"
+    outcome, reason = c.receive(inbox, 1, 3, np.ones(D))
+    assert outcome is Outcome.REJECTED and "wrong round 3" in (reason or "")
+    outcome, reason = c.receive(inbox, 7, 2, np.ones(D))
+    assert outcome is Outcome.REJECTED and "unknown worker 7" in (reason or "")
+    outcome, _ = c.receive(inbox, 2, 1, np.ones(D))
+    assert outcome is Outcome.LATE
+    c.close(inbox)
+    outcome, _ = c.receive(inbox, 3, 2, np.ones(D))
+    assert outcome is Outcome.LATE
+
+
+def test_inbox_is_complete_when_every_worker_was_heard_even_if_rejected() -> None:
+    c = core()
+    inbox = c.open_round(1)
+    for j in range(M - 1):
+        c.receive(inbox, j, 1, np.ones(D))
+        assert not inbox.complete()
+    c.receive(inbox, M - 1, 1, np.array([np.nan, 0, 0]))
+    assert inbox.complete()
+    assert inbox.received.tolist() == [True, True, True, False]
+
+
+def _round(c: ServerCore, t: int, reports: dict[int, np.ndarray]) -> np.ndarray:
+    inbox = c.open_round(t)
+    for j, v in reports.items():
+        c.receive(inbox, j, t, v)
+    result = c.close(inbox)
+    return result.aggregate
+
+
+def test_missing_zero_counts_missing_reports_as_zero_vectors() -> None:
+    c = core("zero")
+    agg = _round(c, 1, {0: np.full(D, 4.0), 1: np.full(D, 4.0)})
+    np.testing.assert_array_equal(agg, np.full(D, 2.0))  # (4 + 4 + 0 + 0) / 4
+    np.testing.assert_array_equal(c.theta, np.full(D, -1.0))  # θ₁ = 0 − ½·2
+
+
+def test_missing_exclude_aggregates_only_the_received_reports() -> None:
+    c = core("exclude")
+    agg = _round(c, 1, {0: np.full(D, 4.0), 1: np.full(D, 2.0)})
+    np.testing.assert_array_equal(agg, np.full(D, 3.0))
+
+
+def test_missing_exclude_with_nothing_received_leaves_theta_unchanged() -> None:
+    c = core("exclude")
+    agg = _round(c, 1, {})
+    np.testing.assert_array_equal(agg, np.zeros(D))
+    np.testing.assert_array_equal(c.theta, np.zeros(D))
+
+
+def test_missing_stale_reuses_the_last_accepted_report_and_zero_before_any() -> None:
+    c = core("stale")
+    agg1 = _round(c, 1, {0: np.full(D, 4.0), 1: np.full(D, 8.0)})
+    np.testing.assert_array_equal(agg1, np.full(D, 3.0))  # (4 + 8 + 0 + 0) / 4
+    agg2 = _round(c, 2, {1: np.full(D, 0.0), 2: np.full(D, 4.0)})
+    np.testing.assert_array_equal(agg2, np.full(D, 2.0))  # (4 stale + 0 + 4 + 0) / 4
+
+
+def test_a_rejected_report_counts_as_missing() -> None:
+    c = core("zero")
+    agg = _round(c, 1, {j: np.full(D, 4.0) for j in range(M - 1)} | {M - 1: np.full(D, np.nan)})
+    np.testing.assert_array_equal(agg, np.full(D, 3.0))
+
+
+def test_a_non_finite_update_is_flagged_and_theta_kept() -> None:
+    c = core("zero")
+    inbox = c.open_round(1)
+    for j in range(M):
+        c.receive(inbox, j, 1, np.full(D, 1.5e308))  # finite, but the mean overflows
+    result = c.close(inbox)
+    assert not result.finite
+    np.testing.assert_array_equal(c.theta, np.zeros(D))
+
+
+def test_unknown_missing_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="missing-report policy 'drop'"):
+        core("drop")
