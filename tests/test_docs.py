@@ -1,0 +1,29 @@
+"""The documentation names every scenario key and every registered component."""
+
+from __future__ import annotations
+
+from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim.config import Scenario
+from bgdsim.network import latencies
+from tests.conftest import ROOT
+
+SECTIONS = ("problem", "cluster", "server", "network", "adversary")
+
+
+def test_every_scenario_key_is_documented() -> None:
+    text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
+    for name, field in Scenario.model_fields.items():
+        if name in SECTIONS:
+            model = field.annotation
+            for key in model.model_fields:  # type: ignore[union-attr]
+                assert f"`{name}.{key}`" in text, f"{name}.{key}"
+        else:
+            assert f"`{name}`" in text, name
+
+
+def test_every_registered_component_is_documented() -> None:
+    text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
+    names = [*aggregators.names(), *attacks.names(), *adversary.schedules.names()]
+    names += [*latencies.names(), *problems.names()]
+    for name in names:
+        assert f"`{name}`" in text, name
