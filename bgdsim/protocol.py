@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Outcome", "RoundInbox", "RoundResult", "ServerCore", "validate_report"]
+__all__ = [
+    "Outcome",
+    "RoundInbox",
+    "RoundResult",
+    "ServerCore",
+    "validate_report",
+    "validate_reports",
+]
 
 
 class Outcome(str, Enum):
@@ -57,6 +64,39 @@ def validate_report(vector: Any, *, dim: int, max_norm: float | None = None) -> 
         if norm > max_norm:
             return f"norm {norm:.3g} exceeds server.max_norm {max_norm:.3g}"
     return None
+
+
+def validate_reports(
+    messages: list[Any], *, dim: int, max_norm: float | None = None
+) -> list[str | None]:
+    """:func:`validate_report` for many messages at once (vectorised over the well-shaped).
+
+    A runtime that knows a round's messages before they travel (the simulator) screens
+    them in one pass and hands each verdict to :meth:`ServerCore.receive`; the verdict
+    is a pure function of the message, so when it is computed does not matter.
+    """
+    verdicts: list[str | None] = [None] * len(messages)
+    rows = [
+        i
+        for i, v in enumerate(messages)
+        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (dim,)
+    ]
+    if rows:
+        ok = np.isfinite(np.stack([messages[i] for i in rows])).all(axis=1)
+        if max_norm is None:
+            slow = [i for i, good in zip(rows, ok.tolist(), strict=True) if not good]
+        else:
+            slow = rows
+    else:
+        slow = []
+    row_set = set(rows)
+    slow += [i for i in range(len(messages)) if i not in row_set and messages[i] is not None]
+    for i in slow:
+        verdicts[i] = validate_report(messages[i], dim=dim, max_norm=max_norm)
+    return verdicts
+
+
+_UNCHECKED: Any = object()
 
 
 @dataclass
@@ -134,11 +174,17 @@ class ServerCore:
         )
 
     def receive(
-        self, inbox: RoundInbox, worker: int, msg_round: int, vector: Any
+        self,
+        inbox: RoundInbox,
+        worker: int,
+        msg_round: int,
+        vector: Any,
+        verdict: str | None = _UNCHECKED,
     ) -> tuple[Outcome, str | None]:
         """A report from ``worker`` for round ``msg_round`` arrived; validate and keep it.
 
-        Returns the outcome and, for a rejection or a late report, the reason.
+        ``verdict``, if given, is the message's :func:`validate_reports` result, computed
+        earlier. Returns the outcome and, for a rejection or a late report, the reason.
         """
         if msg_round < inbox.round or (inbox.closed and msg_round == inbox.round):
             return Outcome.LATE, f"report for round {msg_round} after its barrier"
@@ -150,7 +196,9 @@ class ServerCore:
             return Outcome.REJECTED, "duplicate report"
         inbox.heard[worker] = True
         inbox.n_heard += 1
-        reason = validate_report(vector, dim=self.dim, max_norm=self.max_norm)
+        if verdict is _UNCHECKED:
+            verdict = validate_report(vector, dim=self.dim, max_norm=self.max_norm)
+        reason = verdict
         if reason is not None:
             return Outcome.REJECTED, reason
         inbox.reports[worker] = vector

@@ -133,3 +133,23 @@ def test_a_non_finite_update_is_flagged_and_theta_kept() -> None:
 def test_unknown_missing_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="missing-report policy 'drop'"):
         core("drop")
+
+
+def test_batch_screening_agrees_with_one_by_one_validation() -> None:
+    from bgdsim.protocol import validate_reports
+
+    msgs: list[object] = [
+        np.ones(D),
+        np.array([1.0, np.nan, 0.0]),
+        np.zeros(4),
+        None,
+        np.array([1e200, -1e200, 3.0]),
+        np.array([1, 2, 3]),
+        [1.0, 2.0, 3.0],
+        np.array([np.inf, 0, 0]),
+    ]
+    for max_norm in (None, 1e10):
+        expected = [
+            None if m is None else validate_report(m, dim=D, max_norm=max_norm) for m in msgs
+        ]
+        assert validate_reports(msgs, dim=D, max_norm=max_norm) == expected

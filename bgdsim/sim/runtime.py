@@ -36,7 +36,7 @@ from bgdsim._params import check_params
 from bgdsim.attacks import AdversaryView
 from bgdsim.config import Scenario
 from bgdsim.eventlog import SCHEMA_VERSION, EventLog
-from bgdsim.protocol import Outcome, RoundInbox, ServerCore
+from bgdsim.protocol import Outcome, RoundInbox, ServerCore, validate_reports
 from bgdsim.result import RunResult
 from bgdsim.rng import Streams
 
@@ -50,15 +50,22 @@ Progress = Callable[[int, int], None]
 
 
 class _At(Event):
-    """An event that fires ``delay`` seconds from now with ``priority`` (cf. simpy.Timeout)."""
+    """Messages to ``workers`` that all arrive ``delay`` seconds from now (cf. simpy.Timeout).
 
-    __slots__ = ("data", "worker")
+    Messages sent at one instant with the same latency arrive at the same instant; they
+    share one event, handled in worker order. Events are processed by (time, priority,
+    insertion), and such messages would have been inserted back to back, so coalescing
+    them changes nothing in the run or its log — it only saves SimPy events (with a
+    constant latency, a round costs a handful of events instead of 2m).
+    """
+
+    __slots__ = ("data", "workers")
 
     def __init__(
         self,
         env: simpy.Environment,
         delay: float,
-        worker: int,
+        workers: list[int],
         callback: Callable[[Any], None],
         data: Any = None,
     ) -> None:
@@ -66,9 +73,19 @@ class _At(Event):
         self.callbacks = [callback]
         self._value = None
         self._ok = True
-        self.worker = worker
+        self.workers = workers
         self.data = data
         env.schedule(self, ARRIVAL, delay)
+
+
+def _schedule_groups(
+    env: simpy.Environment,
+    delays: dict[float, list[int]],
+    callback: Callable[[Any], None],
+    data: Any,
+) -> None:
+    for delay, workers in delays.items():  # first-appearance order = insertion order
+        _At(env, delay, workers, callback, data)
 
 
 def default_log_path(scenario: Scenario) -> Path:
@@ -113,18 +130,37 @@ class _Round:
     worker still answers the round it was asked, with that round's message and up-link.
     """
 
-    __slots__ = ("byzantine", "drop_up", "lat_up", "outgoing", "t")
+    __slots__ = (
+        "block_offset",
+        "byzantine",
+        "drop_up",
+        "lat_up",
+        "loose",
+        "outgoing",
+        "row_bytes",
+        "shape",
+        "t",
+        "verdicts",
+    )
 
     def __init__(
         self,
         t: int,
         outgoing: list[np.ndarray | None],
-        byzantine: np.ndarray,
-        lat_up: np.ndarray,
-        drop_up: np.ndarray,
+        verdicts: list[str | None],
+        byzantine: set[int],
+        lat_up: list[float],
+        drop_up: list[bool],
+        block_offset: int | None,
+        loose: set[int],
     ) -> None:
         self.t = t
+        self.block_offset = block_offset  # sidecar offset of the (m, d) message block
+        self.loose = loose
+        self.shape = [len(outgoing[0])] if outgoing and outgoing[0] is not None else []
+        self.row_bytes = 8 * (self.shape[0] if self.shape else 0)
         self.outgoing = outgoing
+        self.verdicts = verdicts
         self.byzantine = byzantine
         self.lat_up = lat_up
         self.drop_up = drop_up
@@ -178,58 +214,63 @@ class _Simulation:
 
     # ------------------------------------------------------------------ callbacks
     def _down_arrive(self, ev: _At) -> None:
-        j, rnd = ev.worker, ev.data
-        self.counts["down_delivered"] += 1
-        self.log.emit("deliver", self.env.now, round=rnd.t, worker=j, dir="down")
+        rnd, now, log = ev.data, self.env.now, self.log
+        self.counts["down_delivered"] += len(ev.workers)
         if self.compute_time > 0:
-            _At(self.env, self.compute_time, j, self._send_up, rnd)
+            for j in ev.workers:
+                log.message("deliver", now, rnd.t, j, "down")
+            _At(self.env, self.compute_time, ev.workers, self._send_up, rnd)
         else:
-            self._send_up(ev)
+            self._send_up(ev, deliver=True)
 
-    def _send_up(self, ev: _At) -> None:
-        j, rnd = ev.worker, ev.data
-        msg = rnd.outgoing[j]
-        if msg is None:  # a silent Byzantine worker
-            return
-        now, t = self.env.now, rnd.t
-        self.counts["up_sent"] += 1
-        latency = float(rnd.lat_up[j])
-        self.log.emit(
-            "send",
-            now,
-            round=t,
-            worker=j,
-            dir="up",
-            latency=latency,
-            byzantine=bool(rnd.byzantine[j]),
-            payload=self.log.payload(msg),
-        )
-        if rnd.drop_up[j]:
-            self.counts["up_dropped"] += 1
-            self.log.emit("drop", now, round=t, worker=j, dir="up")
-            return
-        _At(self.env, latency, j, self._up_arrive, (t, msg))
+    def _send_up(self, ev: _At, deliver: bool = False) -> None:
+        """Workers reply; ``deliver``: log their broadcast's delivery first (compute 0)."""
+        rnd, now, log, counts = ev.data, self.env.now, self.log, self.counts
+        t = rnd.t
+        groups: dict[float, list[int]] = {}
+        for j in ev.workers:
+            if deliver:
+                log.message("deliver", now, t, j, "down")
+            msg = rnd.outgoing[j]
+            if msg is None:  # a silent Byzantine worker
+                continue
+            counts["up_sent"] += 1
+            latency = rnd.lat_up[j]
+            if log.enabled:
+                if rnd.block_offset is None or j in rnd.loose:
+                    ref = log.payload(msg)
+                else:
+                    ref = {"offset": rnd.block_offset + j * rnd.row_bytes, "shape": rnd.shape}
+                extra = {"latency": latency, "byzantine": j in rnd.byzantine, "payload": ref}
+                log.message("send", now, t, j, "up", extra)
+            if rnd.drop_up[j]:
+                counts["up_dropped"] += 1
+                log.message("drop", now, t, j, "up")
+            else:
+                groups.setdefault(latency, []).append(j)
+        _schedule_groups(self.env, groups, self._up_arrive, rnd)
 
     def _up_arrive(self, ev: _At) -> None:
-        j = ev.worker
-        t, msg = ev.data
+        rnd, now, log, counts = ev.data, self.env.now, self.log, self.counts
+        t = rnd.t
         inbox = self.inbox
         assert inbox is not None
-        outcome, reason = self.core.receive(inbox, j, t, msg)
-        now = self.env.now
-        if outcome is Outcome.ACCEPTED:
-            self.counts["up_delivered"] += 1
-            self.log.emit("deliver", now, round=t, worker=j, dir="up")
-        elif outcome is Outcome.LATE:
-            self.counts["up_late"] += 1
-            self.log.emit("late", now, round=t, worker=j, dir="up")
-            return
-        else:
-            self.counts["up_rejected"] += 1
-            self.log.emit("rejected", now, round=t, worker=j, dir="up", reason=reason)
-        if inbox.complete():
-            assert self.barrier is not None
-            self._fire(self.barrier, "all")
+        receive = self.core.receive
+        for j in ev.workers:
+            outcome, reason = receive(inbox, j, t, rnd.outgoing[j], rnd.verdicts[j])
+            if outcome is Outcome.ACCEPTED:
+                counts["up_delivered"] += 1
+                log.message("deliver", now, t, j, "up")
+            elif outcome is Outcome.LATE:
+                counts["up_late"] += 1
+                log.message("late", now, t, j, "up")
+                continue
+            else:
+                counts["up_rejected"] += 1
+                log.message("rejected", now, t, j, "up", {"reason": reason})
+            if inbox.complete():
+                assert self.barrier is not None
+                self._fire(self.barrier, "all")
 
     def _on_timeout(self, barrier: Event, _timeout: Event) -> None:
         self._fire(barrier, "timeout")
@@ -284,10 +325,12 @@ class _Simulation:
                 raise RuntimeError(
                     f"schedule returned {byz.tolist()}: more than q={self.q} or repeats"
                 )
-            byz_mask = np.zeros(m, dtype=bool)
-            byz_mask[byz] = True
             log.emit("byzantine_set", start, round=t, workers=byz.tolist())
-            outgoing: list[np.ndarray | None] = list(honest)
+            # Row j of `block` is worker j's report when it is a well-formed vector; the
+            # whole block goes to the sidecar at once and each `send` references its row.
+            block = honest.copy()
+            outgoing: list[np.ndarray | None] = list(block)
+            loose: set[int] = set()  # workers whose message is not a row of the block
             if byz.size:
                 view = AdversaryView(
                     t,
@@ -301,24 +344,53 @@ class _Simulation:
                 with np.errstate(all="ignore"):  # an attack may overflow; the server rejects it
                     crafted = self.attack(view, rng_attack, **self.attack_params)
                 for i, j in enumerate(byz.tolist()):
-                    outgoing[j] = None if crafted is None else np.asarray(crafted[i])
+                    if crafted is None:
+                        outgoing[j] = None
+                        continue
+                    msg = np.asarray(crafted[i])
+                    if msg.shape == (self.core.dim,) and msg.dtype == np.float64:
+                        block[j] = msg  # outgoing[j] is a view of this row
+                    else:
+                        outgoing[j] = msg
+                        loose.add(j)
             lat_down = self.latency.sample(rng_lat_down, m)
             lat_up = self.latency.sample(rng_lat_up, m)
             drop_down = rng_drop_down.random(m) < self.drop
             drop_up = rng_drop_up.random(m) < self.drop
-            rnd = _Round(t, outgoing, byz_mask, lat_up, drop_up)
+            verdicts = validate_reports(outgoing, dim=self.core.dim, max_norm=self.core.max_norm)
+            block_ref = log.payload(block)
+            rnd = _Round(
+                t,
+                outgoing,
+                verdicts,
+                set(byz.tolist()),
+                lat_up.tolist(),
+                drop_up.tolist(),
+                None if block_ref is None else block_ref["offset"],
+                loose,
+            )
             self.inbox = self.core.open_round(t)
             self.barrier = barrier = env.event()
-            log.emit("broadcast", start, round=t, theta=log.payload(theta))
+            # One broadcast: θ to every down-link, each with its own latency (a payload).
+            log.emit(
+                "broadcast",
+                start,
+                round=t,
+                theta=log.payload(theta),
+                latency=log.payload(lat_down),
+            )
             counts = self.counts
             counts["down_sent"] += m
-            for j, latency in enumerate(lat_down.tolist()):
-                log.emit("send", start, round=t, worker=j, dir="down", latency=latency)
-                if drop_down[j]:
+            groups: dict[float, list[int]] = {}
+            for j, (latency, dropped) in enumerate(
+                zip(lat_down.tolist(), drop_down.tolist(), strict=True)
+            ):
+                if dropped:
                     counts["down_dropped"] += 1
-                    log.emit("drop", start, round=t, worker=j, dir="down")
+                    log.message("drop", start, t, j, "down")
                 else:
-                    _At(env, latency, j, self._down_arrive, rnd)
+                    groups.setdefault(latency, []).append(j)
+            _schedule_groups(env, groups, self._down_arrive, rnd)
             timeout = env.timeout(sc.server.round_timeout)
             timeout.callbacks.append(partial(self._on_timeout, barrier))
             yield barrier

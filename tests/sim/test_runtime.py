@@ -27,9 +27,8 @@ def test_drops_happen_at_the_configured_rate(scenario: ScenarioFactory, tmp_path
     result, events = run_logged(
         scenario(network__drop=p, rounds=20, cluster__workers=50, problem__samples=5000), tmp_path
     )
-    down = [e for e in events if e.get("dir") == "down" and e["event"] in ("send", "drop")]
-    sent = sum(e["event"] == "send" for e in down)
-    dropped = sum(e["event"] == "drop" for e in down)
+    sent = 50 * sum(e["event"] == "broadcast" for e in events)
+    dropped = sum(e["event"] == "drop" and e["dir"] == "down" for e in events)
     assert sent == 20 * 50
     assert stats.binomtest(dropped, sent, p).pvalue > 1e-3
     c = result.counts
@@ -52,15 +51,23 @@ def test_link_latencies_follow_their_distribution(
     scenario: ScenarioFactory, tmp_path: Path, latency: dict[str, Any], dist: Any
 ) -> None:
     _, events = run_logged(scenario(network__latency=latency, rounds=25), tmp_path)
-    lat = np.array([e["latency"] for e in events if e["event"] == "send"])
-    assert lat.size == 2 * 25 * 20
-    assert stats.kstest(lat, dist.cdf).pvalue > 1e-3
-    # and the delivery happens exactly one latency after the send
-    sends = {(e["round"], e["worker"], e["dir"]): e for e in events if e["event"] == "send"}
+    path = tmp_path / "run.jsonl"
+    broadcasts = {e["round"]: e for e in events if e["event"] == "broadcast"}
+    down = {t: load_payload(path, b["latency"]) for t, b in broadcasts.items()}
+    up = np.array([e["latency"] for e in events if e["event"] == "send"])
+    assert up.size == 25 * 20
+    for lat in (np.concatenate(list(down.values())), up):
+        assert lat.size == 25 * 20
+        assert stats.kstest(lat, dist.cdf).pvalue > 1e-3
+    # and every delivery happens exactly one latency after its send
+    sends = {(e["round"], e["worker"]): e for e in events if e["event"] == "send"}
     for e in events:
-        if e["event"] == "deliver":
-            s = sends[(e["round"], e["worker"], e["dir"])]
+        if e["event"] == "deliver" and e["dir"] == "up":
+            s = sends[(e["round"], e["worker"])]
             assert e["time"] == pytest.approx(s["time"] + s["latency"], abs=1e-12)
+        elif e["event"] == "deliver":
+            b = broadcasts[e["round"]]
+            assert e["time"] == pytest.approx(b["time"] + down[e["round"]][e["worker"]], abs=1e-12)
 
 
 def test_barrier_fires_at_the_timeout_when_a_worker_is_silent(
@@ -312,9 +319,13 @@ def test_changing_the_drop_rate_changes_neither_data_nor_byzantine_sets(
     star0 = load_payload(tmp_path / "d0.jsonl", ev0[0]["theta_star"])
     star1 = load_payload(tmp_path / "d1.jsonl", ev1[0]["theta_star"])
     np.testing.assert_array_equal(star0, star1)
-    lat0 = [e["latency"] for e in ev0 if e["event"] == "send" and e["dir"] == "down"]
-    lat1 = [e["latency"] for e in ev1 if e["event"] == "send" and e["dir"] == "down"]
-    assert lat0 == lat1
+    lat0 = [
+        load_payload(tmp_path / "d0.jsonl", e["latency"]) for e in ev0 if e["event"] == "broadcast"
+    ]
+    lat1 = [
+        load_payload(tmp_path / "d1.jsonl", e["latency"]) for e in ev1 if e["event"] == "broadcast"
+    ]
+    np.testing.assert_array_equal(lat0, lat1)
 
 
 def test_compute_time_delays_every_reply(scenario: ScenarioFactory, tmp_path: Path) -> None:
@@ -351,3 +362,35 @@ def test_logistic_regression_converges_under_attack(scenario: ScenarioFactory) -
     )
     result = bgdsim.run(sc, log_path=None)
     assert result.final_error < 0.25 * result.errors[0]
+
+
+@pytest.mark.parametrize(
+    "latency",
+    [{"kind": "constant", "value": 0.1}, {"kind": "uniform", "low": 0.0, "high": 1.0}],
+    ids=["constant", "uniform"],
+)
+def test_coalescing_simultaneous_arrivals_changes_nothing_in_the_log(
+    scenario: ScenarioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latency: Any
+) -> None:
+    from bgdsim.sim import runtime
+
+    sc = scenario(
+        rounds=6,
+        network__latency=latency,
+        network__drop=0.1,
+        server__round_timeout=0.9,
+        cluster__compute_time=0.05,
+        adversary__attack="malformed",
+    )
+    bgdsim.run(sc, log_path=tmp_path / "grouped.jsonl")
+
+    def one_event_per_message(env: Any, delays: Any, callback: Any, data: Any) -> None:
+        for delay, workers in delays.items():
+            for j in workers:
+                runtime._At(env, delay, [j], callback, data)
+
+    monkeypatch.setattr(runtime, "_schedule_groups", one_event_per_message)
+    bgdsim.run(sc, log_path=tmp_path / "single.jsonl")
+    grouped = (tmp_path / "grouped.jsonl").read_bytes()
+    assert grouped == (tmp_path / "single.jsonl").read_bytes()
+    assert (tmp_path / "grouped.bin").read_bytes() == (tmp_path / "single.bin").read_bytes()
