@@ -153,7 +153,7 @@ class ServerConfig(_Section):
             fn = aggregators.get(self.aggregator)
         except ValueError as exc:
             raise ValueError(f"aggregator: {exc}") from None
-        check_params(fn, self.params, where="params", supplied=("batches",))
+        check_params(fn, self.params, where="params", supplied=aggregators.SUPPLIED)
         return self
 
 
@@ -244,12 +244,20 @@ class Scenario(_Section):
         from bgdsim import adversary
 
         adv = self.adversary
+        k = self.server.batches
         try:  # a schedule checks its parameters against m and q when built
             adversary.schedules.get(adv.schedule)(
-                m, q, np.random.default_rng(0), **adv.schedule_params
+                m, q, np.random.default_rng(0), k, **adv.schedule_params
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
+        from bgdsim import aggregators
+
+        fn = aggregators.get(self.server.aggregator)
+        try:  # a rule checks its preconditions (e.g. krum: m >= 2q + 3) on a dry run
+            aggregators.call(fn, np.zeros((m, 1)), self.server.params, batches=k, f=q, seed=0)
+        except ValueError as exc:
+            raise ValueError(f"server.aggregator: {exc}") from None
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,12 +14,15 @@ arrive or was rejected):
   step 3), with the arbitrary value fixed to 0;
 * ``exclude`` — the worker is left out; the aggregator sees only the reports it got;
 * ``stale`` — the worker's last accepted report from an earlier round (zero if none).
+
+If the rule cannot run on what is left (e.g. ``krum`` needs n ≥ 2f + 3 and ``exclude``
+left fewer reports), the round ends without a step and the result says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -125,7 +128,7 @@ class RoundResult:
     aggregate: np.ndarray  # (d,)
     theta: np.ndarray  # θ_t
     finite: bool = True  # False when the aggregate or θ_t is not finite (divergence)
-    extra: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None  # why the rule could not run on these reports (no step)
 
 
 class ServerCore:
@@ -205,8 +208,11 @@ class ServerCore:
         inbox.received[worker] = True
         return Outcome.ACCEPTED, None
 
-    def close(self, inbox: RoundInbox) -> RoundResult:
-        """The barrier fired: apply the missing policy, aggregate, step θ."""
+    def close(self, inbox: RoundInbox, extra: dict[str, Any] | None = None) -> RoundResult:
+        """The barrier fired: apply the missing policy, aggregate, step θ.
+
+        ``extra``: this round's additional aggregator arguments (e.g. its ``rng``).
+        """
         inbox.closed = True
         got = inbox.received
         missing = np.flatnonzero(~got)
@@ -220,13 +226,21 @@ class ServerCore:
                 self._last[got] = vectors[got]
         # Overflow is possible under attack (the mean of huge reports); it is caught as a
         # non-finite θ below and reported as divergence, not as a warning.
+        used = int(vectors.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            if vectors.shape[0]:
-                aggregate = np.asarray(self.aggregator(vectors, **self.params), dtype=np.float64)
+            if used:
+                params = {**self.params, **extra} if extra else self.params
+                try:
+                    aggregate = np.asarray(self.aggregator(vectors, **params), dtype=np.float64)
+                except ValueError as exc:
+                    # e.g. krum's n >= 2f + 3 after excluding missing reports: the rule
+                    # cannot run this round, so the server does not step
+                    zero = np.zeros(self.dim)
+                    return RoundResult(inbox.round, missing, used, zero, self.theta, True, str(exc))
             else:
                 aggregate = np.zeros(self.dim)
             theta = self.theta - self.step_size * aggregate
         finite = bool(np.isfinite(theta).all())
         if finite:
             self.theta = theta
-        return RoundResult(inbox.round, missing, int(vectors.shape[0]), aggregate, theta, finite)
+        return RoundResult(inbox.round, missing, used, aggregate, theta, finite)

@@ -26,4 +26,5 @@ def test_every_registered_component_is_documented() -> None:
     names = [*aggregators.names(), *attacks.names(), *adversary.schedules.names()]
     names += [*latencies.names(), *problems.names()]
     for name in names:
-        assert f"`{name}`" in text, name
+        if not name.startswith("_"):  # components registered by tests
+            assert f"`{name}`" in text, name

@@ -230,7 +230,11 @@ def test_check_params_missing_required() -> None:
 def test_check_params_real_components() -> None:
     assert check_params(attacks.get("sign_flip"), {}, where="params") == {"scale": 10.0}
     gmom = aggregators.get("gmom")
-    assert check_params(gmom, {}, where="params", supplied=("batches",)) == {"tol": 1e-10}
+    supplied = aggregators.SUPPLIED
+    assert check_params(gmom, {}, where="params", supplied=supplied) == {
+        "tol": 1e-10,
+        "rebatch": False,
+    }
     assert check_params(aggregators.get("mean"), {}, where="params") == {}
     with pytest.raises(ValueError, match=r"^params\.tol: "):
-        check_params(gmom, {"tol": 1.0}, where="params", supplied=("batches",))
+        check_params(gmom, {"tol": 1.0}, where="params", supplied=supplied)

@@ -35,28 +35,81 @@ def names() -> list[str]:
     return registry.names()
 
 
-def takes_batches(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` takes the server's ``batches`` (k) parameter."""
+#: parameters the server supplies itself to the rules that declare them
+SUPPLIED = ("batches", "f", "rng")
+
+
+def takes(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` declares the parameter ``name``."""
     import inspect
 
-    return "batches" in inspect.signature(fn).parameters
+    return name in inspect.signature(fn).parameters
 
 
-# Import the modules for their registrations (order is the listing order of nothing).
-from bgdsim.aggregators import gmom as _gmom  # noqa: E402
-from bgdsim.aggregators import mean as _mean  # noqa: E402
+def takes_batches(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes the server's ``batches`` (k) parameter."""
+    return takes(fn, "batches")
+
+
+def server_params(
+    fn: Callable[..., Any], params: dict[str, Any], *, batches: int, f: int
+) -> dict[str, Any]:
+    """``params`` plus what the server supplies: k as ``batches`` and q as ``f``.
+
+    ``rng`` (for rules with server randomness, e.g. gmom's re-batching) is supplied per
+    round by :func:`call`, from a seed that the adversary also sees.
+    """
+    out = dict(params)
+    if takes(fn, "batches"):
+        out["batches"] = batches
+    if takes(fn, "f"):
+        out["f"] = f
+    return out
+
+
+def call(
+    fn: Callable[..., Any],
+    vectors: np.ndarray,
+    params: dict[str, Any],
+    *,
+    batches: int,
+    f: int,
+    seed: int,
+) -> np.ndarray:
+    """Run ``fn`` as the server does: supplied parameters added, ``rng`` from ``seed``."""
+    full = server_params(fn, params, batches=batches, f=f)
+    if takes(fn, "rng"):
+        full["rng"] = np.random.default_rng(seed)
+    return np.asarray(fn(vectors, **full), dtype=np.float64)
+
+
+# Import the rule modules for their registrations (`names()` lists them sorted).
+from bgdsim.aggregators import (  # noqa: E402
+    bulyan,
+    centered_clipping,
+    coordinate_median,
+    gmom,
+    gmom_trimmed,
+    krum,
+    mean,
+    trimmed_mean,
+)
 from bgdsim.aggregators.geometric_median import geometric_median  # noqa: E402
 from bgdsim.aggregators.gmom import batch_bounds, batch_means  # noqa: E402
 
 __all__ = [
+    "SUPPLIED",
     "Aggregator",
     "batch_bounds",
     "batch_means",
+    "call",
     "geometric_median",
     "get",
     "names",
     "register",
     "registry",
+    "server_params",
+    "takes",
     "takes_batches",
 ]
-del _gmom, _mean
+del bulyan, centered_clipping, coordinate_median, gmom, gmom_trimmed, krum, mean, trimmed_mean

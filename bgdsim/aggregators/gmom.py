@@ -10,6 +10,10 @@ most one: the first ``n mod k`` batches hold ⌈n/k⌉ reports and the rest ⌊n
 of ``numpy.array_split``). When the server excludes missing reports, the batches are
 formed the same way over the n reports it kept, in worker order; if n < k, each report
 is its own batch.
+
+With ``rebatch = true`` the server shuffles the reports before batching, anew each round
+(bucketing, Karimireddy et al. 2022): the permutation is drawn from the server's random
+bits, which — as the paper assumes — the adversary sees (``AdversaryView.batch_order``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pydantic import Field
 from bgdsim.aggregators import register
 from bgdsim.aggregators.geometric_median import geometric_median
 
-__all__ = ["batch_bounds", "batch_means", "geomed", "gmom"]
+__all__ = ["batch_bounds", "batch_means", "batch_order", "geomed", "gmom"]
 
 
 def batch_bounds(n: int, k: int) -> np.ndarray:
@@ -51,12 +55,19 @@ def batch_means(vectors: np.ndarray, k: int) -> np.ndarray:
     return np.add.reduceat(x, starts, axis=0) / sizes[:, None]
 
 
+def batch_order(n: int, rng: np.random.Generator) -> np.ndarray:
+    """The order in which a re-batching server lays out n reports before batching."""
+    return rng.permutation(n)
+
+
 @register("gmom")
 def gmom(
     vectors: np.ndarray,
     *,
     batches: int,
     tol: Annotated[float, Field(gt=0, lt=1)] = 1e-10,
+    rebatch: bool = False,
+    rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Geometric median of means (Algorithm 2, eq. (8)).
 
@@ -70,6 +81,8 @@ def gmom(
         vectors: ``(n, d)`` reports in worker order, n ≥ 1.
         batches: k ≥ 1, the number of batches (capped at n).
         tol: the geometric-median solver's relative step tolerance.
+        rebatch: shuffle the reports (with ``rng``) before forming the batches.
+        rng: the server's random bits for this round (supplied by the server).
 
     Returns:
         The ``(d,)`` aggregate.
@@ -80,6 +93,10 @@ def gmom(
     if batches < 1:
         raise ValueError(f"batches must be >= 1, got {batches}")
     k = min(batches, x.shape[0])
+    if rebatch:
+        if rng is None:
+            raise ValueError("gmom with rebatch needs the server's rng")
+        x = x[batch_order(x.shape[0], rng)]
     if k == 1:  # A_1 is exactly the mean (paper §2.1)
         return x.mean(axis=0)
     return geometric_median(batch_means(x, k), tol=tol)

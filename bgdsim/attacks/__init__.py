@@ -5,21 +5,24 @@ name. ``view`` is the omniscient adversary's :class:`AdversaryView` of the round
 honest gradient, the Byzantine set, θ, the server's rule); ``rng`` is the attack's own
 random stream. It returns a ``(len(view.byzantine), d)`` array — one message per
 Byzantine worker, in the order of ``view.byzantine`` — or a list of such messages (which
-may be malformed on purpose), or ``None`` for silence. Tunable
+may be malformed on purpose), or ``None`` for silence, or a :class:`Crafted` that also
+says how long each Byzantine worker waits before sending (timing attacks). Tunable
 parameters are keyword-only arguments, validated against the scenario's
 ``adversary.params`` before the run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from bgdsim.registry import Registry
 
-__all__ = ["AdversaryView", "Attack", "get", "names", "registry"]
+__all__ = ["AdversaryView", "Attack", "Crafted", "get", "names", "registry"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,27 @@ class AdversaryView:
         q: the bound on |B_t|.
         aggregator: the server's rule, by name.
         batches: the server's k.
+        params: the rule's parameters exactly as the server passes them (``batches``
+            included for rules that batch).
+        aggregate: the server's rule as a function of an ``(n, d)`` array, with this
+            round's parameters and random bits (the paper's adversary knows the server's
+            program and its randomness); ``None`` only in hand-built views.
+        missing: the server's missing-report policy.
+        history: ``(t, d)`` past iterates θ_0 … θ_{t-1}.
+        round_timeout: seconds the server waits after the broadcast.
+        max_norm: the server's norm cap on reports (``server.max_norm``), or ``None``.
+        compute_time: seconds a worker computes before replying.
+        latency_down, latency_up: ``(m,)`` this round's link latencies (the network is
+            part of what the adversary observes), or ``None``.
+        batch_order: the order in which the server lays out the m reports before forming
+            its consecutive batches this round (a re-batching gmom's permutation), or
+            ``None`` for worker order.
+        corrupted: ``corrupted(workers, kind, strength)`` → the ``(len(workers), d)``
+            gradients those workers compute at θ_{t-1} on corrupted local data (see
+            ``Problem.corrupted_gradients``); ``None`` in hand-built views.
+
+    The view holds nothing from later rounds: θ_t, later gradients and later sets are not
+    computed when it is built.
     """
 
     round: int
@@ -44,6 +68,37 @@ class AdversaryView:
     q: int
     aggregator: str
     batches: int
+    params: dict[str, Any] = field(default_factory=dict)
+    aggregate: Callable[[np.ndarray], np.ndarray] | None = None
+    missing: str = "zero"
+    history: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    round_timeout: float = float("inf")
+    max_norm: float | None = None
+    compute_time: float = 0.0
+    latency_down: np.ndarray | None = None
+    latency_up: np.ndarray | None = None
+    batch_order: np.ndarray | None = None
+    corrupted: Callable[[np.ndarray, str, float], np.ndarray] | None = None
+
+    @property
+    def m(self) -> int:
+        """The number of workers."""
+        return int(self.honest.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """d."""
+        return int(self.honest.shape[1])
+
+    def with_byzantine(self, byzantine: np.ndarray) -> AdversaryView:
+        """The same view with B_t set (schedules see the view before B_t exists)."""
+        return dataclasses.replace(self, byzantine=np.asarray(byzantine, dtype=np.int64))
+
+    def server_aggregate(self, vectors: np.ndarray) -> np.ndarray:
+        """Run the server's actual rule on ``vectors`` (raises if the view has none)."""
+        if self.aggregate is None:
+            raise ValueError("this view carries no server aggregator")
+        return self.aggregate(vectors)
 
     @property
     def honest_mask(self) -> np.ndarray:
@@ -59,7 +114,21 @@ class AdversaryView:
         return rows.mean(axis=0)
 
 
-Attack = Callable[..., "np.ndarray | list[np.ndarray] | None"]
+@dataclass(frozen=True)
+class Crafted:
+    """An attack's messages plus when to send them.
+
+    Attributes:
+        messages: as an attack's plain return value (array, list, or None for silence).
+        delays: ``(len(B_t),)`` extra seconds each Byzantine worker waits, after its
+            broadcast arrived and its compute time, before sending (≥ 0); None: none.
+    """
+
+    messages: np.ndarray | list[np.ndarray] | None
+    delays: np.ndarray | None = None
+
+
+Attack = Callable[..., "np.ndarray | list[np.ndarray] | Crafted | None"]
 registry: Registry[Attack] = Registry("attack")
 register: Callable[[str], Callable[[Attack], Attack]] = registry.register
 
@@ -74,6 +143,23 @@ def names() -> list[str]:
     return registry.names()
 
 
-from bgdsim.attacks import basic as _basic  # noqa: E402
+# Import the attack modules for their registrations (`names()` lists them sorted).
+from bgdsim.attacks import (  # noqa: E402
+    alie,
+    data_poison,
+    gaussian,
+    gm_shift,
+    ipm,
+    large_norm,
+    malformed,
+    mimic,
+    min_max,
+    min_sum,
+    sign_flip,
+    silent,
+    timing,
+    zero,
+)
 
-del _basic
+del alie, data_poison, gaussian, gm_shift, ipm, large_norm, malformed, mimic, min_max, min_sum
+del sign_flip, silent, timing, zero

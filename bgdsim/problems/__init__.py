@@ -50,6 +50,21 @@ class Problem(ABC):
     def population_gradient(self, theta: np.ndarray) -> np.ndarray:
         """∇F(θ)."""
 
+    #: the data corruptions :meth:`corrupted_gradients` supports
+    corruptions: tuple[str, ...] = ()
+
+    def corrupted_gradients(
+        self, theta: np.ndarray, workers: np.ndarray, *, kind: str, strength: float
+    ) -> np.ndarray:
+        """Local gradients at θ of ``workers`` computed on corrupted copies of their data.
+
+        Raises ``ValueError`` for a corruption this problem does not support.
+        """
+        raise ValueError(
+            f"{type(self).__name__} supports no data corruption '{kind}'"
+            f"; supported: {', '.join(self.corruptions) or 'none'}"
+        )
+
     def error(self, theta: np.ndarray) -> float:
         """‖θ − θ*‖, the paper's measure of progress (overflow-safe for huge θ)."""
         diff = theta - self.theta_star

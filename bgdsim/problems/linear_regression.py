@@ -46,6 +46,23 @@ class LinearRegression(Problem):
         n = self.samples_per_worker
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / n
 
+    corruptions = ("flip", "shift", "scale")
+
+    def corrupted_gradients(
+        self, theta: np.ndarray, workers: np.ndarray, *, kind: str, strength: float
+    ) -> np.ndarray:
+        """``flip``: y → −strength·y; ``shift``: y → y + strength; ``scale``: y → strength·y.
+
+        Computed from the workers' samples directly: (1/n) W_jᵀ(W_j θ − y'_j).
+        """
+        if kind not in self.corruptions:
+            return super().corrupted_gradients(theta, workers, kind=kind, strength=strength)
+        a, c = {"flip": (-strength, 0.0), "shift": (1.0, strength), "scale": (strength, 0.0)}[kind]
+        w = self.covariates[workers]  # (|B|, n, d)
+        y = a * self.responses[workers] + c
+        resid = np.matmul(w, theta) - y
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / w.shape[1]
+
     def population_risk(self, theta: np.ndarray) -> float:
         return 0.5 * float(np.sum((theta - self.theta_star) ** 2)) + 0.5 * self.noise**2
 

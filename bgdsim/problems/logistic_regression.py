@@ -58,6 +58,18 @@ class LogisticRegression(Problem):
         n = self.samples_per_worker
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / n
 
+    corruptions = ("flip",)
+
+    def corrupted_gradients(
+        self, theta: np.ndarray, workers: np.ndarray, *, kind: str, strength: float
+    ) -> np.ndarray:
+        """``flip``: every label y of the workers becomes 1 − y (``strength`` unused)."""
+        if kind not in self.corruptions:
+            return super().corrupted_gradients(theta, workers, kind=kind, strength=strength)
+        w = self.covariates[workers]
+        resid = _sigmoid(np.matmul(w, theta)) - (1.0 - self.labels[workers])
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / w.shape[1]
+
     def population_risk(self, theta: np.ndarray) -> float:
         s = float(np.linalg.norm(theta))
         softplus = np.logaddexp(0.0, s * _NODES)

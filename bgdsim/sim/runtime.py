@@ -33,6 +33,7 @@ from simpy.events import Event, EventPriority
 
 from bgdsim import __version__, adversary, aggregators, attacks, problems
 from bgdsim._params import check_params
+from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.config import Scenario
 from bgdsim.eventlog import SCHEMA_VERSION, EventLog
@@ -120,6 +121,7 @@ _COUNTS = (
     "up_rejected",
     "barrier_all",
     "barrier_timeout",
+    "aggregate_skipped",
 )
 
 
@@ -133,6 +135,7 @@ class _Round:
     __slots__ = (
         "block_offset",
         "byzantine",
+        "delays",
         "drop_up",
         "lat_up",
         "loose",
@@ -153,8 +156,10 @@ class _Round:
         drop_up: list[bool],
         block_offset: int | None,
         loose: set[int],
+        delays: list[float] | None = None,
     ) -> None:
         self.t = t
+        self.delays = delays  # extra seconds before sending (timing attacks), or None
         self.block_offset = block_offset  # sidecar offset of the (m, d) message block
         self.loose = loose
         self.shape = [len(outgoing[0])] if outgoing and outgoing[0] is not None else []
@@ -179,9 +184,10 @@ class _Simulation:
         self.problem = problems.build(scenario.problem, m, self.streams["data"])
         srv = scenario.server
         fn = aggregators.get(srv.aggregator)
-        params = check_params(fn, srv.params, where="server.params", supplied=("batches",))
-        if aggregators.takes_batches(fn):
-            params["batches"] = srv.batches
+        params = check_params(fn, srv.params, where="server.params", supplied=aggregators.SUPPLIED)
+        params = aggregators.server_params(fn, params, batches=srv.batches, f=q)
+        self.aggregator_fn = fn
+        self.server_random = aggregators.takes(fn, "rng")
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
         self.core = ServerCore(
@@ -194,11 +200,14 @@ class _Simulation:
             max_norm=srv.max_norm,
         )
         adv = scenario.adversary
-        self.schedule = adversary.schedules.get(adv.schedule)(
-            m, q, self.streams["adversary"], **adv.schedule_params
+        schedule = adversary.schedules.get(adv.schedule)(
+            m, q, self.streams["adversary"], srv.batches, **adv.schedule_params
         )
-        self.attack = attacks.get(adv.attack)
-        self.attack_params = check_params(self.attack, adv.params, where="adversary.params")
+        attack = attacks.get(adv.attack)
+        attack_params = check_params(attack, adv.params, where="adversary.params")
+        self.adversary = adversary.Adversary(
+            schedule, attack, attack_params, q, self.streams["attack"]
+        )
         self.latency = scenario.network.latency
         self.drop = scenario.network.drop
         self.compute_time = scenario.cluster.compute_time
@@ -214,21 +223,31 @@ class _Simulation:
 
     # ------------------------------------------------------------------ callbacks
     def _down_arrive(self, ev: _At) -> None:
-        rnd, now, log = ev.data, self.env.now, self.log
+        rnd, now, log, env = ev.data, self.env.now, self.log, self.env
         self.counts["down_delivered"] += len(ev.workers)
-        if self.compute_time > 0:
-            for j in ev.workers:
-                log.message("deliver", now, rnd.t, j, "down")
-            _At(self.env, self.compute_time, ev.workers, self._send_up, rnd)
-        else:
-            self._send_up(ev, deliver=True)
+        if self.compute_time == 0 and rnd.delays is None:
+            self._send(ev.workers, rnd, deliver=True)
+            return
+        waits: dict[float, list[int]] = {}
+        for j in ev.workers:
+            log.message("deliver", now, rnd.t, j, "down")
+            wait = self.compute_time + (rnd.delays[j] if rnd.delays is not None else 0.0)
+            waits.setdefault(wait, []).append(j)
+        for wait, workers in waits.items():
+            if wait == 0:
+                self._send(workers, rnd)
+            else:
+                _At(env, wait, workers, self._send_up, rnd)
 
-    def _send_up(self, ev: _At, deliver: bool = False) -> None:
-        """Workers reply; ``deliver``: log their broadcast's delivery first (compute 0)."""
-        rnd, now, log, counts = ev.data, self.env.now, self.log, self.counts
+    def _send_up(self, ev: _At) -> None:
+        self._send(ev.workers, ev.data)
+
+    def _send(self, workers: list[int], rnd: _Round, deliver: bool = False) -> None:
+        """``workers`` reply now; ``deliver``: log their broadcast's delivery first."""
+        now, log, counts = self.env.now, self.log, self.counts
         t = rnd.t
         groups: dict[float, list[int]] = {}
-        for j in ev.workers:
+        for j in workers:
             if deliver:
                 log.message("deliver", now, t, j, "down")
             msg = rnd.outgoing[j]
@@ -248,7 +267,11 @@ class _Simulation:
                 log.message("drop", now, t, j, "up")
             else:
                 groups.setdefault(latency, []).append(j)
-        _schedule_groups(self.env, groups, self._up_arrive, rnd)
+        if len(groups) == 1 and len(workers) == 1:  # the common case without ties
+            ((latency, group),) = groups.items()
+            _At(self.env, latency, group, self._up_arrive, rnd)
+        else:
+            _schedule_groups(self.env, groups, self._up_arrive, rnd)
 
     def _up_arrive(self, ev: _At) -> None:
         rnd, now, log, counts = ev.data, self.env.now, self.log, self.counts
@@ -281,6 +304,53 @@ class _Simulation:
             self.barrier_reason = reason
             barrier.succeed()
 
+    def _view(
+        self,
+        t: int,
+        theta: np.ndarray,
+        honest: np.ndarray,
+        history: np.ndarray,
+        seed: int,
+        lat_down: np.ndarray,
+        lat_up: np.ndarray,
+    ) -> AdversaryView:
+        """The omniscient adversary's view of round t (copies: it cannot touch the run)."""
+        srv = self.sc.server
+        fn, params = self.aggregator_fn, dict(self.core.params)
+
+        def aggregate(vectors: np.ndarray) -> np.ndarray:
+            extra = {"rng": np.random.default_rng(seed)} if self.server_random else {}
+            return np.asarray(fn(vectors, **params, **extra), dtype=np.float64)
+
+        order = None
+        if params.get("rebatch"):
+            order = batch_order(self.m, np.random.default_rng(seed))
+        problem = self.problem
+
+        def corrupted(workers: np.ndarray, kind: str, strength: float) -> np.ndarray:
+            return problem.corrupted_gradients(theta, workers, kind=kind, strength=strength)
+
+        return AdversaryView(
+            t,
+            theta.copy(),
+            honest.copy(),
+            np.zeros(0, dtype=np.int64),
+            self.q,
+            srv.aggregator,
+            srv.batches,
+            params=params,
+            aggregate=aggregate,
+            missing=srv.missing,
+            history=history,
+            round_timeout=srv.round_timeout,
+            max_norm=srv.max_norm,
+            compute_time=self.compute_time,
+            latency_down=lat_down.copy(),
+            latency_up=lat_up.copy(),
+            batch_order=order,
+            corrupted=corrupted,
+        )
+
     # ------------------------------------------------------------------ the server
     def server(self) -> simpy.events.ProcessGenerator:
         sc, env, log, m = self.sc, self.env, self.log, self.m
@@ -308,7 +378,7 @@ class _Simulation:
         streams = self.streams
         rng_lat_down, rng_lat_up = streams["latency.down"], streams["latency.up"]
         rng_drop_down, rng_drop_up = streams["drop.down"], streams["drop.up"]
-        rng_attack = streams["attack"]
+        rng_server = streams["server"]
         for t in range(1, sc.rounds + 1):
             start = env.now
             theta = self.core.theta
@@ -320,43 +390,17 @@ class _Simulation:
                 log.emit("diverged", start, round=t, reason="honest gradients at θ are not finite")
                 log.flush()
                 break
-            byz = np.asarray(self.schedule.choose(t, honest), dtype=np.int64)
-            if byz.size > self.q or np.unique(byz).size != byz.size:
-                raise RuntimeError(
-                    f"schedule returned {byz.tolist()}: more than q={self.q} or repeats"
-                )
-            log.emit("byzantine_set", start, round=t, workers=byz.tolist())
-            # Row j of `block` is worker j's report when it is a well-formed vector; the
-            # whole block goes to the sidecar at once and each `send` references its row.
-            block = honest.copy()
-            outgoing: list[np.ndarray | None] = list(block)
-            loose: set[int] = set()  # workers whose message is not a row of the block
-            if byz.size:
-                view = AdversaryView(
-                    t,
-                    theta.copy(),
-                    honest.copy(),
-                    byz,
-                    self.q,
-                    sc.server.aggregator,
-                    sc.server.batches,
-                )
-                with np.errstate(all="ignore"):  # an attack may overflow; the server rejects it
-                    crafted = self.attack(view, rng_attack, **self.attack_params)
-                for i, j in enumerate(byz.tolist()):
-                    if crafted is None:
-                        outgoing[j] = None
-                        continue
-                    msg = np.asarray(crafted[i])
-                    if msg.shape == (self.core.dim,) and msg.dtype == np.float64:
-                        block[j] = msg  # outgoing[j] is a view of this row
-                    else:
-                        outgoing[j] = msg
-                        loose.add(j)
             lat_down = self.latency.sample(rng_lat_down, m)
             lat_up = self.latency.sample(rng_lat_up, m)
             drop_down = rng_drop_down.random(m) < self.drop
             drop_up = rng_drop_up.random(m) < self.drop
+            seed = int(rng_server.integers(2**63))  # the server's random bits this round
+            plan = self.adversary.act(
+                self._view(t, theta, honest, np.asarray(thetas), seed, lat_down, lat_up)
+            )
+            byz = plan.byzantine
+            log.emit("byzantine_set", start, round=t, workers=byz.tolist())
+            block, outgoing, loose = plan.block, plan.outgoing, plan.loose
             verdicts = validate_reports(outgoing, dim=self.core.dim, max_norm=self.core.max_norm)
             block_ref = log.payload(block)
             rnd = _Round(
@@ -368,6 +412,7 @@ class _Simulation:
                 drop_up.tolist(),
                 None if block_ref is None else block_ref["offset"],
                 loose,
+                plan.delays.tolist() if plan.delays.any() else None,
             )
             self.inbox = self.core.open_round(t)
             self.barrier = barrier = env.event()
@@ -397,7 +442,8 @@ class _Simulation:
             now = env.now
             counts["barrier_" + self.barrier_reason] += 1
             inbox = self.inbox
-            result = self.core.close(inbox)
+            extra = {"rng": np.random.default_rng(seed)} if self.server_random else None
+            result = self.core.close(inbox, extra)
             log.emit(
                 "barrier",
                 now,
@@ -407,15 +453,19 @@ class _Simulation:
                 received=int(inbox.received.sum()),
                 missing=result.missing.tolist(),
             )
-            log.emit(
-                "aggregate",
-                now,
-                round=t,
-                aggregator=sc.server.aggregator,
-                missing_policy=sc.server.missing,
-                rows=result.used,
-                payload=log.payload(result.aggregate),
-            )
+            if result.skipped is not None:
+                counts["aggregate_skipped"] += 1
+                log.emit("aggregate_skipped", now, round=t, rows=result.used, reason=result.skipped)
+            else:
+                log.emit(
+                    "aggregate",
+                    now,
+                    round=t,
+                    aggregator=sc.server.aggregator,
+                    missing_policy=sc.server.missing,
+                    rows=result.used,
+                    payload=log.payload(result.aggregate),
+                )
             if not result.finite:
                 status = "diverged"
                 log.emit("diverged", now, round=t, reason="θ is not finite after the update")

@@ -394,3 +394,18 @@ def test_coalescing_simultaneous_arrivals_changes_nothing_in_the_log(
     grouped = (tmp_path / "grouped.jsonl").read_bytes()
     assert grouped == (tmp_path / "single.jsonl").read_bytes()
     assert (tmp_path / "grouped.bin").read_bytes() == (tmp_path / "single.bin").read_bytes()
+
+
+def test_a_rule_that_cannot_run_on_what_is_left_skips_the_step(
+    scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # krum needs n >= 2f + 3 = 7 of the 20 reports; dropping most of them leaves fewer
+    sc = scenario(server__aggregator="krum", server__missing="exclude", network__drop=0.6, rounds=8)
+    result, events = run_logged(sc, tmp_path)
+    skipped = [e for e in events if e["event"] == "aggregate_skipped"]
+    assert skipped and result.counts["aggregate_skipped"] == len(skipped)
+    assert all("krum needs n >= 2f + 3" in e["reason"] for e in skipped)
+    for e in skipped:
+        t = e["round"]
+        np.testing.assert_array_equal(result.thetas[t], result.thetas[t - 1])
+    assert result.status == "completed"
