@@ -33,8 +33,8 @@ __all__ = [
     "RoundInbox",
     "RoundResult",
     "ServerCore",
+    "validate_block",
     "validate_report",
-    "validate_reports",
 ]
 
 
@@ -69,33 +69,13 @@ def validate_report(vector: Any, *, dim: int, max_norm: float | None = None) -> 
     return None
 
 
-def validate_reports(
-    messages: list[Any], *, dim: int, max_norm: float | None = None
-) -> list[str | None]:
-    """:func:`validate_report` for many messages at once (vectorised over the well-shaped).
-
-    A runtime that knows a round's messages before they travel (the simulator) screens
-    them in one pass and hands each verdict to :meth:`ServerCore.receive`; the verdict
-    is a pure function of the message, so when it is computed does not matter.
-    """
-    verdicts: list[str | None] = [None] * len(messages)
-    rows = [
-        i
-        for i, v in enumerate(messages)
-        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (dim,)
-    ]
-    if rows:
-        ok = np.isfinite(np.stack([messages[i] for i in rows])).all(axis=1)
-        if max_norm is None:
-            slow = [i for i, good in zip(rows, ok.tolist(), strict=True) if not good]
-        else:
-            slow = rows
-    else:
-        slow = []
-    row_set = set(rows)
-    slow += [i for i in range(len(messages)) if i not in row_set and messages[i] is not None]
-    for i in slow:
-        verdicts[i] = validate_report(messages[i], dim=dim, max_norm=max_norm)
+def validate_block(block: np.ndarray, *, max_norm: float | None = None) -> list[str | None]:
+    """:func:`validate_report` for every row of a float ``(m, d)`` matrix, in one pass."""
+    ok = np.isfinite(block).all(axis=1)
+    verdicts: list[str | None] = [None] * block.shape[0]
+    check = range(block.shape[0]) if max_norm is not None else np.flatnonzero(~ok).tolist()
+    for i in check:
+        verdicts[i] = validate_report(block[i], dim=block.shape[1], max_norm=max_norm)
     return verdicts
 
 
@@ -186,8 +166,9 @@ class ServerCore:
     ) -> tuple[Outcome, str | None]:
         """A report from ``worker`` for round ``msg_round`` arrived; validate and keep it.
 
-        ``verdict``, if given, is the message's :func:`validate_reports` result, computed
-        earlier. Returns the outcome and, for a rejection or a late report, the reason.
+        ``verdict``, if given, is the message's :func:`validate_report` result computed
+        earlier (e.g. for a whole round with :func:`validate_block`). Returns the outcome
+        and, for a rejection or a late report, the reason.
         """
         if msg_round < inbox.round or (inbox.closed and msg_round == inbox.round):
             return Outcome.LATE, f"report for round {msg_round} after its barrier"

@@ -135,21 +135,10 @@ def test_unknown_missing_policy_is_refused() -> None:
         core("drop")
 
 
-def test_batch_screening_agrees_with_one_by_one_validation() -> None:
-    from bgdsim.protocol import validate_reports
+def test_block_screening_agrees_with_one_by_one_validation() -> None:
+    from bgdsim.protocol import validate_block
 
-    msgs: list[object] = [
-        np.ones(D),
-        np.array([1.0, np.nan, 0.0]),
-        np.zeros(4),
-        None,
-        np.array([1e200, -1e200, 3.0]),
-        np.array([1, 2, 3]),
-        [1.0, 2.0, 3.0],
-        np.array([np.inf, 0, 0]),
-    ]
+    block = np.array([[1.0, 2, 3], [np.nan, 0, 0], [1e200, -1e200, 3.0], [0, np.inf, 0]])
     for max_norm in (None, 1e10):
-        expected = [
-            None if m is None else validate_report(m, dim=D, max_norm=max_norm) for m in msgs
-        ]
-        assert validate_reports(msgs, dim=D, max_norm=max_norm) == expected
+        expected = [validate_report(row, dim=D, max_norm=max_norm) for row in block]
+        assert validate_block(block, max_norm=max_norm) == expected

@@ -37,7 +37,13 @@ from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.config import Scenario
 from bgdsim.eventlog import SCHEMA_VERSION, EventLog
-from bgdsim.protocol import Outcome, RoundInbox, ServerCore, validate_reports
+from bgdsim.protocol import (
+    Outcome,
+    RoundInbox,
+    ServerCore,
+    validate_block,
+    validate_report,
+)
 from bgdsim.result import RunResult
 from bgdsim.rng import Streams
 
@@ -401,7 +407,12 @@ class _Simulation:
             byz = plan.byzantine
             log.emit("byzantine_set", start, round=t, workers=byz.tolist())
             block, outgoing, loose = plan.block, plan.outgoing, plan.loose
-            verdicts = validate_reports(outgoing, dim=self.core.dim, max_norm=self.core.max_norm)
+            # validated once, vectorised: a verdict is a pure function of the message
+            verdicts = validate_block(block, max_norm=self.core.max_norm)
+            for j in loose:
+                verdicts[j] = validate_report(
+                    outgoing[j], dim=self.core.dim, max_norm=self.core.max_norm
+                )
             block_ref = log.payload(block)
             rnd = _Round(
                 t,
@@ -426,16 +437,19 @@ class _Simulation:
             )
             counts = self.counts
             counts["down_sent"] += m
-            groups: dict[float, list[int]] = {}
-            for j, (latency, dropped) in enumerate(
-                zip(lat_down.tolist(), drop_down.tolist(), strict=True)
-            ):
-                if dropped:
-                    counts["down_dropped"] += 1
-                    log.message("drop", start, t, j, "down")
-                else:
-                    groups.setdefault(latency, []).append(j)
-            _schedule_groups(env, groups, self._down_arrive, rnd)
+            if not drop_down.any() and (lat_down == lat_down[0]).all():  # one arrival
+                _At(env, float(lat_down[0]), list(range(m)), self._down_arrive, rnd)
+            else:
+                groups: dict[float, list[int]] = {}
+                for j, (latency, dropped) in enumerate(
+                    zip(lat_down.tolist(), drop_down.tolist(), strict=True)
+                ):
+                    if dropped:
+                        counts["down_dropped"] += 1
+                        log.message("drop", start, t, j, "down")
+                    else:
+                        groups.setdefault(latency, []).append(j)
+                _schedule_groups(env, groups, self._down_arrive, rnd)
             timeout = env.timeout(sc.server.round_timeout)
             timeout.callbacks.append(partial(self._on_timeout, barrier))
             yield barrier
