@@ -111,7 +111,7 @@ def _print_summary(result: Any, scenario: Any) -> None:
     c = result.counts
     t = Table(title=f"{result.name} · seed {result.seed}", show_header=False)
     t.add_column(style="bold")
-    t.add_column(justify="right")
+    t.add_column(justify="right", overflow="fold")
     srv, cl = scenario.server, scenario.cluster
     t.add_row("aggregator", f"{srv.aggregator} (k={srv.batches})")
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")

@@ -110,12 +110,12 @@ def save_heatmap(
         figsize=(1 + 0.6 * len(atts) * len(scheds), 1.5 + 0.4 * len(aggs)),
         squeeze=False,
     )
-    for ax, sched in zip(axes[0], scheds, strict=True):
+    for i_ax, (ax, sched) in enumerate(zip(axes[0], scheds, strict=True)):
         grid = np.array([[ratio[(g, a, sched)] for a in atts] for g in aggs])
         shown = np.log10(np.clip(np.nan_to_num(grid, posinf=1e30), 1e-1, 1e6))
         im = ax.imshow(shown, cmap="viridis_r", vmin=-1, vmax=6, aspect="auto")
         ax.set_xticks(range(len(atts)), atts, rotation=60, ha="right")
-        ax.set_yticks(range(len(aggs)), aggs)
+        ax.set_yticks(range(len(aggs)), aggs if i_ax == 0 else [])
         ax.set_title(f"schedule: {sched}")
         for i in range(len(aggs)):
             for j in range(len(atts)):
