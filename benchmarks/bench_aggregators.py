@@ -35,16 +35,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import os
 import platform
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from _common import rotated, timed
 from threadpoolctl import threadpool_info
 
 from bgdsim.aggregators.bulyan import bulyan
@@ -222,13 +221,6 @@ def agree(case: Case, ours: np.ndarray, base: np.ndarray, spread: float) -> floa
     return diff
 
 
-def timed(fn: Callable[[], object]) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def machine() -> str:
     blas = [f"{b['internal_api']} {b['num_threads']} threads" for b in threadpool_info()]
     return (
@@ -258,10 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         diff = agree(case, case.ours(), case.base(), spread)  # also the warm-up
         ours: list[float] = []
         base: list[float] = []
-        for i in range(args.repeats):
-            pair = [(ours, case.ours), (base, case.base)]
-            for sink, fn in pair if i % 2 == 0 else pair[::-1]:
-                sink.append(timed(fn))
+        for _, (sink, fn) in rotated([(ours, case.ours), (base, case.base)], args.repeats):
+            sink.append(timed(fn))
         o, b = 1e3 * statistics.median(ours), 1e3 * statistics.median(base)
         print(
             f"| {case.rule} | {case.params} | {o:.1f} | {b:.1f} | {b / o:.2f}x | {diff:.1e} |",

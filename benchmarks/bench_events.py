@@ -79,19 +79,10 @@ cumulative time.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
-import datetime as _dt
-import gc
-import io
-import os
-import platform
-import pstats
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -100,6 +91,7 @@ from typing import Any
 import numpy as np
 import simpy
 import simpy.core
+from _common import cached_build, machine_rows, profile, rotated, table, timed
 
 import bgdsim
 import bgdsim.problems
@@ -147,25 +139,6 @@ def make_scenario(cfg: dict[str, int], latency: dict[str, Any]) -> bgdsim.Scenar
             "adversary.attack": "sign_flip",
         }
     )
-
-
-@contextlib.contextmanager
-def cached_build(problem: Any, scenario: bgdsim.Scenario) -> Iterator[list[int]]:
-    """Make ``bgdsim.problems.build`` return ``problem``; yields a one-item call counter."""
-    real = bgdsim.problems.build
-    calls = [0]
-
-    def build(config: Any, workers: int, rng: np.random.Generator) -> Any:
-        if config != scenario.problem or workers != scenario.cluster.workers:
-            raise AssertionError("cached build called with a different problem config")
-        calls[0] += 1
-        return problem
-
-    bgdsim.problems.build = build
-    try:
-        yield calls
-    finally:
-        bgdsim.problems.build = real
 
 
 def count_events(fn: Callable[[], Any]) -> tuple[int, Any]:
@@ -283,44 +256,12 @@ def bare_simpy(lat_down: list[list[float]], lat_up: list[list[float]]) -> tuple[
 # --------------------------------------------------------------------------- report
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def machine_rows() -> list[tuple[str, str]]:
-    return [
-        ("date", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu_model()}, {os.cpu_count()} logical CPUs"),
-        ("python", platform.python_version()),
-        ("numpy", np.__version__),
-        ("simpy", simpy.__version__),
-        ("bgdsim", bgdsim.__version__),
-    ]
-
-
-def table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
-
-
 # functions whose cumulative time splits a run into its parts
 PROFILE_CUMULATIVE = (
     r"\(run\)|\(server\)|\(step\)|\(_down_arrive\)|\(_send_up\)|\(_up_arrive\)|"
     r"\(_schedule_groups\)|\(message\)|\(emit\)|\(receive\)|\(gradients\)|\(gmom\)|"
     r"\(validate_block\)|\(sample\)"
 )
-
-
-def _stats_body(text: str) -> str:
-    """pstats output without its blank lines and "List reduced" chatter."""
-    keep = [ln for ln in text.strip().splitlines() if ln.strip() and "List reduced" not in ln]
-    return "\n".join(keep)
 
 
 @dataclass
@@ -402,12 +343,6 @@ def main(argv: list[str] | None = None) -> int:
             s.messages = dict.fromkeys(CONTENDERS, sim_messages)
             s.simpy_events = {"bgdsim": ev_log, "bgdsim, no log": ev_nolog, "bare SimPy": ev_bare}
 
-        def timed(fn: Callable[[], Any]) -> float:
-            gc.collect()
-            t = time.perf_counter()
-            fn()
-            return time.perf_counter() - t
-
         runs: list[tuple[Setting, str, Callable[[], Any]]] = []
         for s in settings.values():
             runs += [
@@ -417,24 +352,14 @@ def main(argv: list[str] | None = None) -> int:
             ]
         for _, _, fn in runs:  # warm-up
             fn()
-        for i in range(repeats):
-            shift = i % len(runs)
-            for s, name, fn in runs[shift:] + runs[:shift]:
-                s.times[name].append(timed(fn))
+        for _, (s, name, fn) in rotated(runs, repeats):
+            s.times[name].append(timed(fn))
 
         profile_text = profile_cum = ""
         if args.profile:
-            prof = cProfile.Profile()
-            prof.enable()
-            run_bgdsim(settings["exponential"], log=True)
-            prof.disable()
-            buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime").print_stats(10)
-            profile_text = _stats_body(buf.getvalue())
-            buf = io.StringIO()
-            stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("cumulative")
-            stats.print_stats(PROFILE_CUMULATIVE)
-            profile_cum = _stats_body(buf.getvalue())
+            profile_text, profile_cum = profile(
+                partial(run_bgdsim, settings["exponential"], True), PROFILE_CUMULATIVE
+            )
 
     quick = " (quick)" if args.quick else ""
     print(f"# bench_events: µs per simulated message event, bgdsim vs bare SimPy{quick}\n")

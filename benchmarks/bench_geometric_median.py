@@ -20,14 +20,12 @@ The machine may be small and noisy: quote the medians, not single runs.
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from _common import rotated, timed
 from geom_median.numpy import compute_geometric_median
 
 from bgdsim.aggregators.geometric_median import geometric_median
@@ -132,13 +130,6 @@ def tune_geom_median(x: np.ndarray, f_star: float) -> tuple[float, float]:
     return 0.0, objective(x, run_geom_median(x, 0.0)) / f_star - 1.0
 
 
-def timed(fn: Callable[[], object]) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 @dataclass
 class Row:
     k: int
@@ -161,13 +152,12 @@ def bench_cell(k: int, d: int, seed: int, repeats: int | None) -> Row:
         repeats = int(np.clip(2.0 / max(probe, 1e-6), 3 if probe > 2.0 else 5, 41))
     ours: list[float] = []
     theirs: list[float] = []
-    for i in range(repeats):  # alternate, and alternate who goes first
-        pair = [
-            (ours, lambda: run_bgdsim(x, tol)),
-            (theirs, lambda: run_geom_median(x, ftol)),
-        ]
-        for sink, fn in pair if i % 2 == 0 else pair[::-1]:
-            sink.append(timed(fn))
+    pair = [
+        (ours, lambda: run_bgdsim(x, tol)),
+        (theirs, lambda: run_geom_median(x, ftol)),
+    ]
+    for _, (sink, fn) in rotated(pair, repeats):  # alternate, and alternate who goes first
+        sink.append(timed(fn))
     return Row(
         k,
         d,

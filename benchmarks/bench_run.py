@@ -56,24 +56,17 @@ Target
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
-import datetime as _dt
 import gc
-import io
-import os
-import platform
-import pstats
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import simpy
+from _common import cached_build, machine_rows, profile, rotated, table
 
 import bgdsim
 import bgdsim.problems
@@ -108,25 +101,6 @@ def make_scenario(cfg: dict[str, int]) -> bgdsim.Scenario:
             "adversary.params": {"scale": SCALE},
         }
     )
-
-
-@contextlib.contextmanager
-def cached_build(problem: Any, scenario: bgdsim.Scenario) -> Iterator[list[int]]:
-    """Make ``bgdsim.problems.build`` return ``problem``; yields a one-item call counter."""
-    real = bgdsim.problems.build
-    calls = [0]
-
-    def build(config: Any, workers: int, rng: np.random.Generator) -> Any:
-        if config != scenario.problem or workers != scenario.cluster.workers:
-            raise AssertionError("cached build called with a different problem config")
-        calls[0] += 1
-        return problem
-
-    bgdsim.problems.build = build
-    try:
-        yield calls
-    finally:
-        bgdsim.problems.build = real
 
 
 # ------------------------------------------------------------------------- baselines
@@ -187,44 +161,12 @@ def direct_gradients(problem: Any) -> Callable[[np.ndarray], np.ndarray]:
 # --------------------------------------------------------------------------- report
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def machine_rows() -> list[tuple[str, str]]:
-    return [
-        ("date", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu_model()}, {os.cpu_count()} logical CPUs"),
-        ("python", platform.python_version()),
-        ("numpy", np.__version__),
-        ("simpy", simpy.__version__),
-        ("bgdsim", bgdsim.__version__),
-    ]
-
-
-def table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
-
-
 # functions whose cumulative time splits a round into its parts
 PROFILE_CUMULATIVE = (
     r"\(run\)|\(server\)|\(step\)|\(emit\)|\(payload\)|\(flush\)|\(gradients\)|"
     r"\(_send_up\)|\(_up_arrive\)|\(_down_arrive\)|\(receive\)|\(validate_report\)|"
     r"\(close\)|\(gmom\)|\(sign_flip\)|\(choose\)|\(geometric_median\)"
 )
-
-
-def _stats_body(text: str) -> str:
-    """pstats output without its blank lines and "List reduced" chatter."""
-    keep = [ln for ln in text.strip().splitlines() if ln.strip() and "List reduced" not in ln]
-    return "\n".join(keep)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,26 +243,16 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for _, fn in contenders:  # warm-up
             fn(-1)
-        for i in range(repeats):
-            shift = i % len(contenders)
-            for name, fn in contenders[shift:] + contenders[:shift]:
-                gc.collect()
-                results[name]["times"].append(fn(i))
+        for i, (name, fn) in rotated(contenders, repeats):
+            gc.collect()
+            results[name]["times"].append(fn(i))
 
         profile_text = profile_cum = ""
         if args.profile:
-            prof = cProfile.Profile()
             path = Path(tmp) / "profile.jsonl"
-            prof.enable()
-            bgdsim.run(scenario, log_path=path)
-            prof.disable()
-            buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime").print_stats(10)
-            profile_text = buf.getvalue()
-            buf = io.StringIO()
-            stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("cumulative")
-            stats.print_stats(PROFILE_CUMULATIVE)
-            profile_cum = buf.getvalue()
+            profile_text, profile_cum = profile(
+                lambda: bgdsim.run(scenario, log_path=path), PROFILE_CUMULATIVE
+            )
 
     med = {name: statistics.median(r["times"]) for name, r in results.items()}
     fastest = min(("baseline-stats", "baseline-direct"), key=med.__getitem__)
@@ -407,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if profile_text:
         print("\n## cProfile of one bgdsim run (with log), top 10 by tottime\n\n```")
-        print(_stats_body(profile_text))
+        print(profile_text)
         print("```\n\n## the same run: selected functions by cumulative time\n\n```")
-        print(_stats_body(profile_cum))
+        print(profile_cum)
         print("```")
     return 0
 

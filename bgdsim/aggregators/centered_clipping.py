@@ -31,22 +31,10 @@ import numpy as np
 from pydantic import Field
 
 from bgdsim.aggregators import register
+from bgdsim.aggregators._common import check_tau, reports, row_norms
 from bgdsim.aggregators.coordinate_median import median_of_rows
 
 __all__ = ["centered_clipping"]
-
-
-def _row_norms(y: np.ndarray) -> np.ndarray:
-    """Euclidean norms of the rows of a finite float64 array, without overflow."""
-    with np.errstate(over="ignore"):
-        sq = np.einsum("ij,ij->i", y, y)
-    norms = np.sqrt(sq)
-    bad = np.flatnonzero(~np.isfinite(sq))
-    if bad.size:
-        big = np.abs(y[bad]).max(axis=1)
-        scaled = y[bad] / big[:, None]
-        norms[bad] = big * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-    return norms
 
 
 @register("centered_clipping")
@@ -76,11 +64,8 @@ def centered_clipping(
         ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, τ ≤ 0 (or NaN),
             L < 1, or ``start`` is unknown.
     """
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"centered_clipping needs a non-empty (n, d) array, got shape {x.shape}")
-    if tau is not None and not tau > 0:
-        raise ValueError(f"centered_clipping needs tau > 0, got tau={tau}")
+    x = reports(vectors, "centered_clipping")
+    check_tau(tau, "centered_clipping")
     if iters < 1:
         raise ValueError(f"centered_clipping needs iters >= 1, got iters={iters}")
     if start == "coordinate_median":
@@ -95,7 +80,7 @@ def centered_clipping(
     radius = tau
     for _ in range(iters):
         diff = x - v
-        norms = _row_norms(diff)
+        norms = row_norms(diff)
         if radius is None:
             radius = float(np.median(norms))
             if radius == 0.0:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from bgdsim.aggregators import register
+from bgdsim.aggregators._common import reports
 from bgdsim.aggregators.gmom import batch_means
 
 __all__ = ["coordinate_median", "coordinate_median_of_means", "median_of_rows"]
@@ -44,13 +45,6 @@ def median_of_rows(x: np.ndarray) -> np.ndarray:
     return 0.5 * lower + 0.5 * upper
 
 
-def _reports(vectors: np.ndarray, rule: str) -> np.ndarray:
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"{rule} needs a non-empty (n, d) array, got shape {x.shape}")
-    return x
-
-
 @register("coordinate_median")
 def coordinate_median(vectors: np.ndarray) -> np.ndarray:
     """Coordinate-wise median of the reports (Yin, Chen, Ramchandran, Bartlett 2018).
@@ -73,7 +67,7 @@ def coordinate_median(vectors: np.ndarray) -> np.ndarray:
     >>> coordinate_median(np.array([[0.0, 0.0], [1.0, 2.0], [100.0, -50.0]])).tolist()
     [1.0, 0.0]
     """
-    return median_of_rows(_reports(vectors, "coordinate_median"))
+    return median_of_rows(reports(vectors, "coordinate_median"))
 
 
 @register("coordinate_median_of_means")
@@ -95,7 +89,7 @@ def coordinate_median_of_means(vectors: np.ndarray, *, batches: int) -> np.ndarr
     Raises:
         ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, or k < 1.
     """
-    x = _reports(vectors, "coordinate_median_of_means")
+    x = reports(vectors, "coordinate_median_of_means")
     if batches < 1:
         raise ValueError(f"coordinate_median_of_means needs batches >= 1, got batches={batches}")
     k = min(batches, x.shape[0])

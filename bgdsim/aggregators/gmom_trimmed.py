@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import Field
 
 from bgdsim.aggregators import register
+from bgdsim.aggregators._common import check_tau, reports, row_norms
 from bgdsim.aggregators.geometric_median import geometric_median
 from bgdsim.aggregators.gmom import batch_means
 
@@ -45,19 +46,6 @@ _FIRST_TOL_RATIO = 0.1  # first solver tolerance: γ times this
 _TOL_SHRINK = 1e-2  # each retry divides the solver tolerance by 100
 _RETRIES = 5
 _AT_Z_RTOL = 1e-10  # points this close to z (relative to the median distance) count as at z
-
-
-def _row_norms(y: np.ndarray) -> np.ndarray:
-    """Euclidean norms of the rows of a finite float64 array, without overflow."""
-    with np.errstate(over="ignore"):
-        sq = np.einsum("ij,ij->i", y, y)
-    norms = np.sqrt(sq)
-    bad = np.flatnonzero(~np.isfinite(sq))
-    if bad.size:
-        big = np.abs(y[bad]).max(axis=1)
-        scaled = y[bad] / big[:, None]
-        norms[bad] = big * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-    return norms
 
 
 def median_gap(points: np.ndarray, z: np.ndarray) -> float:
@@ -74,7 +62,7 @@ def median_gap(points: np.ndarray, z: np.ndarray) -> float:
     As z approaches the median, r → 0 and G → 0 (to first order in ‖r‖).
     """
     diff = points - z
-    dist = _row_norms(diff)
+    dist = row_norms(diff)
     f_z = float(dist.sum())
     if f_z == 0.0:
         return 0.0
@@ -144,19 +132,16 @@ def gmom_trimmed(
         ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, k < 1, τ ≤ 0 (or
             NaN), or γ is outside (0, 1).
     """
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"gmom_trimmed needs a non-empty (n, d) array, got shape {x.shape}")
+    x = reports(vectors, "gmom_trimmed")
     if batches < 1:
         raise ValueError(f"gmom_trimmed needs batches >= 1, got batches={batches}")
-    if tau is not None and not tau > 0:
-        raise ValueError(f"gmom_trimmed needs tau > 0, got tau={tau}")
+    check_tau(tau, "gmom_trimmed")
     if not 0 < gamma < 1:
         raise ValueError(f"gmom_trimmed needs 0 < gamma < 1, got gamma={gamma}")
     threshold = TAU_PER_DIM * x.shape[1] if tau is None else tau
     k = min(batches, x.shape[0])
     means = x.mean(axis=0, keepdims=True) if k == 1 else batch_means(x, k)
-    kept = means[_row_norms(means) <= threshold]
+    kept = means[row_norms(means) <= threshold]
     if kept.shape[0] == 0:  # every batch trimmed: fall back to all of them (see module doc)
         kept = means
     if kept.shape[0] == 1:

@@ -32,6 +32,7 @@ from pydantic import Field
 from threadpoolctl import ThreadpoolController
 
 from bgdsim.aggregators import register
+from bgdsim.aggregators._common import check_f, reports
 from bgdsim.aggregators.coordinate_median import median_of_rows
 
 __all__ = ["check_krum_inputs", "krum", "krum_scores", "multi_krum", "pairwise_sq_distances"]
@@ -98,12 +99,9 @@ def krum_scores(d2: np.ndarray, f: int) -> np.ndarray:
 
 def check_krum_inputs(vectors: np.ndarray, f: int, rule: str, *, factor: int = 2) -> np.ndarray:
     """The reports as float64, after checking the shape, f ≥ 0 and n ≥ factor·f + 3."""
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"{rule} needs a non-empty (n, d) array, got shape {x.shape}")
+    x = reports(vectors, rule)
+    check_f(f, rule)
     n = x.shape[0]
-    if f < 0:
-        raise ValueError(f"{rule} needs f >= 0, got f={f}")
     if n < factor * f + 3:
         raise ValueError(f"{rule} needs n >= {factor}f + 3 reports, got n={n} with f={f}")
     return x

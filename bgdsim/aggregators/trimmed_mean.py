@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from bgdsim.aggregators import register
+from bgdsim.aggregators._common import check_f, reports
 
 __all__ = ["trimmed_mean", "trimmed_mean_of_rows"]
 
@@ -69,12 +70,9 @@ def trimmed_mean(
         ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, n ≤ 2f
             (when ``beta`` is not set), or β is outside [0, ½).
     """
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"trimmed_mean needs a non-empty (n, d) array, got shape {x.shape}")
+    x = reports(vectors, "trimmed_mean")
+    check_f(f, "trimmed_mean")
     n = x.shape[0]
-    if f < 0:
-        raise ValueError(f"trimmed_mean needs f >= 0, got f={f}")
     if beta is None:
         if n <= 2 * f:
             raise ValueError(f"trimmed_mean needs n > 2f reports, got n={n} with f={f}")

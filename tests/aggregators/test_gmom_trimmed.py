@@ -17,22 +17,9 @@ from bgdsim.aggregators.gmom_trimmed import (
     median_gap,
 )
 from bgdsim.aggregators.mean import mean
+from tests.aggregators._helpers import contaminated
 
 FAST = settings(max_examples=25, deadline=None)
-
-
-def contaminated(
-    n: int, d: int, distance: float, rows: list[int], seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """n reports: honest N(1, I) and outliers at ``rows`` ``distance`` away; inlier mean, radius."""
-    rng = np.random.default_rng(seed)
-    x = 1.0 + rng.standard_normal((n, d))
-    good = np.setdiff1d(np.arange(n), rows)
-    centre = x[good].mean(axis=0)
-    radius = float(np.linalg.norm(x[good] - centre, axis=1).max())
-    direction = rng.standard_normal(d)
-    x[rows] = centre + distance * direction / np.linalg.norm(direction)
-    return x, centre, radius
 
 
 def objective(points: np.ndarray, z: np.ndarray) -> float:

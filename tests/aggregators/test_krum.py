@@ -11,19 +11,9 @@ from bgdsim import aggregators
 from bgdsim._params import check_params
 from bgdsim.aggregators.krum import krum, krum_scores, multi_krum, pairwise_sq_distances
 from bgdsim.aggregators.mean import mean
+from tests.aggregators._helpers import contaminated
 
 FAST = settings(max_examples=30, deadline=None)
-
-
-def contaminated(n: int, f: int, d: int, distance: float, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """n reports: honest N(1, I) and f outliers ``distance`` away; inlier mean and radius."""
-    rng = np.random.default_rng(seed)
-    x = 1.0 + rng.standard_normal((n, d))
-    centre = x[f:].mean(axis=0)
-    radius = np.linalg.norm(x[f:] - centre, axis=1).max()
-    direction = rng.standard_normal(d)
-    x[:f] = centre + distance * direction / np.linalg.norm(direction)
-    return x, centre, radius
 
 
 def brute_scores(x: np.ndarray, f: int) -> np.ndarray:

@@ -8,12 +8,12 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.alie import alie as attack
 from bgdsim.attacks.alie import z_max
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -64,16 +64,6 @@ def test_bad_parameters_are_refused(params: dict[str, object]) -> None:
         check_params(attack, params, where="adversary.params")
 
 
-def run(paper: ScenarioFactory, **params: float) -> bgdsim.RunResult:
-    scenario = paper(
-        server__aggregator="mean",
-        cluster__byzantine=20,
-        adversary__attack="alie",
-        adversary__params=params,
-    )
-    return bgdsim.run(scenario, log_path=None)
-
-
 def test_the_default_shifts_the_means_limit_by_the_predicted_amount(
     paper: ScenarioFactory,
 ) -> None:
@@ -85,7 +75,10 @@ def test_the_default_shifts_the_means_limit_by_the_predicted_amount(
     # limit of the iteration moves by (f/m) z_max ‖σ‖ ≈ 0.2 · 0.496 · 0.1 = 0.0099 from
     # where it is with z = 0 (the same run with the Byzantine workers sending μ_H).
     # Measured (seeds 0–2): 0.0101, 0.0100, 0.0098; final error 1.3x the fault-free one.
-    shifted, unshifted = run(paper), run(paper, z=0.0)
+    shifted, unshifted = (
+        attacked_mean(paper, "alie", q=20),
+        attacked_mean(paper, "alie", q=20, z=0.0),
+    )
     predicted = 20 / 100 * z_max(100, 20) * math.sqrt(10 * 100 / 100_000)
     moved = float(np.linalg.norm(shifted.thetas[-1] - unshifted.thetas[-1]))
     assert 0.7 * predicted <= moved <= 1.3 * predicted
@@ -94,5 +87,5 @@ def test_the_default_shifts_the_means_limit_by_the_predicted_amount(
 def test_a_large_z_breaks_the_mean(paper: ScenarioFactory) -> None:
     # z = 10 at q = 20: the bias is 0.2 · 10 · 0.1 = 0.2, twenty floors.
     # Measured (seeds 0–4): 18x to 26x the fault-free error.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    assert run(paper, z=10.0).final_error > 10 * clean.final_error
+    clean = fault_free_mean(paper)
+    assert attacked_mean(paper, "alie", q=20, z=10.0).final_error > 10 * clean.final_error

@@ -11,6 +11,7 @@ from bgdsim._params import check_params
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.data_poison import data_poison
 from bgdsim.config import ProblemConfig
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -69,11 +70,8 @@ def test_the_attack_asks_the_view_for_the_corrupted_gradients() -> None:
 def test_default_poisoning_pushes_the_mean_far_past_the_fault_free_floor(
     paper: ScenarioFactory,
 ) -> None:
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(server__aggregator="mean", adversary__attack="data_poison", adversary__params={}),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "data_poison")
     assert hit.final_error > 10 * clean.final_error
     robust = bgdsim.run(paper(adversary__attack="data_poison", adversary__params={}), log_path=None)
     assert robust.final_error < 3 * np.sqrt(10 * 20 / 100_000)

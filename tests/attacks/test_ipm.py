@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.aggregators.mean import mean
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.ipm import ipm as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -53,16 +53,6 @@ def test_bad_parameters_are_refused(params: dict[str, object]) -> None:
         check_params(attack, params, where="adversary.params")
 
 
-def run(paper: ScenarioFactory, q: int, **params: float) -> bgdsim.RunResult:
-    scenario = paper(
-        server__aggregator="mean",
-        cluster__byzantine=q,
-        adversary__attack="ipm",
-        adversary__params=params,
-    )
-    return bgdsim.run(scenario, log_path=None)
-
-
 def test_the_default_only_slows_the_mean(paper: ScenarioFactory) -> None:
     # Why not 10x, at any q ≤ 20: the aggregate is (1 − (1 + ε) q/m) μ_H, a positive
     # multiple of the honest mean while ε < (m − q)/q (19 at q = 5, 4 at q = 20), so the
@@ -71,8 +61,8 @@ def test_the_default_only_slows_the_mean(paper: ScenarioFactory) -> None:
     # the contraction per round is 1 − η (1 − 1.1 · 0.2) = 0.61 instead of 0.5, and the
     # limit does not move. Measured (seed 0): 0.612, 0.611, 0.615, 0.606, 0.611; final
     # error 0.95x the fault-free one.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = run(paper, 20)
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "ipm", q=20)
     np.testing.assert_allclose(hit.errors[1:6] / hit.errors[:5], 0.61, atol=0.02)
     assert hit.errors[5] > 2 * clean.errors[5]
     assert hit.final_error < 1.5 * clean.final_error
@@ -81,5 +71,5 @@ def test_the_default_only_slows_the_mean(paper: ScenarioFactory) -> None:
 def test_past_the_reversal_threshold_it_breaks_the_mean(paper: ScenarioFactory) -> None:
     # ε = 5 > (m − q)/q = 4 at q = 20: the aggregate is −0.2 × the honest mean, an ascent
     # step. Measured (seeds 0–4): 3800x to 5900x the fault-free error.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    assert run(paper, 20, epsilon=5.0).final_error > 10 * clean.final_error
+    clean = fault_free_mean(paper)
+    assert attacked_mean(paper, "ipm", q=20, epsilon=5.0).final_error > 10 * clean.final_error

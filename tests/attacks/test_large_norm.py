@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.large_norm import large_norm as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -38,9 +38,6 @@ def test_bad_parameters_are_refused(params: dict[str, object]) -> None:
 def test_the_default_breaks_the_mean_at_the_papers_q(paper: ScenarioFactory) -> None:
     # q = 5: the mean becomes ≈ (95 − 500)/100 × the honest mean, an ascent step ×4.
     # Measured (seed 0): 1.6e19 vs a fault-free 0.0119.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(server__aggregator="mean", adversary__attack="large_norm", adversary__params={}),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "large_norm")
     assert hit.final_error > 10 * clean.final_error

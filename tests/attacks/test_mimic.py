@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.aggregators.mean import mean
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.mimic import mimic as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -72,14 +72,6 @@ def test_mimic_tilts_the_mean_but_cannot_push_it_tenfold(paper: ScenarioFactory)
     # at q = 20 of m = 100 (measured, seeds 0–4 at q = 20: 2.5, 3.1, 2.8, 3.6, 3.3; at q = 5,
     # seed 0: 1.35). The strongest honest claim, at the largest q allowed here (20): the
     # error at least doubles.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(
-            server__aggregator="mean",
-            cluster__byzantine=20,
-            adversary__attack="mimic",
-            adversary__params={},
-        ),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "mimic", q=20)
     assert hit.final_error > 2 * clean.final_error

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.min_sum import min_sum as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean, perturbation
 from tests.conftest import ScenarioFactory
 
 
@@ -25,15 +25,6 @@ def view() -> AdversaryView:
     honest = rng.standard_normal((25, 4)) * np.array([0.2, 1.0, 3.0, 0.7]) - 0.4
     honest[[0, 24]] = 1e3  # Byzantine rows take no part
     return AdversaryView(1, np.zeros(4), honest, np.array([0, 24]), 2, "gmom", 5)
-
-
-def perturbation(kind: str, rows: np.ndarray) -> np.ndarray:
-    mu = rows.mean(axis=0)
-    return {
-        "unit_vector": -mu / np.linalg.norm(mu),
-        "std": -rows.std(axis=0),
-        "sign": -np.sign(mu),
-    }[kind]
 
 
 def sum_bound(rows: np.ndarray) -> float:
@@ -84,14 +75,6 @@ def test_min_sum_biases_the_mean_but_cannot_push_it_tenfold(paper: ScenarioFacto
     # (q/m) γ*‖p‖ is ≈ q/√m fault-free errors. Measured, seed 0: 1.09x at q = 5, 1.56x at
     # q = 10; at q = 20 (seeds 0–4) 2.7, 3.4, 3.1, 3.5, 4.0x. The strongest honest claim,
     # at the largest q allowed here (20): the error at least doubles.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(
-            server__aggregator="mean",
-            cluster__byzantine=20,
-            adversary__attack="min_sum",
-            adversary__params={},
-        ),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "min_sum", q=20)
     assert hit.final_error > 2 * clean.final_error

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.aggregators.mean import mean
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.sign_flip import sign_flip as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -55,11 +55,8 @@ def test_bad_parameters_are_refused(params: dict[str, object]) -> None:
 
 
 def final_errors(paper: ScenarioFactory, q: int, **params: float) -> tuple[float, float]:
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(server__aggregator="mean", cluster__byzantine=q, adversary__params=params),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "sign_flip", q=q, **params)
     return clean.final_error, hit.final_error
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import bgdsim
 from bgdsim import attacks
 from bgdsim._params import check_params
 from bgdsim.aggregators.mean import mean
 from bgdsim.attacks import AdversaryView
 from bgdsim.attacks.zero import zero as attack
+from tests.attacks._helpers import attacked_mean, fault_free_mean
 from tests.conftest import ScenarioFactory
 
 
@@ -46,16 +46,8 @@ def test_zero_reports_slow_the_mean_but_do_not_move_its_limit(paper: ScenarioFac
     # per round becomes 1 − η (m − q)/m = 0.6 at q = 20 (0.5 fault-free), and the limit
     # stays at the floor. Measured (seed 0): ratios 0.602, 0.601, 0.605, 0.596, 0.602;
     # final error 0.0113 vs 0.0119.
-    clean = bgdsim.run(paper(server__aggregator="mean", cluster__byzantine=0), log_path=None)
-    hit = bgdsim.run(
-        paper(
-            server__aggregator="mean",
-            cluster__byzantine=20,
-            adversary__attack="zero",
-            adversary__params={},
-        ),
-        log_path=None,
-    )
+    clean = fault_free_mean(paper)
+    hit = attacked_mean(paper, "zero", q=20)
     np.testing.assert_allclose(hit.errors[1:6] / hit.errors[:5], 0.6, atol=0.02)
     np.testing.assert_allclose(clean.errors[1:4] / clean.errors[:3], 0.5, atol=0.02)
     assert hit.errors[5] > 2 * clean.errors[5]
