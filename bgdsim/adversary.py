@@ -301,9 +301,16 @@ class Adversary:
         if isinstance(schedule, AdaptiveSchedule):
             schedule.craft = self._craft_trial
 
-    def act(self, view: AdversaryView) -> RoundPlan:
-        """Choose B_t from ``view`` (whose ``byzantine`` is ignored) and craft the round."""
+    def act(self, view: AdversaryView, forced: list[int] | None = None) -> RoundPlan:
+        """Choose B_t from ``view`` (whose ``byzantine`` is ignored) and craft the round.
+
+        ``forced`` workers (a ``byzantine`` fault) are in B_t whatever the schedule says;
+        the schedule's choice fills the rest, in its order, up to q.
+        """
         byz = np.asarray(self.schedule.choose(view.round, view), dtype=np.int64)
+        if forced:
+            extra = [j for j in byz.tolist() if j not in forced]
+            byz = np.asarray(forced + extra[: max(self.q - len(forced), 0)], dtype=np.int64)
         if byz.size > self.q or np.unique(byz).size != byz.size:
             raise RuntimeError(f"schedule returned {byz.tolist()}: more than q={self.q} or repeats")
         if byz.size and not (byz.min() >= 0 and byz.max() < view.m):

@@ -13,13 +13,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from bgdsim import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-LISTABLE = ("aggregators", "attacks", "schedules", "latencies", "problems", "missing")
+LISTABLE = (
+    "aggregators",
+    "attacks",
+    "schedules",
+    "latencies",
+    "losses",
+    "topologies",
+    "faults",
+    "problems",
+    "missing",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario file and print it fully resolved")
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    tp = sub.add_parser("topology", help="draw a scenario's network topology")
+    tp.add_argument("scenario", type=Path)
+    tp.add_argument("--out", type=Path, required=True, help="image file (.png or .svg)")
+    tp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     ls = sub.add_parser("list", help="list the registered components")
     ls.add_argument("what", nargs="?", choices=LISTABLE, help="one family (default: all)")
@@ -132,7 +148,19 @@ def _print_summary(result: Any, scenario: Any) -> None:
         "dropped (down+up) / late / rejected",
         f"{c['down_dropped'] + c['up_dropped']} / {c['up_late']} / {c['up_rejected']}",
     )
-    t.add_row("barrier: all / timeout", f"{c['barrier_all']} / {c['barrier_timeout']}")
+    t.add_row(
+        "barrier: all / quorum / timeout",
+        f"{c['barrier_all']} / {c['barrier_quorum']} / {c['barrier_timeout']}",
+    )
+    if c["aggregate_skipped"]:
+        t.add_row("rounds without a step (rule could not run)", str(c["aggregate_skipped"]))
+    sent = result.per_worker.get("up_sent")
+    if sent is not None and len(sent):
+        worst = int(np.argmin(result.per_worker["up_delivered"]))
+        t.add_row(
+            "least-heard worker: delivered / rounds",
+            f"w{worst}: {int(result.per_worker['up_delivered'][worst])} / {result.rounds}",
+        )
     t.add_row("wall time", f"{result.wall_seconds:.2f} s")
     t.add_row("log", str(result.log_path) if result.log_path else "(none)")
     Console().print(t)
@@ -147,9 +175,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_topology(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    if args.out.suffix.lower() not in (".png", ".svg"):
+        return _fail(f"--out {args.out}: the image must be a .png or .svg file")
+    routes = scenario.network.topology.build(scenario.cluster.workers)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        routes.draw(args.out, title=f"{scenario.name}: {scenario.network.topology.kind}")
+    except OSError as exc:
+        return _fail(f"--out {args.out}: cannot write: {exc.strerror or exc}")
+    print(f"{args.out}: {len(routes.relays)} relays, {scenario.cluster.workers} workers")
+    return EXIT_OK
+
+
 def _listing() -> dict[str, list[tuple[str, str]]]:
     from bgdsim import adversary, aggregators, attacks, problems
-    from bgdsim.network import latencies
+    from bgdsim.network import latencies, losses, topologies
 
     def first_line(obj: Any) -> str:
         return (obj.__doc__ or "").strip().splitlines()[0] if obj.__doc__ else ""
@@ -164,6 +206,15 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
         "attacks": [(n, first_line(attacks.get(n))) for n in attacks.names()],
         "schedules": [(n, first_line(adversary.schedules.get(n))) for n in adversary.schedules],
         "latencies": [(n, first_line(latencies.get(n))) for n in latencies],
+        "losses": [(n, first_line(losses.get(n))) for n in losses],
+        "topologies": [(n, first_line(topologies.get(n))) for n in topologies],
+        "faults": [
+            ("crash", "workers (or relays) neither receive nor send, then resume"),
+            ("partition", "every message to or from the workers is lost"),
+            ("degrade", "the workers' links: latency x factor, loss + drop"),
+            ("byzantine", "the workers are Byzantine in those rounds (within q)"),
+            ("server_pause", "the server starts no round in the interval (seconds)"),
+        ],
         "problems": [
             (n, first_line(sys.modules[problems.registry.get(n).__module__]))
             for n in problems.names()
@@ -184,6 +235,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _cmd_run,
     "validate": _cmd_validate,
+    "topology": _cmd_topology,
     "list": _cmd_list,
 }
 

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SerializeAsAny,
     ValidationError,
@@ -25,8 +23,16 @@ from pydantic import (
     model_validator,
 )
 
-from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
-from bgdsim.registry import did_you_mean
+from bgdsim._section import Section as _Section
+from bgdsim.network.faults import Fault, check_faults
+from bgdsim.network.latency import (
+    ConstantLatency,
+    LatencyModel,
+    latency_base_dir,
+    parse_latency,
+)
+from bgdsim.network.loss import LossModel, parse_loss
+from bgdsim.network.topology import StarTopology, Topology, parse_topology, topology_base_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,25 +61,6 @@ class ScenarioError(ValueError):
     """A scenario that cannot be loaded or is invalid; the message names the field."""
 
 
-class _Section(BaseModel):
-    """Base of every scenario table: strict types, unknown keys rejected with a hint."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = list(cls.model_fields)
-            for key in data:
-                if key not in allowed:
-                    raise ValueError(
-                        f"{key}: unknown key{did_you_mean(str(key), allowed)}; "
-                        f"allowed: {', '.join(allowed)}"
-                    )
-        return data
-
-
 PositiveInt = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -91,6 +78,9 @@ class ProblemConfig(_Section):
         None, description="θ*; default: random, ‖θ*‖ = theta_norm"
     )
     theta_norm: float = Field(1.0, gt=0, allow_inf_nan=False, description="‖θ*‖ when drawn")
+    size_spread: float = Field(
+        0.0, ge=0, lt=1, allow_inf_nan=False, description="local sizes n_j ∝ 1 + spread·U(−1, 1)"
+    )
 
     @field_validator("kind")
     @classmethod
@@ -114,7 +104,25 @@ class ClusterConfig(_Section):
 
     workers: PositiveInt = Field(100, description="m, the number of working machines")
     byzantine: int = Field(5, ge=0, description="q, the most Byzantine machines in one round")
-    compute_time: Seconds = Field(0.0, description="seconds a worker computes before replying")
+    compute_time: float | SerializeAsAny[LatencyModel] = Field(
+        0.0, description="seconds a worker computes before replying, or a delay model"
+    )
+    compute_per_sample: bool = Field(False, description="scale compute time by n_j / mean n")
+
+    @field_validator("compute_time", mode="before")
+    @classmethod
+    def _compute(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return parse_latency(v)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < float("inf"):
+            raise ValueError(f"must be seconds >= 0 or a delay model table, got {v!r}")
+        return float(v)
+
+    def compute_time_model(self) -> LatencyModel | None:
+        """The compute-time distribution (None: workers reply at once)."""
+        if isinstance(self.compute_time, LatencyModel):
+            return self.compute_time
+        return ConstantLatency(value=self.compute_time) if self.compute_time > 0 else None
 
 
 def _step_size(v: Any) -> Any:
@@ -139,6 +147,11 @@ class ServerConfig(_Section):
     missing: Literal["zero", "exclude", "stale"] = Field(
         "zero", description="a missing report counts as: zero | exclude | stale"
     )
+    barrier: Literal["all", "quorum"] = Field(
+        "all", description="fire when all m are heard, or once a quorum of reports is in"
+    )
+    quorum: int | None = Field(None, ge=1, description="reports that make a quorum (default m − q)")
+    grace: Seconds = Field(0.0, description="quorum: seconds to wait after the quorum is reached")
     max_norm: float | None = Field(
         None, gt=0, description="reject reports with a larger norm (default: no limit)"
     )
@@ -157,6 +170,26 @@ class ServerConfig(_Section):
         return self
 
 
+class LinkGroup(_Section):
+    """``[[network.groups]]``: workers whose links have their own models."""
+
+    name: str = Field(..., description="the group's name")
+    workers: list[int] = Field(..., min_length=1, description="its workers")
+    latency: SerializeAsAny[LatencyModel] | None = Field(None, description="latency model")
+    loss: SerializeAsAny[LossModel] | None = Field(None, description="loss model")
+    bandwidth: float | None = Field(None, gt=0, description="bytes per second")
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _latency(cls, v: Any) -> LatencyModel | None:
+        return None if v is None else parse_latency(v)
+
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss(cls, v: Any) -> LossModel | None:
+        return None if v is None else parse_loss(v)
+
+
 class NetworkConfig(_Section):
     """``[network]``: the links between the server and each worker (both directions)."""
 
@@ -164,11 +197,47 @@ class NetworkConfig(_Section):
         default_factory=ConstantLatency, description="latency model (`bgdsim list latencies`)"
     )
     drop: float = Field(0.0, ge=0, le=1, description="probability a message is lost, per message")
+    loss: SerializeAsAny[LossModel] | None = Field(
+        None, description="a loss model instead of drop (`bgdsim list losses`)"
+    )
+    bandwidth: float | None = Field(None, gt=0, description="bytes per second (unset: infinite)")
+    groups: list[LinkGroup] = Field(default_factory=list, description="per-link overrides")
+    topology: SerializeAsAny[Topology] = Field(
+        default_factory=StarTopology, description="star (default), tree or graphml"
+    )
 
     @field_validator("latency", mode="before")
     @classmethod
     def _latency(cls, v: Any) -> LatencyModel:
         return parse_latency(v)
+
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss(cls, v: Any) -> LossModel | None:
+        return None if v is None else parse_loss(v)
+
+    @field_validator("topology", mode="before")
+    @classmethod
+    def _topology(cls, v: Any) -> Topology:
+        return parse_topology(v)
+
+    @model_validator(mode="after")
+    def _groups(self) -> NetworkConfig:
+        if self.loss is not None and self.drop > 0:
+            raise ValueError("drop: set either network.drop or network.loss, not both")
+        seen: dict[int, str] = {}
+        names: set[str] = set()
+        for i, g in enumerate(self.groups):
+            if g.name in names:
+                raise ValueError(f"groups[{i}].name: duplicate group name '{g.name}'")
+            names.add(g.name)
+            for w in g.workers:
+                if w in seen:
+                    raise ValueError(
+                        f"groups[{i}].workers: worker {w} is in groups '{seen[w]}' and '{g.name}'"
+                    )
+                seen[w] = g.name
+        return self
 
 
 class AdversaryConfig(_Section):
@@ -224,6 +293,7 @@ class Scenario(_Section):
     adversary: Annotated[AdversaryConfig, BeforeValidator(_table)] = Field(
         default_factory=AdversaryConfig
     )
+    faults: list[Fault] = Field(default_factory=list, description="scripted faults")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -234,11 +304,29 @@ class Scenario(_Section):
             raise ValueError(
                 f"server.batches ({self.server.batches}) must be <= cluster.workers ({m})"
             )
-        if self.problem.samples % m:
+        if self.problem.samples % m and self.problem.size_spread == 0:
             raise ValueError(
                 f"problem.samples ({self.problem.samples}) must be a multiple of "
-                f"cluster.workers ({m}) so that every worker holds N/m samples"
+                f"cluster.workers ({m}) so that every worker holds N/m samples "
+                "(or set problem.size_spread for unequal local sizes)"
             )
+        if self.problem.samples < m:
+            raise ValueError(f"problem.samples ({self.problem.samples}) must be >= {m} workers")
+        quorum = self.server.quorum
+        if quorum is not None and quorum > m:
+            raise ValueError(f"server.quorum ({quorum}) must be <= cluster.workers ({m})")
+        net = self.network
+        for i, g in enumerate(net.groups):
+            bad = [w for w in g.workers if not 0 <= w < m]
+            if bad:
+                raise ValueError(
+                    f"network.groups[{i}].workers: worker {bad[0]} is not in 0..{m - 1}"
+                )
+        try:
+            routes = net.topology.build(m)
+        except ValueError as exc:
+            raise ValueError(f"network.topology: {exc}") from None
+        check_faults(self.faults, m, q, set(routes.relays))
         import numpy as np
 
         from bgdsim import adversary
@@ -321,7 +409,8 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 
 def _format_error(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
+    parts = [x for x in err["loc"] if not str(x).startswith("function-")]
+    loc = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in parts).lstrip(".")
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
@@ -389,4 +478,6 @@ def load_scenario(
         overrides = {**(overrides or {}), "seed": seed}
     if overrides:
         data = apply_overrides(data, overrides)
-    return validate_scenario(data, source)
+    base = Path(path).parent if path is not None else None
+    with latency_base_dir(base), topology_base_dir(base):  # files named relative to it
+        return validate_scenario(data, source)

@@ -91,6 +91,7 @@ class RoundInbox:
     received: np.ndarray  # (m,) bool: an accepted report from j is in
     heard: np.ndarray  # (m,) bool: j's report arrived (accepted or rejected)
     n_heard: int = 0
+    n_received: int = 0
     closed: bool = False
 
     def complete(self) -> bool:
@@ -134,6 +135,7 @@ class ServerCore:
         workers: int,
         missing: str = "zero",
         max_norm: float | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
         if missing not in ("zero", "exclude", "stale"):
             raise ValueError(f"unknown missing-report policy '{missing}'")
@@ -145,6 +147,7 @@ class ServerCore:
         self.step_size = step_size
         self.missing = missing
         self.max_norm = max_norm
+        self.weights = weights
         self.round = 0
         self._last = np.zeros((workers, self.dim)) if missing == "stale" else None
 
@@ -187,6 +190,7 @@ class ServerCore:
             return Outcome.REJECTED, reason
         inbox.reports[worker] = vector
         inbox.received[worker] = True
+        inbox.n_received += 1
         return Outcome.ACCEPTED, None
 
     def close(self, inbox: RoundInbox, extra: dict[str, Any] | None = None) -> RoundResult:
@@ -211,6 +215,9 @@ class ServerCore:
         with np.errstate(over="ignore", invalid="ignore"):
             if used:
                 params = {**self.params, **extra} if extra else self.params
+                if self.weights is not None:
+                    w = self.weights[got] if self.missing == "exclude" else self.weights
+                    params = {**params, "weights": w}
                 try:
                     aggregate = np.asarray(self.aggregator(vectors, **params), dtype=np.float64)
                 except ValueError as exc:

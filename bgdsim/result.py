@@ -24,8 +24,9 @@ class RunResult:
         floor: the paper's statistical error scale √(dk/N) for this scenario (k = 1 for
             rules that do not batch).
         status: ``"completed"`` or ``"diverged"`` (θ stopped being finite).
-        counts: message accounting (sent / delivered / dropped / late / rejected, per
-            direction), and how often the barrier fired for each reason.
+        counts: message totals (sent / delivered / dropped / late / rejected, per
+            direction), how often the barrier fired for each reason, skipped aggregations.
+        per_worker: the same message counts per worker, ``(m,)`` arrays.
         log_path: the event log, or None if the run was not logged.
         wall_seconds: wall-clock duration (not part of the log).
     """
@@ -39,6 +40,7 @@ class RunResult:
     floor: float
     status: str = "completed"
     counts: dict[str, int] = field(default_factory=dict)
+    per_worker: dict[str, np.ndarray] = field(default_factory=dict)
     log_path: Path | None = None
     wall_seconds: float = 0.0
 

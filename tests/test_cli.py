@@ -224,7 +224,7 @@ BAD_RUN = [
         ["--set", "adversary.schedule=randm"], "adversary.schedule", id="unknown-schedule"
     ),
     pytest.param(
-        ["--set", 'network.latency={kind="gamma"}'], "network.latency", id="unknown-latency-kind"
+        ["--set", 'network.latency={kind="weibull"}'], "network.latency", id="unknown-latency-kind"
     ),
     pytest.param(["--set", "network.drop=1.5"], "network.drop", id="drop>1"),
     pytest.param(["--set", "network.drop=-0.5"], "network.drop", id="drop<0"),
@@ -385,3 +385,51 @@ def test_console_script_bad_input_exits_2(scenario: Path) -> None:
     assert proc.stderr.startswith("bgdsim: error:")
     assert "cluster.byzantine" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ----------------------------------------------------------------------------- topology
+
+
+def test_topology_draws_the_scenarios_network(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = ["--set", 'network.topology={kind="tree", relays=4}']
+    rc, out, _ = cli(capsys, "topology", scenario, *tree, "--out", tmp_path / "t.png")
+    assert rc == EXIT_OK and "4 relays, 100 workers" in out
+    assert (tmp_path / "t.png").stat().st_size > 1000
+    rc, _, _ = cli(capsys, "topology", scenario, "--out", tmp_path / "t.svg")
+    assert rc == EXIT_OK and (tmp_path / "t.svg").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--out", "t.jpg"], "--out t.jpg: the image must be a .png or .svg file"),
+        (["--set", 'network.topology={kind="tree", relays=500}', "--out", "t.png"],
+         "network.topology: tree topology: relays (500) must be <="),
+        (["--set", 'network.topology={kind="graphml", path="nowhere.graphml"}', "--out",
+          "t.png"], "network.topology: "),
+    ],
+)  # fmt: skip
+def test_topology_bad_input_exits_2(
+    scenario: Path, capsys: pytest.CaptureFixture[str], extra: list[str], fragment: str
+) -> None:
+    rc, _, err = cli(capsys, "topology", scenario, *extra)
+    assert rc == EXIT_USAGE
+    assert fragment in err and "Traceback" not in err
+
+
+def test_a_disconnected_graphml_topology_is_an_input_error(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_edge("server", "r0", latency=0.01)
+    for j in range(100):
+        g.add_edge(f"w{j}", "r0" if j < 98 else "island")
+    nx.write_graphml(g, tmp_path / "g.graphml")
+    topo = ["--set", 'network.topology={kind="graphml", path="g.graphml"}']
+    rc, _, err = cli(capsys, "run", scenario, *TINY, *topo)
+    assert rc == EXIT_USAGE
+    assert "network.topology" in err and "disconnected: workers w98, w99" in err

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bgdsim import adversary, aggregators, attacks, problems
 from bgdsim.config import Scenario
 from bgdsim.network import latencies
+from bgdsim.network.loss import losses
+from bgdsim.network.topology import topologies
 from tests.conftest import ROOT
 
 SECTIONS = ("problem", "cluster", "server", "network", "adversary")
@@ -13,7 +15,9 @@ SECTIONS = ("problem", "cluster", "server", "network", "adversary")
 def test_every_scenario_key_is_documented() -> None:
     text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
     for name, field in Scenario.model_fields.items():
-        if name in SECTIONS:
+        if name == "faults":
+            assert "`[[faults]]`" in text
+        elif name in SECTIONS:
             model = field.annotation
             for key in model.model_fields:  # type: ignore[union-attr]
                 assert f"`{name}.{key}`" in text, f"{name}.{key}"
@@ -24,7 +28,7 @@ def test_every_scenario_key_is_documented() -> None:
 def test_every_registered_component_is_documented() -> None:
     text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
     names = [*aggregators.names(), *attacks.names(), *adversary.schedules.names()]
-    names += [*latencies.names(), *problems.names()]
+    names += [*latencies.names(), *problems.names(), *losses.names(), *topologies.names()]
     for name in names:
         if not name.startswith("_"):  # components registered by tests
             assert f"`{name}`" in text, name

@@ -36,7 +36,7 @@ def names() -> list[str]:
 
 
 #: parameters the server supplies itself to the rules that declare them
-SUPPLIED = ("batches", "f", "rng")
+SUPPLIED = ("batches", "f", "rng", "weights")
 
 
 def takes(fn: Callable[..., Any], name: str) -> bool:
@@ -57,7 +57,8 @@ def server_params(
     """``params`` plus what the server supplies: k as ``batches`` and q as ``f``.
 
     ``rng`` (for rules with server randomness, e.g. gmom's re-batching) is supplied per
-    round by :func:`call`, from a seed that the adversary also sees.
+    round by :func:`call`, from a seed that the adversary also sees; ``weights`` (local
+    sample counts, when they differ) by the server core, row for row.
     """
     out = dict(params)
     if takes(fn, "batches"):

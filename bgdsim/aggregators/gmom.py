@@ -7,7 +7,11 @@ geometric median of the reports (``geomed``).
 
 When k does not divide n, the batches are still consecutive and their sizes differ by at
 most one: the first ``n mod k`` batches hold ⌈n/k⌉ reports and the rest ⌊n/k⌋ (the split
-of ``numpy.array_split``). When the server excludes missing reports, the batches are
+of ``numpy.array_split``).
+
+With unequal local sample counts n_j (``problem.size_spread``), each batch mean weights
+its reports by n_j and the median weights each batch by its total count. When the server
+excludes missing reports, the batches are
 formed the same way over the n reports it kept, in worker order; if n < k, each report
 is its own batch.
 
@@ -44,10 +48,18 @@ def batch_bounds(n: int, k: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(sizes)[:-1]))
 
 
-def batch_means(vectors: np.ndarray, k: int) -> np.ndarray:
-    """The ``(min(k, n), d)`` means of k consecutive batches of the ``(n, d)`` reports."""
+def batch_means(vectors: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """The ``(min(k, n), d)`` means of k consecutive batches of the ``(n, d)`` reports.
+
+    With ``weights`` (n,), each batch mean is Σ_j w_j g_j / Σ_j w_j over the batch.
+    """
     x = np.asarray(vectors, dtype=np.float64)
     n = x.shape[0]
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        starts = batch_bounds(n, k)
+        sums = np.add.reduceat(x * w[:, None], starts, axis=0)
+        return sums / np.add.reduceat(w, starts)[:, None]
     if n % k == 0:
         return x.reshape(k, n // k, x.shape[1]).mean(axis=1)
     starts = batch_bounds(n, k)
@@ -68,6 +80,7 @@ def gmom(
     tol: Annotated[float, Field(gt=0, lt=1)] = 1e-10,
     rebatch: bool = False,
     rng: np.random.Generator | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Geometric median of means (Algorithm 2, eq. (8)).
 
@@ -83,6 +96,9 @@ def gmom(
         tol: the geometric-median solver's relative step tolerance.
         rebatch: shuffle the reports (with ``rng``) before forming the batches.
         rng: the server's random bits for this round (supplied by the server).
+        weights: the reports' local sample counts n_j, supplied by the server when they
+            differ: each batch mean is then weighted by n_j, and the geometric median
+            by the batches' total counts (k = 1 gives the sample-weighted mean).
 
     Returns:
         The ``(d,)`` aggregate.
@@ -93,10 +109,16 @@ def gmom(
     if batches < 1:
         raise ValueError(f"batches must be >= 1, got {batches}")
     k = min(batches, x.shape[0])
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
     if rebatch:
         if rng is None:
             raise ValueError("gmom with rebatch needs the server's rng")
-        x = x[batch_order(x.shape[0], rng)]
+        order = batch_order(x.shape[0], rng)
+        x = x[order]
+        w = None if w is None else w[order]
+    if w is not None:
+        totals = np.add.reduceat(w, batch_bounds(x.shape[0], k))
+        return geometric_median(batch_means(x, k, w), weights=totals, tol=tol)
     if k == 1:  # A_1 is exactly the mean (paper §2.1)
         return x.mean(axis=0)
     return geometric_median(batch_means(x, k), tol=tol)

@@ -31,11 +31,12 @@ class Problem(ABC):
     #: Lipschitz constant M of the population gradient (Assumption 1)
     smoothness: float
 
-    def __init__(self, dim: int, workers: int, samples: int, theta_star: np.ndarray) -> None:
+    def __init__(self, dim: int, sizes: np.ndarray, theta_star: np.ndarray) -> None:
         self.dim = dim
-        self.workers = workers
-        self.samples = samples
-        self.samples_per_worker = samples // workers
+        self.sizes = np.asarray(sizes, dtype=np.int64)  # n_j, local sample counts
+        self.workers = int(self.sizes.shape[0])
+        self.samples = int(self.sizes.sum())
+        self.equal_sizes = bool((self.sizes == self.sizes[0]).all())
         self.theta_star = theta_star
 
     @abstractmethod
@@ -94,6 +95,42 @@ def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> Prob
 def names() -> list[str]:
     """Names of all registered problems."""
     return registry.names()
+
+
+def local_sizes(config: ProblemConfig, workers: int, rng: np.random.Generator) -> np.ndarray:
+    """n_j: N/m each, or, with ``size_spread`` s > 0, n_j ∝ 1 + s·u_j, u_j ~ U(−1, 1).
+
+    The unequal sizes are "of the same order" (the paper's extension): they sum to N
+    exactly (largest remainders) and each is at least 1.
+    """
+    n_total = config.samples
+    if config.size_spread == 0:
+        return np.full(workers, n_total // workers, dtype=np.int64)
+    share = 1 + config.size_spread * rng.uniform(-1.0, 1.0, workers)
+    exact = n_total * share / share.sum()
+    sizes = np.maximum(np.floor(exact).astype(np.int64), 1)
+    short = n_total - int(sizes.sum())
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+    for j in order[: max(short, 0)]:
+        sizes[j] += 1
+    for j in np.argsort(-sizes, kind="stable")[: max(-short, 0)]:  # after the floor of 1
+        sizes[j] -= 1
+    return sizes
+
+
+def draw_data(
+    config: ProblemConfig, workers: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """θ*, the local sizes, and ``(m, n_max, d)`` covariates w ~ N(0, I), zero past n_j.
+
+    Padding rows are zero, so they add nothing to any sum of the form Σ_i w_i(...).
+    """
+    theta_star = draw_theta_star(config, rng)
+    sizes = local_sizes(config, workers, rng)
+    w = rng.standard_normal((workers, int(sizes.max()), config.dim))
+    if config.size_spread > 0:
+        w[np.arange(w.shape[1])[None, :] >= sizes[:, None]] = 0.0
+    return theta_star, sizes, w
 
 
 def draw_theta_star(config: ProblemConfig, rng: np.random.Generator) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from bgdsim.config import ProblemConfig
-from bgdsim.problems import Problem, draw_theta_star, registry
+from bgdsim.problems import Problem, draw_data, registry
 
 
 class LinearRegression(Problem):
@@ -24,18 +24,24 @@ class LinearRegression(Problem):
     smoothness = 1.0
 
     def __init__(
-        self, covariates: np.ndarray, responses: np.ndarray, theta_star: np.ndarray, noise: float
+        self,
+        covariates: np.ndarray,
+        responses: np.ndarray,
+        theta_star: np.ndarray,
+        noise: float,
+        sizes: np.ndarray | None = None,
     ) -> None:
         m, n, d = covariates.shape
-        super().__init__(d, m, m * n, theta_star)
+        super().__init__(d, np.full(m, n) if sizes is None else sizes, theta_star)
+        self._n = self.sizes.astype(np.float64)[:, None]  # (m, 1) divisors
         self.noise = noise
         self.covariates = covariates  # (m, n, d)
         self.responses = responses  # (m, n)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
-        if d <= n:
+        if d <= int(self.sizes.min()):
             wt = covariates.transpose(0, 2, 1)
-            gram = np.matmul(wt, covariates) / n  # (m, d, d)
-            rhs = np.matmul(wt, responses[:, :, None])[:, :, 0] / n  # (m, d)
+            gram = np.matmul(wt, covariates) / self._n[:, :, None]  # (m, d, d)
+            rhs = np.matmul(wt, responses[:, :, None])[:, :, 0] / self._n  # (m, d)
             self._stats = (gram, rhs)
 
     def gradients(self, theta: np.ndarray) -> np.ndarray:
@@ -43,8 +49,7 @@ class LinearRegression(Problem):
             gram, rhs = self._stats
             return np.matmul(gram, theta) - rhs
         resid = np.matmul(self.covariates, theta) - self.responses  # (m, n)
-        n = self.samples_per_worker
-        return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / n
+        return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
     corruptions = ("flip", "shift", "scale")
 
@@ -61,7 +66,7 @@ class LinearRegression(Problem):
         w = self.covariates[workers]  # (|B|, n, d)
         y = a * self.responses[workers] + c
         resid = np.matmul(w, theta) - y
-        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / w.shape[1]
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n[workers]
 
     def population_risk(self, theta: np.ndarray) -> float:
         return 0.5 * float(np.sum((theta - self.theta_star) ** 2)) + 0.5 * self.noise**2
@@ -72,9 +77,9 @@ class LinearRegression(Problem):
 
 @registry.register("linear_regression")
 def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LinearRegression:
-    """Draw θ*, then N = ``samples`` samples split evenly over ``workers``."""
-    theta_star = draw_theta_star(config, rng)
-    n = config.samples // workers
-    w = rng.standard_normal((workers, n, config.dim))
-    y = np.matmul(w, theta_star) + config.noise * rng.standard_normal((workers, n))
-    return LinearRegression(w, y, theta_star, config.noise)
+    """Draw θ*, then N = ``samples`` samples split over ``workers`` (see ``local_sizes``)."""
+    theta_star, sizes, w = draw_data(config, workers, rng)
+    y = np.matmul(w, theta_star) + config.noise * rng.standard_normal(w.shape[:2])
+    if config.size_spread > 0:
+        y[np.arange(w.shape[1])[None, :] >= sizes[:, None]] = 0.0
+    return LinearRegression(w, y, theta_star, config.noise, sizes)

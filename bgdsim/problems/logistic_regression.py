@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bgdsim.config import ProblemConfig
-from bgdsim.problems import Problem, draw_theta_star, registry
+from bgdsim.problems import Problem, draw_data, registry
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(96)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()  # E[h(Z)] ≈ Σ w_i h(z_i) for Z ~ N(0, 1)
@@ -40,9 +40,16 @@ class LogisticRegression(Problem):
 
     smoothness = 0.25
 
-    def __init__(self, covariates: np.ndarray, labels: np.ndarray, theta_star: np.ndarray) -> None:
+    def __init__(
+        self,
+        covariates: np.ndarray,
+        labels: np.ndarray,
+        theta_star: np.ndarray,
+        sizes: np.ndarray | None = None,
+    ) -> None:
         m, n, d = covariates.shape
-        super().__init__(d, m, m * n, theta_star)
+        super().__init__(d, np.full(m, n) if sizes is None else sizes, theta_star)
+        self._n = self.sizes.astype(np.float64)[:, None]
         self.covariates = covariates  # (m, n, d)
         self.labels = labels  # (m, n) in {0, 1}
         s = float(np.linalg.norm(theta_star))
@@ -55,8 +62,8 @@ class LogisticRegression(Problem):
 
     def gradients(self, theta: np.ndarray) -> np.ndarray:
         resid = _sigmoid(np.matmul(self.covariates, theta)) - self.labels  # (m, n)
-        n = self.samples_per_worker
-        return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / n
+        # padding rows have w = 0, so they add nothing whatever their residual
+        return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
     corruptions = ("flip",)
 
@@ -68,7 +75,7 @@ class LogisticRegression(Problem):
             return super().corrupted_gradients(theta, workers, kind=kind, strength=strength)
         w = self.covariates[workers]
         resid = _sigmoid(np.matmul(w, theta)) - (1.0 - self.labels[workers])
-        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / w.shape[1]
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n[workers]
 
     def population_risk(self, theta: np.ndarray) -> float:
         s = float(np.linalg.norm(theta))
@@ -83,10 +90,8 @@ class LogisticRegression(Problem):
 
 @registry.register("logistic_regression")
 def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LogisticRegression:
-    """Draw θ*, then N = ``samples`` labelled samples split evenly over ``workers``."""
-    theta_star = draw_theta_star(config, rng)
-    n = config.samples // workers
-    w = rng.standard_normal((workers, n, config.dim))
+    """Draw θ*, then N = ``samples`` labelled samples split over ``workers``."""
+    theta_star, sizes, w = draw_data(config, workers, rng)
     p = _sigmoid(np.matmul(w, theta_star))
-    y = (rng.random((workers, n)) < p).astype(np.float64)
-    return LogisticRegression(w, y, theta_star)
+    y = (rng.random(w.shape[:2]) < p).astype(np.float64)
+    return LogisticRegression(w, y, theta_star, sizes)

@@ -2,21 +2,22 @@
 
 Per round t the ``server`` process
 
-1. computes every honest gradient ∇f̄_j(θ_{t-1}) in one batched call (workers do not
-   compute inside the event loop; only *when* they reply is simulated),
-2. lets the schedule pick B_t (|B_t| ≤ q) and the attack write B_t's messages — the
-   adversary has seen every honest gradient of the round,
-3. broadcasts θ_{t-1}: each down-link draws a latency and a drop,
-4. waits on the barrier: all m workers heard from, or ``round_timeout`` after the
-   broadcast, whichever is first,
-5. hands the round to the sans-I/O :class:`~bgdsim.protocol.ServerCore`.
+1. waits out a ``server_pause`` fault, if one is on;
+2. computes every honest gradient ∇f̄_j(θ_{t-1}) in one batched call (workers do not
+   compute inside the event loop; only *when* they reply is simulated);
+3. draws the round's links (:class:`~bgdsim.network.links.Network`: latencies, losses,
+   compute times, faults) — all decided when the round opens, from their own streams;
+4. lets the adversary pick B_t (|B_t| ≤ q, forced workers included) and write its
+   messages, having seen every honest gradient, the server's rule and the links;
+5. broadcasts θ_{t-1} and waits on the barrier — every worker heard from, a quorum of
+   reports in (``server.barrier = "quorum"``, plus ``grace``), or ``round_timeout`` after
+   the broadcast, whichever comes first;
+6. hands the round to the sans-I/O :class:`~bgdsim.protocol.ServerCore`.
 
-A worker whose broadcast arrives replies after ``compute_time`` over its up-link (which
-draws its own latency and drop). A message in flight is a single scheduled event with a
-callback, not a process. Ties at one simulated instant are ordered by priority: report
-arrivals (0) before the barrier's timeout (1), so a report arriving exactly at the
-timeout is in time. Latencies and drops of all m links are drawn once per round from
-their own named streams, so one consumer's draws never shift another's.
+A worker whose broadcast arrives replies after its compute time (and an attack's delay)
+over its up-link. A message in flight is a scheduled event with a callback, not a process;
+messages arriving at one instant share one event. Ties at one instant are ordered: report
+arrivals before the barrier's timeout, so a report arriving exactly at the timeout is in.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ import time as _time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Event, EventPriority
+from simpy.events import Event
 
 from bgdsim import __version__, adversary, aggregators, attacks, problems
 from bgdsim._params import check_params
@@ -37,62 +37,16 @@ from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.config import Scenario
 from bgdsim.eventlog import SCHEMA_VERSION, EventLog
-from bgdsim.protocol import (
-    Outcome,
-    RoundInbox,
-    ServerCore,
-    validate_block,
-    validate_report,
-)
+from bgdsim.network.faults import FaultSchedule
+from bgdsim.network.links import Network
+from bgdsim.protocol import Outcome, RoundInbox, ServerCore, validate_block, validate_report
 from bgdsim.result import RunResult
 from bgdsim.rng import Streams
+from bgdsim.sim._events import Accounting, At, schedule_groups
 
 __all__ = ["default_log_path", "paper_floor", "run"]
 
-# A message reaching its destination is processed before a round timeout due at the same
-# instant (simpy.Timeout uses NORMAL = 1).
-ARRIVAL = EventPriority(0)
-
 Progress = Callable[[int, int], None]
-
-
-class _At(Event):
-    """Messages to ``workers`` that all arrive ``delay`` seconds from now (cf. simpy.Timeout).
-
-    Messages sent at one instant with the same latency arrive at the same instant; they
-    share one event, handled in worker order. Events are processed by (time, priority,
-    insertion), and such messages would have been inserted back to back, so coalescing
-    them changes nothing in the run or its log — it only saves SimPy events (with a
-    constant latency, a round costs a handful of events instead of 2m).
-    """
-
-    __slots__ = ("data", "workers")
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        delay: float,
-        workers: list[int],
-        callback: Callable[[Any], None],
-        data: Any = None,
-    ) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
-        self.workers = workers
-        self.data = data
-        env.schedule(self, ARRIVAL, delay)
-
-
-def _schedule_groups(
-    env: simpy.Environment,
-    delays: dict[float, list[int]],
-    callback: Callable[[Any], None],
-    data: Any,
-) -> None:
-    for delay, workers in delays.items():  # first-appearance order = insertion order
-        _At(env, delay, workers, callback, data)
 
 
 def default_log_path(scenario: Scenario) -> Path:
@@ -116,21 +70,6 @@ def paper_floor(scenario: Scenario) -> float:
     return float(np.sqrt(scenario.problem.dim * k / scenario.problem.samples))
 
 
-_COUNTS = (
-    "down_sent",
-    "down_delivered",
-    "down_dropped",
-    "up_sent",
-    "up_delivered",
-    "up_dropped",
-    "up_late",
-    "up_rejected",
-    "barrier_all",
-    "barrier_timeout",
-    "aggregate_skipped",
-)
-
-
 class _Round:
     """What the callbacks of one round's messages need, captured when the round opens.
 
@@ -141,14 +80,15 @@ class _Round:
     __slots__ = (
         "block_offset",
         "byzantine",
-        "delays",
-        "drop_up",
-        "lat_up",
         "loose",
         "outgoing",
         "row_bytes",
+        "send_at",
+        "sends",
         "shape",
         "t",
+        "up_latency",
+        "up_lost",
         "verdicts",
     )
 
@@ -158,27 +98,29 @@ class _Round:
         outgoing: list[np.ndarray | None],
         verdicts: list[str | None],
         byzantine: set[int],
-        lat_up: list[float],
-        drop_up: list[bool],
         block_offset: int | None,
         loose: set[int],
-        delays: list[float] | None = None,
+        send_at: list[float],
+        sends: list[bool],
+        up_latency: list[float],
+        up_lost: list[str | None],
     ) -> None:
         self.t = t
-        self.delays = delays  # extra seconds before sending (timing attacks), or None
-        self.block_offset = block_offset  # sidecar offset of the (m, d) message block
-        self.loose = loose
-        self.shape = [len(outgoing[0])] if outgoing and outgoing[0] is not None else []
-        self.row_bytes = 8 * (self.shape[0] if self.shape else 0)
         self.outgoing = outgoing
         self.verdicts = verdicts
         self.byzantine = byzantine
-        self.lat_up = lat_up
-        self.drop_up = drop_up
+        self.block_offset = block_offset  # sidecar offset of the (m, d) message block
+        self.loose = loose  # workers whose message is not a row of the block
+        d = next((len(v) for v in outgoing if v is not None), 0)
+        self.shape, self.row_bytes = [d], 8 * d
+        self.send_at = send_at  # simulated time each worker sends its report
+        self.sends = sends  # whether it sends at all
+        self.up_latency = up_latency
+        self.up_lost = up_lost  # why the report is lost, or None
 
 
 class _Simulation:
-    """One run's state: the SimPy environment, the server core and the log."""
+    """One run's state: the SimPy environment, the server core, the network and the log."""
 
     def __init__(self, scenario: Scenario, log: EventLog, progress: Progress | None) -> None:
         self.sc = scenario
@@ -196,6 +138,7 @@ class _Simulation:
         self.server_random = aggregators.takes(fn, "rng")
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
+        weighted = not self.problem.equal_sizes and aggregators.takes(fn, "weights")
         self.core = ServerCore(
             self.problem.initial_theta(),
             fn,
@@ -204,7 +147,9 @@ class _Simulation:
             workers=m,
             missing=srv.missing,
             max_norm=srv.max_norm,
+            weights=self.problem.sizes.astype(np.float64) if weighted else None,
         )
+        self.quorum = (srv.quorum or max(m - q, 1)) if srv.barrier == "quorum" else None
         adv = scenario.adversary
         schedule = adversary.schedules.get(adv.schedule)(
             m, q, self.streams["adversary"], srv.batches, **adv.schedule_params
@@ -214,98 +159,116 @@ class _Simulation:
         self.adversary = adversary.Adversary(
             schedule, attack, attack_params, q, self.streams["attack"]
         )
-        self.latency = scenario.network.latency
-        self.drop = scenario.network.drop
-        self.compute_time = scenario.cluster.compute_time
-        self.counts = dict.fromkeys(_COUNTS, 0)
+        self.faults = FaultSchedule(list(scenario.faults), m)
+        self.routes = scenario.network.topology.build(m)
+        self.network = Network(
+            scenario.network,
+            scenario.cluster,
+            scenario.problem.dim,
+            self.problem.sizes,
+            self.faults,
+            self.routes,
+            self.streams,
+        )
+        self.acct = Accounting(m)
         self.env = simpy.Environment(initial_time=0.0)
         # per-round state read by the callbacks
         self.inbox: RoundInbox | None = None
         self.barrier: Event | None = None
         self.barrier_reason = ""
+        self.quorum_armed = False
         self.status = "completed"
         self.errors = np.zeros(0)
         self.thetas = np.zeros((0, scenario.problem.dim))
 
     # ------------------------------------------------------------------ callbacks
-    def _down_arrive(self, ev: _At) -> None:
-        rnd, now, log, env = ev.data, self.env.now, self.log, self.env
-        self.counts["down_delivered"] += len(ev.workers)
-        if self.compute_time == 0 and rnd.delays is None:
-            self._send(ev.workers, rnd, deliver=True)
-            return
-        waits: dict[float, list[int]] = {}
+    def _down_arrive(self, ev: At) -> None:
+        rnd, now, log = ev.data, self.env.now, self.log
+        delivered = self.acct.per_worker["down_delivered"]
+        later: dict[float, list[int]] = {}
+        now_senders: list[int] = []
         for j in ev.workers:
+            delivered[j] += 1
             log.message("deliver", now, rnd.t, j, "down")
-            wait = self.compute_time + (rnd.delays[j] if rnd.delays is not None else 0.0)
-            waits.setdefault(wait, []).append(j)
-        for wait, workers in waits.items():
-            if wait == 0:
-                self._send(workers, rnd)
+            if not rnd.sends[j]:
+                continue
+            wait = rnd.send_at[j] - now
+            if wait > 0:
+                later.setdefault(wait, []).append(j)
             else:
-                _At(env, wait, workers, self._send_up, rnd)
+                now_senders.append(j)
+        if now_senders:
+            self._send(now_senders, rnd)
+        schedule_groups(self.env, later, self._send_up, rnd)
 
-    def _send_up(self, ev: _At) -> None:
+    def _send_up(self, ev: At) -> None:
         self._send(ev.workers, ev.data)
 
-    def _send(self, workers: list[int], rnd: _Round, deliver: bool = False) -> None:
-        """``workers`` reply now; ``deliver``: log their broadcast's delivery first."""
-        now, log, counts = self.env.now, self.log, self.counts
+    def _send(self, workers: list[int], rnd: _Round) -> None:
+        """``workers`` send their reports now."""
+        now, log, acct = self.env.now, self.log, self.acct.per_worker
+        sent, dropped = acct["up_sent"], acct["up_dropped"]
         t = rnd.t
         groups: dict[float, list[int]] = {}
         for j in workers:
-            if deliver:
-                log.message("deliver", now, t, j, "down")
             msg = rnd.outgoing[j]
-            if msg is None:  # a silent Byzantine worker
-                continue
-            counts["up_sent"] += 1
-            latency = rnd.lat_up[j]
+            sent[j] += 1
+            latency = rnd.up_latency[j]
             if log.enabled:
                 if rnd.block_offset is None or j in rnd.loose:
-                    ref = log.payload(msg)
+                    ref = log.payload(msg)  # type: ignore[arg-type]
                 else:
                     ref = {"offset": rnd.block_offset + j * rnd.row_bytes, "shape": rnd.shape}
                 extra = {"latency": latency, "byzantine": j in rnd.byzantine, "payload": ref}
                 log.message("send", now, t, j, "up", extra)
-            if rnd.drop_up[j]:
-                counts["up_dropped"] += 1
-                log.message("drop", now, t, j, "up")
+            reason = rnd.up_lost[j]
+            if reason is not None:
+                dropped[j] += 1
+                log.message("drop", now, t, j, "up", {"reason": reason})
             else:
                 groups.setdefault(latency, []).append(j)
-        if len(groups) == 1 and len(workers) == 1:  # the common case without ties
-            ((latency, group),) = groups.items()
-            _At(self.env, latency, group, self._up_arrive, rnd)
-        else:
-            _schedule_groups(self.env, groups, self._up_arrive, rnd)
+        schedule_groups(self.env, groups, self._up_arrive, rnd)
 
-    def _up_arrive(self, ev: _At) -> None:
-        rnd, now, log, counts = ev.data, self.env.now, self.log, self.counts
+    def _up_arrive(self, ev: At) -> None:
+        rnd, now, log, acct = ev.data, self.env.now, self.log, self.acct.per_worker
         t = rnd.t
         inbox = self.inbox
         assert inbox is not None
+        assert self.barrier is not None
         receive = self.core.receive
         for j in ev.workers:
             outcome, reason = receive(inbox, j, t, rnd.outgoing[j], rnd.verdicts[j])
             if outcome is Outcome.ACCEPTED:
-                counts["up_delivered"] += 1
+                acct["up_delivered"][j] += 1
                 log.message("deliver", now, t, j, "up")
+                if self.quorum is not None and not self.quorum_armed:
+                    self._check_quorum(inbox, self.barrier)
             elif outcome is Outcome.LATE:
-                counts["up_late"] += 1
+                acct["up_late"][j] += 1
                 log.message("late", now, t, j, "up")
                 continue
             else:
-                counts["up_rejected"] += 1
+                acct["up_rejected"][j] += 1
                 log.message("rejected", now, t, j, "up", {"reason": reason})
             if inbox.complete():
-                assert self.barrier is not None
                 self._fire(self.barrier, "all")
 
-    def _on_timeout(self, barrier: Event, _timeout: Event) -> None:
-        self._fire(barrier, "timeout")
+    def _check_quorum(self, inbox: RoundInbox, barrier: Event) -> None:
+        assert self.quorum is not None
+        if inbox.n_received >= self.quorum:
+            self.quorum_armed = True
+            grace = self.sc.server.grace
+            if grace > 0:
+                timer = self.env.timeout(grace)
+                timer.callbacks.append(partial(self._on_timer, barrier, "quorum"))
+            else:
+                self._fire(barrier, "quorum")
+
+    def _on_timer(self, barrier: Event, reason: str, _timer: Event) -> None:
+        self._fire(barrier, reason)
 
     def _fire(self, barrier: Event, reason: str) -> None:
-        """Fire ``barrier`` (once): the first of "all heard" and its own round's timeout."""
+        """Fire ``barrier`` once: the first of all heard, a quorum, its round's timeout."""
         if not barrier.triggered:
             self.barrier_reason = reason
             barrier.succeed()
@@ -319,10 +282,13 @@ class _Simulation:
         seed: int,
         lat_down: np.ndarray,
         lat_up: np.ndarray,
+        compute: np.ndarray,
     ) -> AdversaryView:
         """The omniscient adversary's view of round t (copies: it cannot touch the run)."""
         srv = self.sc.server
         fn, params = self.aggregator_fn, dict(self.core.params)
+        if self.core.weights is not None:
+            params["weights"] = self.core.weights
 
         def aggregate(vectors: np.ndarray) -> np.ndarray:
             extra = {"rng": np.random.default_rng(seed)} if self.server_random else {}
@@ -350,17 +316,19 @@ class _Simulation:
             history=history,
             round_timeout=srv.round_timeout,
             max_norm=srv.max_norm,
-            compute_time=self.compute_time,
+            compute_time=float(np.median(compute)),
             latency_down=lat_down.copy(),
             latency_up=lat_up.copy(),
             batch_order=order,
             corrupted=corrupted,
         )
 
+    def _log_fault(self, event: str, fault: object, _ev: object = None) -> None:
+        self.log.emit(event, self.env.now, **fault.describe())  # type: ignore[attr-defined]
+
     # ------------------------------------------------------------------ the server
     def server(self) -> simpy.events.ProcessGenerator:
-        sc, env, log, m = self.sc, self.env, self.log, self.m
-        theta_star = self.problem.theta_star
+        sc, env, log = self.sc, self.env, self.log
         errors = [self.problem.error(self.core.theta)]
         thetas = [self.core.theta.copy()]
         log.emit(
@@ -375,18 +343,36 @@ class _Simulation:
             step_size=self.step_size,
             floor=paper_floor(sc),
             payload_dtype="<f8",
-            theta_star=log.payload(theta_star),
+            sizes=self.problem.sizes.tolist(),
+            network=self.network.describe(),
+            theta_star=log.payload(self.problem.theta_star),
             theta=log.payload(self.core.theta),
             error=errors[0],
         )
         log.flush()
+        for fault in self.faults.timed:  # seconds-unit faults: logged when they happen
+            for event, at in (("fault_start", fault.from_), ("fault_end", fault.until)):
+                if at is not None:
+                    timer = env.timeout(at)
+                    timer.callbacks.append(partial(self._log_fault, event, fault))
         status = "completed"
-        streams = self.streams
-        rng_lat_down, rng_lat_up = streams["latency.down"], streams["latency.up"]
-        rng_drop_down, rng_drop_up = streams["drop.down"], streams["drop.up"]
-        rng_server = streams["server"]
+        rng_server = self.streams["server"]
+        net = self.network
         for t in range(1, sc.rounds + 1):
+            resume = self.faults.pause_end(env.now)
+            if resume > env.now:
+                if not np.isfinite(resume):
+                    status = "paused"
+                    log.emit("server_paused", env.now, round=t, reason="paused to the end")
+                    log.flush()
+                    break
+                yield env.timeout(resume - env.now)
             start = env.now
+            starts, ends = self.faults.round_events(t)
+            for fault in ends:
+                self._log_fault("fault_end", fault)
+            for fault in starts:
+                self._log_fault("fault_start", fault)
             theta = self.core.theta
             log.emit("round_start", start, round=t)
             with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
@@ -396,66 +382,61 @@ class _Simulation:
                 log.emit("diverged", start, round=t, reason="honest gradients at θ are not finite")
                 log.flush()
                 break
-            lat_down = self.latency.sample(rng_lat_down, m)
-            lat_up = self.latency.sample(rng_lat_up, m)
-            drop_down = rng_drop_down.random(m) < self.drop
-            drop_up = rng_drop_up.random(m) < self.drop
+            lat_down, down_lost = net.broadcast(t, start)
+            compute = net.compute_times()
+            lat_up = net.draw_up_latencies()
             seed = int(rng_server.integers(2**63))  # the server's random bits this round
-            plan = self.adversary.act(
-                self._view(t, theta, honest, np.asarray(thetas), seed, lat_down, lat_up)
-            )
+            view = self._view(t, theta, honest, np.asarray(thetas), seed, lat_down, lat_up, compute)
+            plan = self.adversary.act(view, forced=self.faults.forced_byzantine(t))
             byz = plan.byzantine
             log.emit("byzantine_set", start, round=t, workers=byz.tolist())
-            block, outgoing, loose = plan.block, plan.outgoing, plan.loose
+            outgoing = plan.outgoing
             # validated once, vectorised: a verdict is a pure function of the message
-            verdicts = validate_block(block, max_norm=self.core.max_norm)
-            for j in loose:
+            verdicts = validate_block(plan.block, max_norm=self.core.max_norm)
+            for j in plan.loose:
                 verdicts[j] = validate_report(
                     outgoing[j], dim=self.core.dim, max_norm=self.core.max_norm
                 )
-            block_ref = log.payload(block)
+            willing = np.array(
+                [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
+            )
+            send_at = start + lat_down + compute + plan.delays
+            up = net.reports(t, send_at, willing, lat_up)
+            block_ref = log.payload(plan.block)
             rnd = _Round(
                 t,
                 outgoing,
                 verdicts,
                 set(byz.tolist()),
-                lat_up.tolist(),
-                drop_up.tolist(),
                 None if block_ref is None else block_ref["offset"],
-                loose,
-                plan.delays.tolist() if plan.delays.any() else None,
+                plan.loose,
+                send_at.tolist(),
+                up.sends.tolist(),
+                up.latency.tolist(),
+                up.reason,
             )
-            self.inbox = self.core.open_round(t)
+            self.inbox = inbox = self.core.open_round(t)
             self.barrier = barrier = env.event()
+            self.quorum_armed = False
             # One broadcast: θ to every down-link, each with its own latency (a payload).
             log.emit(
-                "broadcast",
-                start,
-                round=t,
-                theta=log.payload(theta),
-                latency=log.payload(lat_down),
+                "broadcast", start, round=t, theta=log.payload(theta), latency=log.payload(lat_down)
             )
-            counts = self.counts
-            counts["down_sent"] += m
-            if not drop_down.any() and (lat_down == lat_down[0]).all():  # one arrival
-                _At(env, float(lat_down[0]), list(range(m)), self._down_arrive, rnd)
-            else:
-                groups: dict[float, list[int]] = {}
-                for j, (latency, dropped) in enumerate(
-                    zip(lat_down.tolist(), drop_down.tolist(), strict=True)
-                ):
-                    if dropped:
-                        counts["down_dropped"] += 1
-                        log.message("drop", start, t, j, "down")
-                    else:
-                        groups.setdefault(latency, []).append(j)
-                _schedule_groups(env, groups, self._down_arrive, rnd)
+            acct = self.acct.per_worker
+            groups: dict[float, list[int]] = {}
+            for j, (latency, reason) in enumerate(zip(lat_down.tolist(), down_lost, strict=True)):
+                acct["down_sent"][j] += 1
+                if reason is not None:
+                    acct["down_dropped"][j] += 1
+                    log.message("drop", start, t, j, "down", {"reason": reason})
+                else:
+                    groups.setdefault(latency, []).append(j)
+            schedule_groups(env, groups, self._down_arrive, rnd)
             timeout = env.timeout(sc.server.round_timeout)
-            timeout.callbacks.append(partial(self._on_timeout, barrier))
+            timeout.callbacks.append(partial(self._on_timer, barrier, "timeout"))
             yield barrier
             now = env.now
-            counts["barrier_" + self.barrier_reason] += 1
-            inbox = self.inbox
+            self.acct.barrier[self.barrier_reason] += 1
             extra = {"rng": np.random.default_rng(seed)} if self.server_random else None
             result = self.core.close(inbox, extra)
             log.emit(
@@ -464,11 +445,11 @@ class _Simulation:
                 round=t,
                 reason=self.barrier_reason,
                 heard=int(inbox.n_heard),
-                received=int(inbox.received.sum()),
+                received=int(inbox.n_received),
                 missing=result.missing.tolist(),
             )
             if result.skipped is not None:
-                counts["aggregate_skipped"] += 1
+                self.acct.aggregate_skipped += 1
                 log.emit("aggregate_skipped", now, round=t, rows=result.used, reason=result.skipped)
             else:
                 log.emit(
@@ -533,18 +514,17 @@ def run(
         sim = _Simulation(scenario, log, progress)
         proc = sim.env.process(sim.server())
         sim.env.run(until=proc)
-        counts = sim.counts
-        in_flight = counts["up_sent"] - counts["up_dropped"] - counts["up_delivered"]
-        in_flight -= counts["up_late"] + counts["up_rejected"]
+        totals = sim.acct.totals()
         rounds = len(sim.errors) - 1
+        per_worker = {key: v.tolist() for key, v in sim.acct.arrays().items()}
         log.emit(
             "run_end",
             sim.env.now,
             status=sim.status,
             rounds=rounds,
             final_error=float(sim.errors[-1]),
-            counts=counts,
-            up_in_flight=in_flight,
+            counts=totals,
+            per_worker=per_worker,
         )
     return RunResult(
         name=scenario.name,
@@ -555,7 +535,8 @@ def run(
         theta_star=sim.problem.theta_star,
         floor=paper_floor(scenario),
         status=sim.status,
-        counts={**counts, "up_in_flight": in_flight},
+        counts=totals,
+        per_worker=sim.acct.arrays(),
         log_path=path,
         wall_seconds=_time.perf_counter() - wall,
     )

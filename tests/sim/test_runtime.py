@@ -373,6 +373,7 @@ def test_coalescing_simultaneous_arrivals_changes_nothing_in_the_log(
     scenario: ScenarioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latency: Any
 ) -> None:
     from bgdsim.sim import runtime
+    from bgdsim.sim._events import At
 
     sc = scenario(
         rounds=6,
@@ -387,9 +388,9 @@ def test_coalescing_simultaneous_arrivals_changes_nothing_in_the_log(
     def one_event_per_message(env: Any, delays: Any, callback: Any, data: Any) -> None:
         for delay, workers in delays.items():
             for j in workers:
-                runtime._At(env, delay, [j], callback, data)
+                At(env, delay, [j], callback, data)
 
-    monkeypatch.setattr(runtime, "_schedule_groups", one_event_per_message)
+    monkeypatch.setattr(runtime, "schedule_groups", one_event_per_message)
     bgdsim.run(sc, log_path=tmp_path / "single.jsonl")
     grouped = (tmp_path / "grouped.jsonl").read_bytes()
     assert grouped == (tmp_path / "single.jsonl").read_bytes()
