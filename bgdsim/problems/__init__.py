@@ -70,7 +70,9 @@ class Problem(ABC):
         """‖θ − θ*‖, the paper's measure of progress (overflow-safe for huge θ)."""
         diff = theta - self.theta_star
         scale = float(np.max(np.abs(diff)))
-        if scale == 0.0 or not np.isfinite(scale):
+        if scale < 1e150:  # no overflow in the squares: the plain norm
+            return float(np.linalg.norm(diff))
+        if not np.isfinite(scale):
             return scale
         return scale * float(np.linalg.norm(diff / scale))
 
