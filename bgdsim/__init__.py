@@ -19,8 +19,13 @@ from bgdsim import aggregators, attacks, problems
 from bgdsim.aggregators.geometric_median import geometric_median
 from bgdsim.config import Scenario, ScenarioError, load_scenario
 from bgdsim.eventlog import load_payload, read_events
+
+# ``bgdsim.replay(log)`` is the entry point (DESIGN's API); the module's contents stay
+# importable with ``from bgdsim.replay import ...``.
+from bgdsim.replay import read_log, replay, verify
 from bgdsim.result import RunResult
 from bgdsim.sim import run
+from bgdsim.sim.recorded import rerun
 
 __all__ = [
     "RunResult",
@@ -34,5 +39,9 @@ __all__ = [
     "load_scenario",
     "problems",
     "read_events",
+    "read_log",
+    "replay",
+    "rerun",
     "run",
+    "verify",
 ]

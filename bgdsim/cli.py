@@ -71,6 +71,27 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
+    rp = sub.add_parser("replay", help="verify a log, inspect a round, or re-run its faults")
+    rp.add_argument("log", type=Path, help="an event log (.jsonl)")
+    rp.add_argument("--verify", action="store_true", help="check integrity and recompute rounds")
+    rp.add_argument("--round", type=int, metavar="T", help="show round T worker by worker")
+    rp.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="re-run the recorded faults with the server changed (server.* keys, rounds, name)",
+    )
+    rp.add_argument("--export", choices=["csv"], help="write the events as a flat table")
+    rp.add_argument("--out", type=Path, help="--export: the output file (default: LOG.csv)")
+    rp.add_argument("--log-out", dest="log_out", type=Path, help="--set: the re-run's log path")
+    rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
+
+    df = sub.add_parser("diff", help="the first divergence between two logs")
+    df.add_argument("log_a", type=Path)
+    df.add_argument("log_b", type=Path)
+
     tp = sub.add_parser("topology", help="draw a scenario's network topology")
     tp.add_argument("scenario", type=Path)
     tp.add_argument("--out", type=Path, required=True, help="image file (.png or .svg)")
@@ -175,6 +196,86 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from bgdsim.replay import export_csv, timeline, verify
+
+    actions = [bool(args.verify), args.round is not None, bool(args.overrides), bool(args.export)]
+    if sum(actions) > 1:
+        return _fail("replay: choose one of --verify, --round, --set, --export")
+    if args.round is not None:
+        summary, rows = timeline(args.log, args.round)
+        _print_timeline(summary, rows)
+        return EXIT_OK
+    if args.export:
+        out = args.out or args.log.with_suffix(".csv")
+        n = export_csv(args.log, out)
+        print(f"{out}: {n} events")
+        return EXIT_OK
+    if args.overrides:
+        from bgdsim.sim.recorded import rerun
+
+        result = rerun(args.log, args.overrides, log_path=args.log_out or True)
+        if args.json:
+            sys.stdout.buffer.write(orjson.dumps(result.summary()) + b"\n")
+        else:
+            print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
+            _print_summary(result, _load_logged(result.log_path))
+        return EXIT_OK
+    check = verify(args.log)
+    print(check.message())
+    return EXIT_OK if check.ok else EXIT_FAILED
+
+
+def _load_logged(path: Path | None) -> Any:
+    from bgdsim.replay import Log
+
+    assert path is not None
+    with Log(path) as log:
+        return log.scenario()
+
+
+def _print_timeline(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(v: Any) -> str:
+        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    title = (
+        f"round {summary['round']}: start {fmt(summary.get('start'))} s, barrier "
+        f"{fmt(summary.get('barrier'))} s ({summary.get('reason', '?')}), "
+        f"‖aggregate‖ {fmt(summary.get('aggregate_norm'))}, error {fmt(summary.get('error'))}"
+    )
+    cols = {
+        "worker": "w", "byzantine": "byz", "batch": "batch", "down_latency": "↓ latency",
+        "down_deliver": "↓ arrives", "down_drop": "↓ lost", "down_reason": "↓ why",
+        "up_send": "↑ sent", "up_latency": "↑ latency", "up_deliver": "↑ arrives",
+        "up_drop": "↑ lost", "up_reason": "↑ why", "up_late": "↑ late",
+        "up_rejected": "↑ rejected", "dist_to_honest_mean": "‖g − honest mean‖",
+    }  # fmt: skip
+    used = [c for c in cols if any(r.get(c) not in (None, False) for r in rows)]
+    t = Table(title=title)
+    for c in used:
+        t.add_column(cols[c], justify="right", no_wrap=True)
+    for r in rows:
+        cells = [("B" if r.get(c) else "") if c == "byzantine" else fmt(r.get(c)) for c in used]
+        t.add_row(*cells)
+    Console(width=max(160, Console().width)).print(t)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from bgdsim.replay import diff
+
+    first = diff(args.log_a, args.log_b)
+    if first is None:
+        print("identical runs")
+        return EXIT_OK
+    t, seq, event, key = first
+    where = f"round {t}, " if t is not None else ""
+    print(f"first divergence: {where}event #{seq} ({event}), field {key}")
+    return EXIT_FAILED
+
+
 def _cmd_topology(args: argparse.Namespace) -> int:
     scenario = _load(args)
     if args.out.suffix.lower() not in (".png", ".svg"):
@@ -236,6 +337,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _cmd_run,
     "validate": _cmd_validate,
     "topology": _cmd_topology,
+    "replay": _cmd_replay,
+    "diff": _cmd_diff,
     "list": _cmd_list,
 }
 
@@ -244,13 +347,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bgdsim`` console script."""
     from bgdsim.config import ScenarioError
     from bgdsim.registry import UnknownNameError
+    from bgdsim.replay import LogError
 
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except (ScenarioError, UnknownNameError) as exc:
+    except (ScenarioError, UnknownNameError, LogError) as exc:
         return _fail(str(exc))
     except OSError as exc:  # e.g. a --log path that cannot be created
         where = f" {exc.filename}" if exc.filename else ""

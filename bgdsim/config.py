@@ -350,7 +350,7 @@ class Scenario(_Section):
 
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario as plain TOML-able data."""
-        return self.model_dump(mode="json", exclude_none=True)
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 # ----------------------------------------------------------------------------- loading

@@ -13,6 +13,12 @@ little-endian float64 bytes to the sidecar ``<log stem>.bin`` and returns a refe
 ``{"offset": bytes, "shape": [...]}`` that the line carries. The sidecar is written
 before the lines that reference it.
 
+Integrity: every ``round_end`` (and the ``run_end``) is a *seal* carrying ``digest``, a
+BLAKE2b hash chained over the previous digest, the bytes of every line since the last
+seal and the sidecar bytes written since it (up to ``payload_end``). Editing a number in
+a line, deleting or swapping lines, or flipping a payload byte breaks the chain at the
+round where it happened (``bgdsim replay LOG --verify`` names it).
+
 A simulated run records no wall-clock time, so the same scenario and seed give
 byte-identical logs. The first line (``run_start``) is the header: schema version,
 bgdsim and numpy versions, the resolved scenario, the seed, θ* and θ₀. The format is
@@ -21,6 +27,7 @@ documented in ``docs/log-format.md``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
@@ -54,6 +61,22 @@ def _serialize(obj: Any, **_: Any) -> bytes:
 
 
 _LINE = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+DIGEST_SIZE = 16
+
+
+def chain_digest(previous: bytes, lines: bytes, payloads: bytes) -> bytes:
+    """The seal's digest: H(previous digest ‖ H(lines of the span) ‖ H(payloads of the span)).
+
+    ``lines`` and ``payloads`` are the two span hashes (``hashlib.blake2b(...).digest()``).
+    """
+    return hashlib.blake2b(previous + lines + payloads, digest_size=DIGEST_SIZE).digest()
+
+
+def span_hasher() -> Any:
+    """A fresh hasher for one span's lines or payload bytes."""
+    return hashlib.blake2b(digest_size=DIGEST_SIZE)
+
+
 _BUFFER_BYTES = 1 << 20
 
 
@@ -88,12 +111,15 @@ class EventLog:
         self._offset = 0
         self._lines: IO[bytes] | None = None
         self._side: IO[bytes] | None = None
+        self._line_hash = span_hasher()
+        self._payload_hash = span_hasher()
+        self._digest = b""
         write: Any = lambda _b: None  # noqa: E731 - a disabled log writes nowhere
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lines = open(self.path, "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
             self._side = open(sidecar_path(self.path), "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
-            write = self._lines.write
+            write = self._write_line
         self._write = write
         self._log = structlog.wrap_logger(
             _Sink(write),
@@ -141,6 +167,21 @@ class EventLog:
             self.seq += 1
             self._write(orjson.dumps(line, option=_LINE))
 
+    def seal(self, event: str, time: float, **fields: Any) -> None:
+        """Record ``event`` closing a span: it carries ``payload_end`` and the chained
+        ``digest`` of everything written since the previous seal (see the module doc)."""
+        if not self.enabled:
+            return
+        digest = chain_digest(self._digest, self._line_hash.digest(), self._payload_hash.digest())
+        self._digest = digest
+        self._line_hash = span_hasher()
+        self._payload_hash = span_hasher()
+        self.emit(event, time, **fields, payload_end=self._offset, digest=digest.hex())
+
+    def _write_line(self, data: bytes) -> None:
+        self._lines.write(data)  # type: ignore[union-attr]
+        self._line_hash.update(data)
+
     def payload(self, vector: np.ndarray) -> dict[str, Any] | None:
         """Append a vector to the sidecar; return the reference a line carries."""
         if self._side is None:
@@ -150,6 +191,7 @@ class EventLog:
         if arr.dtype.str != PAYLOAD_DTYPE:
             ref["dtype"] = arr.dtype.str
         self._side.write(arr.data)
+        self._payload_hash.update(arr.data)
         self._offset += arr.nbytes
         return ref
 

@@ -220,6 +220,12 @@ class Network:
         c = self.compute_model.sample(self.rng["compute"], self.m)
         return c * self.compute_scale if self.compute_scale is not None else c
 
+    def send_times(
+        self, t: int, start: float, lat_down: np.ndarray, compute: np.ndarray, delays: np.ndarray
+    ) -> np.ndarray:
+        """When each worker would send its report: broadcast + down-link + compute + delay."""
+        return start + lat_down + compute + delays
+
     def draw_up_latencies(self) -> np.ndarray:
         """``(m,)`` up-link latencies before faults (drawn for every link, every round)."""
         return self._latencies("latency.up")

@@ -68,13 +68,7 @@ class Problem(ABC):
 
     def error(self, theta: np.ndarray) -> float:
         """‖θ − θ*‖, the paper's measure of progress (overflow-safe for huge θ)."""
-        diff = theta - self.theta_star
-        scale = float(np.max(np.abs(diff)))
-        if scale < 1e150:  # no overflow in the squares: the plain norm
-            return float(np.linalg.norm(diff))
-        if not np.isfinite(scale):
-            return scale
-        return scale * float(np.linalg.norm(diff / scale))
+        return safe_norm(theta - self.theta_star)
 
     def auto_step_size(self) -> float:
         """η = L/(2M²), the step of Theorem 1."""
@@ -83,6 +77,16 @@ class Problem(ABC):
     def initial_theta(self) -> np.ndarray:
         """θ₀ = 0 (the paper allows any point; the error starts at ‖θ*‖)."""
         return np.zeros(self.dim)
+
+
+def safe_norm(v: np.ndarray) -> float:
+    """‖v‖ without overflow for huge entries (the plain norm whenever it is safe)."""
+    scale = float(np.max(np.abs(v))) if v.size else 0.0
+    if scale < 1e150:  # no overflow in the squares
+        return float(np.linalg.norm(v))
+    if not np.isfinite(scale):
+        return scale
+    return scale * float(np.linalg.norm(v / scale))
 
 
 Builder = Callable[["ProblemConfig", int, np.random.Generator], Problem]

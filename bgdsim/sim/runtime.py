@@ -26,6 +26,7 @@ import time as _time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -43,6 +44,9 @@ from bgdsim.protocol import Outcome, RoundInbox, ServerCore, validate_block, val
 from bgdsim.result import RunResult
 from bgdsim.rng import Streams
 from bgdsim.sim._events import Accounting, At, schedule_groups
+
+if TYPE_CHECKING:
+    from bgdsim.sim.recorded import Recording
 
 __all__ = ["default_log_path", "paper_floor", "run"]
 
@@ -122,8 +126,15 @@ class _Round:
 class _Simulation:
     """One run's state: the SimPy environment, the server core, the network and the log."""
 
-    def __init__(self, scenario: Scenario, log: EventLog, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        log: EventLog,
+        progress: Progress | None,
+        recording: Recording | None = None,
+    ) -> None:
         self.sc = scenario
+        self.recording = recording
         self.log = log
         self.progress = progress
         self.streams = Streams(scenario.seed)
@@ -170,6 +181,11 @@ class _Simulation:
             self.routes,
             self.streams,
         )
+        if recording is not None:  # a re-run: the recorded world, a new server
+            from bgdsim.sim.recorded import RecordedAdversary, RecordedNetwork
+
+            self.network = RecordedNetwork(recording, m)  # type: ignore[assignment]
+            self.adversary = RecordedAdversary(recording, self.adversary)
         self.acct = Accounting(m)
         self.env = simpy.Environment(initial_time=0.0)
         # per-round state read by the callbacks
@@ -344,6 +360,11 @@ class _Simulation:
             floor=paper_floor(sc),
             payload_dtype="<f8",
             sizes=self.problem.sizes.tolist(),
+            **(
+                {"parent": {"log": self.recording.path.name, "digest": self.recording.digest}}
+                if self.recording is not None
+                else {}
+            ),
             network=self.network.describe(),
             theta_star=log.payload(self.problem.theta_star),
             theta=log.payload(self.core.theta),
@@ -400,7 +421,7 @@ class _Simulation:
             willing = np.array(
                 [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
             )
-            send_at = start + lat_down + compute + plan.delays
+            send_at = net.send_times(t, start, lat_down, compute, plan.delays)
             up = net.reports(t, send_at, willing, lat_up)
             block_ref = log.payload(plan.block)
             rnd = _Round(
@@ -459,6 +480,7 @@ class _Simulation:
                     aggregator=sc.server.aggregator,
                     missing_policy=sc.server.missing,
                     rows=result.used,
+                    server_seed=seed,
                     payload=log.payload(result.aggregate),
                 )
             if not result.finite:
@@ -476,7 +498,7 @@ class _Simulation:
                 error=errors[-1],
                 theta=log.payload(result.theta),
             )
-            log.emit("round_end", now, round=t, duration=now - start)
+            log.seal("round_end", now, round=t, duration=now - start)
             log.flush()
             if self.progress is not None:
                 self.progress(t, sc.rounds)
@@ -490,6 +512,7 @@ def run(
     *,
     log_path: str | Path | bool | None = True,
     progress: Progress | None = None,
+    _recording: Recording | None = None,
 ) -> RunResult:
     """Run a scenario on the SimPy runtime.
 
@@ -511,13 +534,13 @@ def run(
     else:
         path = Path(log_path)
     with EventLog(path) as log:
-        sim = _Simulation(scenario, log, progress)
+        sim = _Simulation(scenario, log, progress, _recording)
         proc = sim.env.process(sim.server())
         sim.env.run(until=proc)
         totals = sim.acct.totals()
         rounds = len(sim.errors) - 1
         per_worker = {key: v.tolist() for key, v in sim.acct.arrays().items()}
-        log.emit(
+        log.seal(
             "run_end",
             sim.env.now,
             status=sim.status,
