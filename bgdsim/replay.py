@@ -31,7 +31,7 @@ from bgdsim import aggregators
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
 from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, sidecar_path, span_hasher
 from bgdsim.problems import safe_norm
-from bgdsim.protocol import Outcome, ServerCore
+from bgdsim.protocol import Outcome, ServerCore, validate_block, validate_report
 
 __all__ = [
     "SUPPORTED_SCHEMAS",
@@ -52,6 +52,7 @@ _VECTOR_KEYS = ("payload", "theta", "theta_star", "latency")
 
 
 _SCENARIOS: dict[bytes, Scenario] = {}
+_F8 = np.dtype(PAYLOAD_DTYPE)
 
 
 class LogError(ValueError):
@@ -99,9 +100,14 @@ class Log:
         self._map = (
             mmap.mmap(self._side_file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         )
+        # one buffer export for the whole sidecar; payloads are slices of it
+        self._bytes: np.ndarray | None = (
+            np.frombuffer(self._map, dtype=np.uint8) if self._map is not None else None
+        )
 
     def close(self) -> None:
         """Release the sidecar."""
+        self._bytes = None
         if self._map is not None:
             self._map.close()
             self._map = None
@@ -142,13 +148,19 @@ class Log:
 
     def payload(self, ref: dict[str, Any]) -> np.ndarray:
         """The vector a reference points to (a copy: the log may be closed after)."""
-        dtype = np.dtype(ref.get("dtype", PAYLOAD_DTYPE))
-        count = int(np.prod(ref["shape"], dtype=np.int64))
+        return self._view(ref).copy()
+
+    def _view(self, ref: dict[str, Any]) -> np.ndarray:
+        """The vector without a copy: it must not outlive the ``Log``."""
+        shape = ref["shape"]
+        dtype = np.dtype(ref["dtype"]) if "dtype" in ref else _F8
+        count = shape[0] if len(shape) == 1 else math.prod(shape)
         start = int(ref["offset"])
-        if self._map is None or start < 0 or start + count * dtype.itemsize > self.sidecar_size:
+        end = start + count * dtype.itemsize
+        if self._bytes is None or start < 0 or end > self.sidecar_size:
             raise LogError(f"{self.path}: payload at byte {start} is past the sidecar's end")
-        view = np.frombuffer(self._map, dtype=dtype, count=count, offset=start)
-        return view.reshape(ref["shape"]).copy()
+        view = self._bytes[start:end].view(dtype)
+        return view if len(shape) == 1 else view.reshape(shape)
 
 
 def read_log(path: str | Path, *, payloads: bool = False) -> Iterator[dict[str, Any]]:
@@ -252,6 +264,7 @@ class _Verifier:
         self.t = 0
         self.pending: dict[str, Any] = {}
         self.found: _Mismatch | None = None
+        self.arrivals: list[tuple[str, int, int, dict[str, Any], str | None]] = []
 
     def seal(self, e: dict[str, Any]) -> None:
         log = self.log
@@ -268,22 +281,40 @@ class _Verifier:
         self.payload_start = end
 
     def report(self, kind: str, e: dict[str, Any]) -> None:
+        """Queue an arrival; the round's arrivals are validated together at its barrier."""
         if self.inbox is None:
             raise _Mismatch("sequence", f"{kind} before any round_start")
         key = (e["round"], e["worker"])
-        if key not in self.sends:
+        ref = self.sends.pop(key, None)
+        if ref is None:
             raise _Mismatch("reports", f"{kind} of worker {key[1]} with no recorded send")
-        vector = self.log.payload(self.sends.pop(key))
-        outcome, reason = self.core.receive(self.inbox, key[1], key[0], vector)
+        self.arrivals.append((kind, key[0], key[1], ref, e.get("reason")))
+
+    def receive_arrivals(self) -> None:
+        """Hand the round's arrivals to the server core in order, screened in one pass."""
+        log, core, inbox = self.log, self.core, self.inbox
+        vectors = [log._view(ref) for _, _, _, ref, _ in self.arrivals]
+        dim = core.dim
+        rows = [i for i, v in enumerate(vectors) if v.dtype == _F8 and v.shape == (dim,)]
+        verdicts: list[str | None] = [None] * len(vectors)
+        if rows:
+            screened = validate_block(np.stack([vectors[i] for i in rows]), max_norm=core.max_norm)
+            for i, verdict in zip(rows, screened, strict=True):
+                verdicts[i] = verdict
+        for i in set(range(len(vectors))) - set(rows):
+            verdicts[i] = validate_report(vectors[i], dim=dim, max_norm=core.max_norm)
         want = {"deliver": Outcome.ACCEPTED, "rejected": Outcome.REJECTED, "late": Outcome.LATE}
-        if outcome is not want[kind]:
-            raise _Mismatch(f"validation of worker {key[1]}",
-                            f"recorded {kind}, recomputed {outcome.value}")  # fmt: skip
-        if kind == "rejected" and reason != e.get("reason"):
-            raise _Mismatch(
-                f"validation of worker {key[1]}",
-                f"recorded reason {e.get('reason')!r}, recomputed {reason!r}",
-            )
+        for (kind, r, j, _, recorded), vector, verdict in zip(
+            self.arrivals, vectors, verdicts, strict=True
+        ):
+            outcome, reason = core.receive(inbox, j, r, vector, verdict)
+            if outcome is not want[kind]:
+                raise _Mismatch(f"validation of worker {j}",
+                                f"recorded {kind}, recomputed {outcome.value}")  # fmt: skip
+            if kind == "rejected" and reason != recorded:
+                raise _Mismatch(f"validation of worker {j}",
+                                f"recorded reason {recorded!r}, recomputed {reason!r}")  # fmt: skip
+        self.arrivals = []
 
     def aggregate(self, kind: str, e: dict[str, Any]) -> None:
         if self.inbox is None or "barrier" not in self.pending:
@@ -352,6 +383,7 @@ class _Verifier:
         elif kind in ("deliver", "rejected", "late") and e.get("dir") == "up":
             self.report(kind, e)
         elif kind == "barrier":
+            self.receive_arrivals()
             self.pending["barrier"] = e
         elif kind in ("aggregate", "aggregate_skipped"):
             self.aggregate(kind, e)
