@@ -46,11 +46,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from bgdsim.network._tables import parse_table
 from bgdsim.registry import Registry, did_you_mean
 
 __all__ = [
@@ -394,24 +394,11 @@ def transmission_time(nbytes: int, bandwidth: float | None) -> float:
 
 def parse_latency(value: Any) -> LatencyModel:
     """Build a latency model from a TOML table ``{kind = ..., ...}`` (or pass one through)."""
-    if isinstance(value, LatencyModel):
-        return value
-    if not isinstance(value, dict):
-        raise ValueError(
-            f'must be a table like {{ kind = "constant", value = 0.01 }}, got {value!r}'
-        )
-    kind = value.get("kind", "constant")
-    if not isinstance(kind, str):
-        raise ValueError(f"kind must be a string, got {kind!r}")
-    cls = latencies.get(kind)
-    try:
-        return cls.model_validate({**value, "kind": kind})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            allowed = [f for f in cls.model_fields if f != "kind"]
-            msg = f"unknown parameter of {kind} latency; allowed: {', '.join(allowed)}"
-        got = f" (got {err['input']!r})" if loc else ""
-        raise ValueError(f"{loc}: {msg}{got}" if loc else msg) from None
+    return parse_table(
+        value,
+        base=LatencyModel,
+        registry=latencies,
+        default_kind="constant",
+        example='{ kind = "constant", value = 0.01 }',
+        label="latency",
+    )

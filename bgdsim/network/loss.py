@@ -54,11 +54,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationError,
     model_serializer,
     model_validator,
 )
 
+from bgdsim.network._tables import parse_table
 from bgdsim.registry import Registry
 
 __all__ = [
@@ -264,22 +264,11 @@ def _param_name(cls: type[LossModel], field: str) -> str:
 
 def parse_loss(value: Any) -> LossModel:
     """Build a loss model from a TOML table ``{kind = ..., ...}`` (or pass one through)."""
-    if isinstance(value, LossModel):
-        return value
-    if not isinstance(value, dict):
-        raise ValueError(f'must be a table like {{ kind = "iid", p = 0.01 }}, got {value!r}')
-    kind = value.get("kind", "iid")
-    if not isinstance(kind, str):
-        raise ValueError(f"kind must be a string, got {kind!r}")
-    cls = losses.get(kind)
-    try:
-        return cls.model_validate({**value, "kind": kind})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            allowed = [_param_name(cls, f) for f in cls.model_fields if f != "kind"]
-            msg = f"unknown parameter of {kind} loss; allowed: {', '.join(allowed)}"
-        got = f" (got {err['input']!r})" if loc else ""
-        raise ValueError(f"{loc}: {msg}{got}" if loc else msg) from None
+    return parse_table(
+        value,
+        base=LossModel,
+        registry=losses,
+        default_kind="iid",
+        example='{ kind = "iid", p = 0.01 }',
+        label="loss",
+    )

@@ -79,10 +79,10 @@ from pydantic import (
     Field,
     PrivateAttr,
     SerializeAsAny,
-    ValidationError,
     field_validator,
 )
 
+from bgdsim.network._tables import parse_table
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.registry import Registry, did_you_mean
 
@@ -667,27 +667,11 @@ class GraphmlTopology(Topology):
 
 def parse_topology(value: Any) -> Topology:
     """Build a topology from a TOML table ``{kind = ..., ...}`` (or pass one through)."""
-    if isinstance(value, Topology):
-        return value
-    if not isinstance(value, dict):
-        raise ValueError(f'must be a table like {{ kind = "tree", relays = 4 }}, got {value!r}')
-    kind = value.get("kind", "star")
-    if not isinstance(kind, str):
-        raise ValueError(f"kind must be a string, got {kind!r}")
-    cls = topologies.get(kind)
-    try:
-        return cls.model_validate({**value, "kind": kind})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        got = err["type"] not in ("value_error", "missing")
-        if err["type"] == "extra_forbidden":
-            allowed = [f for f in cls.model_fields if f != "kind"]
-            hint = did_you_mean(str(err["loc"][-1]), allowed)
-            msg = (
-                f"unknown parameter of {kind} topology{hint}; "
-                f"allowed: {', '.join(allowed) or '(none)'}"
-            )
-        tail = f" (got {err['input']!r})" if loc and got else ""
-        raise ValueError(f"{loc}: {msg}{tail}" if loc else msg) from None
+    return parse_table(
+        value,
+        base=Topology,
+        registry=topologies,
+        default_kind="star",
+        example='{ kind = "tree", relays = 4 }',
+        label="topology",
+    )

@@ -71,7 +71,10 @@ def test_constant() -> None:
         ({"kind": "exponential", "mean": 0}, "mean: Input should be greater than 0"),
         ({"kind": "uniform", "low": 2, "high": 1}, "high (1.0) must be >= low (2.0)"),
         ({"kind": "lognormal", "sigma": -1}, "sigma"),
-        ({"kind": "constant", "valu": 1}, "unknown parameter of constant latency; allowed: value"),
+        (
+            {"kind": "constant", "valu": 1},
+            "unknown parameter of constant latency (did you mean 'value'?); allowed: value",
+        ),
         ({"kind": "gauss"}, "unknown latency model 'gauss'"),
         ({"kind": 3}, "kind must be a string"),
         ("fast", "must be a table"),

@@ -231,7 +231,8 @@ def test_gilbert_elliott_dumps_loss_rate() -> None:
         ({"kind": "gilbert_elliott", "loss_good": -1}, "loss_good: Input should be greater"),
         (
             {"kind": "gilbert_elliott", "rate": 0.1},
-            "rate: unknown parameter of gilbert_elliott loss; allowed: loss_rate, burst, "
+            "rate: unknown parameter of gilbert_elliott loss (did you mean 'loss_rate'?); "
+            "allowed: loss_rate, burst, "
             "loss_good, loss_bad",
         ),
         (
