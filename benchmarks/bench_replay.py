@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bgdsim-bench-") as tmp:
         path = Path(tmp) / "run.jsonl"
         bgdsim.run(sc, log_path=path)
-        lines = sum(1 for _ in open(path, "rb"))
+        with open(path, "rb") as f:
+            lines = sum(1 for _ in f)
         mb = path.with_suffix(".bin").stat().st_size / 1e6
         mats = matrices(path, m, d)
         fn = aggregators.get("gmom")
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def verify() -> None:
             check = bgdsim.verify(path)
-            assert check.ok and check.rounds == rounds, check.message()
+            if not (check.ok and check.rounds == rounds):
+                raise AssertionError(check.message())
 
         times: dict[str, list[float]] = {"verify": [], "aggregation alone": []}
         jobs = {"verify": verify, "aggregation alone": aggregation_alone}

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--log-out", dest="log_out", type=Path, help="--set: the re-run's log path")
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
 
+    pl = sub.add_parser("plot", help="figures from a sweep's results or from event logs")
+    pl.add_argument("path", type=Path, help="a sweep's results directory or an event log")
+    pl.add_argument("--out", type=Path, help="output directory (default: beside the input)")
+
     df = sub.add_parser("diff", help="the first divergence between two logs")
     df.add_argument("log_a", type=Path)
     df.add_argument("log_b", type=Path)
@@ -141,6 +145,17 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not serialisable: {type(obj).__name__}")
 
 
+def _predicted_floor(scenario: Any) -> str | None:
+    """Corollary 1's C_α·√(dk/N) (c₂ = 1: the shape of the bound, not a guarantee)."""
+    from bgdsim.theory import predicted_floor
+
+    try:
+        value = predicted_floor(scenario)
+    except ValueError:  # not the paper's problem or rule
+        return None
+    return f"{value:.4g}" if math.isfinite(value) else "none (k ≤ 2q: no guarantee)"
+
+
 def _print_summary(result: Any, scenario: Any) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -160,6 +175,9 @@ def _print_summary(result: Any, scenario: Any) -> None:
     fe = result.final_error
     t.add_row("final error ‖θ_T−θ*‖", f"{fe:.4g}" if math.isfinite(fe) else str(fe))
     t.add_row("paper floor √(dk/N)", f"{result.floor:.4g}")
+    predicted = _predicted_floor(scenario)
+    if predicted is not None:
+        t.add_row("Corollary 1 shape C_α√(dk/N), c₂ = 1", predicted)
     t.add_row("final / floor", f"{fe / result.floor:.3g}")
     t.add_row(
         "reports sent / delivered",
@@ -263,6 +281,18 @@ def _print_timeline(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None
     Console(width=max(160, Console().width)).print(t)
 
 
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from bgdsim.plots import plot_path
+
+    try:
+        written = plot_path(args.path, args.out)
+    except ValueError as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from bgdsim.replay import diff
 
@@ -339,6 +369,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "topology": _cmd_topology,
     "replay": _cmd_replay,
     "diff": _cmd_diff,
+    "plot": _cmd_plot,
     "list": _cmd_list,
 }
 
