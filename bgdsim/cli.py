@@ -64,7 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-log", action="store_true", help="do not write an event log")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument(
-        "--runtime", choices=["simpy"], default="simpy", help="the runtime (default: simpy)"
+        "--runtime",
+        choices=["simpy", "asyncio", "tcp"],
+        default="simpy",
+        help="simpy (simulated time, default), asyncio (real time), tcp (loopback sockets)",
+    )
+    r.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="asyncio/tcp: wall seconds per simulated second (e.g. 0.01 to run 100x faster)",
     )
 
     v = sub.add_parser("validate", help="check a scenario file and print it fully resolved")
@@ -88,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--log-out", dest="log_out", type=Path, help="--set: the re-run's log path")
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
 
+    sw = sub.add_parser("sweep", help="run a grid of scenarios x seeds (locally or on Dask)")
+    sw.add_argument("sweep", type=Path, help="sweep TOML file")
+    sw.add_argument("--engine", choices=["local", "dask"], default="local")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:8786")
+    sw.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    sw.add_argument("--out", type=Path, help="output folder (default: results/<sweep name>)")
+    sw.add_argument("--logs", action="store_true", help="write every run's event log")
+
     pl = sub.add_parser("plot", help="figures from a sweep's results or from event logs")
     pl.add_argument("path", type=Path, help="a sweep's results directory or an event log")
     pl.add_argument("--out", type=Path, help="output directory (default: beside the input)")
@@ -100,6 +117,20 @@ def _parser() -> argparse.ArgumentParser:
     tp.add_argument("scenario", type=Path)
     tp.add_argument("--out", type=Path, required=True, help="image file (.png or .svg)")
     tp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    sv = sub.add_parser("serve", help="tcp runtime: the server, for workers in other processes")
+    sv.add_argument("scenario", type=Path)
+    sv.add_argument("--listen", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:7000")
+    sv.add_argument("--keys", type=Path, required=True, help="folder of per-worker key files")
+    sv.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sv.add_argument("--seed", type=int)
+    sv.add_argument("--log", type=Path)
+    sv.add_argument("--time-scale", type=float, default=1.0)
+
+    wk = sub.add_parser("worker", help="tcp runtime: one worker, connecting to `bgdsim serve`")
+    wk.add_argument("--connect", required=True, metavar="HOST:PORT")
+    wk.add_argument("--id", type=int, required=True, help="the worker's id j")
+    wk.add_argument("--key-file", type=Path, required=True)
 
     ls = sub.add_parser("list", help="list the registered components")
     ls.add_argument("what", nargs="?", choices=LISTABLE, help="one family (default: all)")
@@ -127,13 +158,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
             target.touch()
         except OSError as exc:
             return _fail(f"--log {target}: cannot write the event log: {exc.strerror or exc}")
+    if not args.time_scale > 0:
+        return _fail(f"--time-scale: must be > 0, got {args.time_scale}")
     err = Console(stderr=True)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
-        result = run(
-            scenario, log_path=log_path, progress=lambda t, _n: bar.update(task, completed=t)
-        )
+
+        def progress(t: int, _n: int) -> None:
+            bar.update(task, completed=t)
+
+        if args.runtime == "simpy":
+            result = run(scenario, log_path=log_path, progress=progress)
+        elif args.runtime == "asyncio":
+            from bgdsim.live import run_asyncio
+
+            result = run_asyncio(
+                scenario, log_path=log_path, time_scale=args.time_scale, progress=progress
+            )
+        else:
+            import asyncio
+
+            from bgdsim.live import run_tcp
+
+            result = asyncio.run(
+                run_tcp(scenario, log_path=log_path, time_scale=args.time_scale, progress=progress)
+            )
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(result.summary(), default=_jsonable) + b"\n")
     else:
@@ -281,6 +331,30 @@ def _print_timeline(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None
     Console(width=max(160, Console().width)).print(t)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from bgdsim.sweep import SweepError, SweepRunError, read_results, run_sweep
+
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs: must be >= 1, got {args.jobs}")
+    try:
+        csv_path = run_sweep(
+            args.sweep,
+            engine=args.engine,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            out=args.out,
+            logs=args.logs,
+        )
+    except SweepError as exc:
+        return _fail(str(exc))
+    except SweepRunError as exc:
+        print(f"bgdsim: sweep failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    rows = read_results(csv_path.parent)
+    print(f"{csv_path}: {len(rows)} runs")
+    return EXIT_OK
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     from bgdsim.plots import plot_path
 
@@ -304,6 +378,50 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     where = f"round {t}, " if t is not None else ""
     print(f"first divergence: {where}event #{seq} ({event}), field {key}")
     return EXIT_FAILED
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bgdsim.live import serve
+
+    scenario = _load(args)
+    if not args.time_scale > 0:
+        return _fail(f"--time-scale: must be > 0, got {args.time_scale}")
+
+    def listening(host: str, port: int) -> None:
+        print(f"listening on {host}:{port}; keys in {args.keys}", file=sys.stderr, flush=True)
+
+    try:
+        result = asyncio.run(
+            serve(
+                scenario,
+                args.listen,
+                args.keys,
+                log_path=args.log or True,
+                time_scale=args.time_scale,
+                on_listen=listening,
+            )
+        )
+    except ValueError as exc:  # a bad HOST:PORT
+        return _fail(f"--listen {args.listen}: {exc}")
+    _print_summary(result, scenario)
+    return EXIT_OK
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bgdsim.live import worker
+
+    try:
+        asyncio.run(worker(args.connect, args.id, args.key_file))
+    except ValueError as exc:
+        return _fail(f"worker {args.id}: {exc}")
+    except ConnectionError as exc:
+        print(f"bgdsim: worker {args.id}: connection lost: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _cmd_topology(args: argparse.Namespace) -> int:
@@ -370,6 +488,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay": _cmd_replay,
     "diff": _cmd_diff,
     "plot": _cmd_plot,
+    "sweep": _cmd_sweep,
+    "serve": _cmd_serve,
+    "worker": _cmd_worker,
     "list": _cmd_list,
 }
 

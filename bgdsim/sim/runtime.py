@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -38,7 +39,7 @@ from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.config import Scenario
 from bgdsim.eventlog import SCHEMA_VERSION, EventLog
-from bgdsim.network.faults import FaultSchedule
+from bgdsim.network.faults import Fault, FaultSchedule
 from bgdsim.network.links import Network
 from bgdsim.protocol import Outcome, RoundInbox, ServerCore, validate_block, validate_report
 from bgdsim.result import RunResult
@@ -48,7 +49,7 @@ from bgdsim.sim._events import Accounting, At, schedule_groups
 if TYPE_CHECKING:
     from bgdsim.sim.recorded import Recording
 
-__all__ = ["default_log_path", "paper_floor", "run"]
+__all__ = ["Prepared", "default_log_path", "paper_floor", "resolve_log_path", "run"]
 
 Progress = Callable[[int, int], None]
 
@@ -56,6 +57,15 @@ Progress = Callable[[int, int], None]
 def default_log_path(scenario: Scenario) -> Path:
     """``logs/<name>-seed<seed>.jsonl``."""
     return Path("logs") / f"{scenario.name}-seed{scenario.seed}.jsonl"
+
+
+def resolve_log_path(scenario: Scenario, log_path: str | Path | bool | None) -> Path | None:
+    """``True`` → the default path, ``None``/``False`` → no log, else the path."""
+    if log_path is True:
+        return default_log_path(scenario)
+    if log_path is None or log_path is False:
+        return None
+    return Path(log_path)
 
 
 def paper_floor(scenario: Scenario) -> float:
@@ -121,6 +131,16 @@ class _Round:
         self.sends = sends  # whether it sends at all
         self.up_latency = up_latency
         self.up_lost = up_lost  # why the report is lost, or None
+
+
+@dataclass
+class Prepared:
+    """One round, decided when it opens (:meth:`_Simulation.prepare_round`)."""
+
+    rnd: _Round
+    lat_down: np.ndarray  # the down-links' latencies
+    down_lost: list[str | None]  # why each broadcast is lost, or None
+    seed: int  # the server's random bits this round
 
 
 class _Simulation:
@@ -342,11 +362,12 @@ class _Simulation:
     def _log_fault(self, event: str, fault: object, _ev: object = None) -> None:
         self.log.emit(event, self.env.now, **fault.describe())  # type: ignore[attr-defined]
 
-    # ------------------------------------------------------------------ the server
-    def server(self) -> simpy.events.ProcessGenerator:
-        sc, env, log = self.sc, self.env, self.log
-        errors = [self.problem.error(self.core.theta)]
-        thetas = [self.core.theta.copy()]
+    # ------------------------------------------------------------------ round pieces
+    # Shared with the live runtimes (bgdsim.live): the round logic is these methods; a
+    # runtime adds only its waiting (SimPy events, or asyncio on the wall clock).
+    def header(self, error: float, **extra: Any) -> None:
+        """The ``run_start`` line (``error``: ‖θ_0 − θ*‖; ``extra``: a runtime's fields)."""
+        sc, log = self.sc, self.log
         log.emit(
             "run_start",
             0.0,
@@ -368,140 +389,246 @@ class _Simulation:
             network=self.network.describe(),
             theta_star=log.payload(self.problem.theta_star),
             theta=log.payload(self.core.theta),
-            error=errors[0],
+            error=error,
+            **extra,
         )
         log.flush()
-        for fault in self.faults.timed:  # seconds-unit faults: logged when they happen
-            for event, at in (("fault_start", fault.from_), ("fault_end", fault.until)):
-                if at is not None:
-                    timer = env.timeout(at)
-                    timer.callbacks.append(partial(self._log_fault, event, fault))
+
+    def timed_faults(self) -> list[tuple[float, str, Fault]]:
+        """(time, event, fault) of every seconds-unit fault's start and end, in order."""
+        return [
+            (at, event, fault)
+            for fault in self.faults.timed
+            for event, at in (("fault_start", fault.from_), ("fault_end", fault.until))
+            if at is not None
+        ]
+
+    def pause(self, t: int, now: float) -> float | None:
+        """How long a ``server_pause`` holds round t back at ``now`` (0: not at all).
+
+        None: paused to the end of the run (logged as ``server_paused``); the run stops.
+        """
+        resume = self.faults.pause_end(now)
+        if not resume > now:
+            return 0.0
+        if not np.isfinite(resume):
+            self.log.emit("server_paused", now, round=t, reason="paused to the end")
+            self.log.flush()
+            return None
+        return resume - now
+
+    def prepare_round(
+        self, t: int, start: float, thetas: list[np.ndarray], *, write_block: bool = True
+    ) -> Prepared | None:
+        """Open round t at ``start``: everything decided before the server waits.
+
+        Logs the round's fault events and ``round_start``, computes the honest gradients
+        at θ_{t-1}, draws the links, lets the adversary act and validates its messages.
+        ``thetas`` are the iterates so far (the adversary's history); ``write_block``:
+        write the round's (m, d) message block to the sidecar (the reports' payloads
+        point into it). None: the gradients are not finite (logged as ``diverged``).
+        """
+        log, net, core = self.log, self.network, self.core
+        starts, ends = self.faults.round_events(t)
+        for fault in ends:
+            log.emit("fault_end", start, **fault.describe())
+        for fault in starts:
+            log.emit("fault_start", start, **fault.describe())
+        log.emit("round_start", start, round=t)
+        theta = core.theta
+        with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
+            honest = self.problem.gradients(theta)
+        if not np.isfinite(honest).all():
+            log.emit("diverged", start, round=t, reason="honest gradients at θ are not finite")
+            log.flush()
+            return None
+        lat_down, down_lost = net.broadcast(t, start)
+        compute = net.compute_times()
+        lat_up = net.draw_up_latencies()
+        seed = int(self.streams["server"].integers(2**63))  # the server's random bits
+        view = self._view(t, theta, honest, np.asarray(thetas), seed, lat_down, lat_up, compute)
+        plan = self.adversary.act(view, forced=self.faults.forced_byzantine(t))
+        byz = plan.byzantine
+        log.emit("byzantine_set", start, round=t, workers=byz.tolist())
+        outgoing = plan.outgoing
+        # validated once, vectorised: a verdict is a pure function of the message
+        verdicts = validate_block(plan.block, max_norm=core.max_norm)
+        for j in plan.loose:
+            verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
+        willing = np.array(
+            [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
+        )
+        send_at = net.send_times(t, start, lat_down, compute, plan.delays)
+        up = net.reports(t, send_at, willing, lat_up)
+        block_ref = log.payload(plan.block) if write_block else None
+        rnd = _Round(
+            t,
+            outgoing,
+            verdicts,
+            set(byz.tolist()),
+            None if block_ref is None else block_ref["offset"],
+            plan.loose,
+            send_at.tolist(),
+            up.sends.tolist(),
+            up.latency.tolist(),
+            up.reason,
+        )
+        return Prepared(rnd, lat_down, down_lost, seed)
+
+    def broadcast(self, t: int, start: float, prep: Prepared) -> dict[float, list[int]]:
+        """Log round t's broadcast and its lost down-links; the rest, grouped by latency.
+
+        One broadcast: θ to every down-link, each with its own latency (a payload).
+        """
+        log, acct = self.log, self.acct.per_worker
+        log.emit(
+            "broadcast",
+            start,
+            round=t,
+            theta=log.payload(self.core.theta),
+            latency=log.payload(prep.lat_down),
+        )
+        groups: dict[float, list[int]] = {}
+        for j, (latency, reason) in enumerate(
+            zip(prep.lat_down.tolist(), prep.down_lost, strict=True)
+        ):
+            acct["down_sent"][j] += 1
+            if reason is not None:
+                acct["down_dropped"][j] += 1
+                log.message("drop", start, t, j, "down", {"reason": reason})
+            else:
+                groups.setdefault(latency, []).append(j)
+        return groups
+
+    def close_round(
+        self,
+        t: int,
+        start: float,
+        now: float,
+        inbox: RoundInbox,
+        seed: int,
+        reason: str,
+        errors: list[float],
+        thetas: list[np.ndarray],
+    ) -> str | None:
+        """The barrier fired at ``now`` (for ``reason``): aggregate, update, seal round t.
+
+        Appends the new error and θ to ``errors`` and ``thetas``. Returns None, or
+        ``"diverged"`` when θ is not finite after the update (logged; the run stops).
+        """
+        sc, log = self.sc, self.log
+        self.acct.barrier[reason] += 1
+        extra = {"rng": np.random.default_rng(seed)} if self.server_random else None
+        result = self.core.close(inbox, extra)
+        log.emit(
+            "barrier",
+            now,
+            round=t,
+            reason=reason,
+            heard=int(inbox.n_heard),
+            received=int(inbox.n_received),
+            missing=result.missing.tolist(),
+        )
+        if result.skipped is not None:
+            self.acct.aggregate_skipped += 1
+            log.emit("aggregate_skipped", now, round=t, rows=result.used, reason=result.skipped)
+        else:
+            log.emit(
+                "aggregate",
+                now,
+                round=t,
+                aggregator=sc.server.aggregator,
+                missing_policy=sc.server.missing,
+                rows=result.used,
+                server_seed=seed,
+                payload=log.payload(result.aggregate),
+            )
+        if not result.finite:
+            log.emit("diverged", now, round=t, reason="θ is not finite after the update")
+            log.flush()
+            return "diverged"
+        errors.append(self.problem.error(result.theta))
+        thetas.append(result.theta.copy())
+        log.emit(
+            "update",
+            now,
+            round=t,
+            step_size=self.step_size,
+            error=errors[-1],
+            theta=log.payload(result.theta),
+        )
+        log.seal("round_end", now, round=t, duration=now - start)
+        log.flush()
+        if self.progress is not None:
+            self.progress(t, sc.rounds)
+        return None
+
+    def end_run(self, now: float, **extra: Any) -> None:
+        """The ``run_end`` seal of the finished run (``extra``: a runtime's fields)."""
+        per_worker = {key: v.tolist() for key, v in self.acct.arrays().items()}
+        self.log.seal(
+            "run_end",
+            now,
+            status=self.status,
+            rounds=len(self.errors) - 1,
+            final_error=float(self.errors[-1]),
+            counts=self.acct.totals(),
+            per_worker=per_worker,
+            **extra,
+        )
+
+    def result(self, path: Path | None, wall: float) -> RunResult:
+        """The finished run's :class:`RunResult` (``wall``: ``perf_counter()`` at its start)."""
+        sc = self.sc
+        return RunResult(
+            name=sc.name,
+            seed=sc.seed,
+            rounds=len(self.errors) - 1,
+            errors=self.errors,
+            thetas=self.thetas,
+            theta_star=self.problem.theta_star,
+            floor=paper_floor(sc),
+            status=self.status,
+            counts=self.acct.totals(),
+            per_worker=self.acct.arrays(),
+            log_path=path,
+            wall_seconds=_time.perf_counter() - wall,
+        )
+
+    # ------------------------------------------------------------------ the server
+    def server(self) -> simpy.events.ProcessGenerator:
+        sc, env = self.sc, self.env
+        errors = [self.problem.error(self.core.theta)]
+        thetas = [self.core.theta.copy()]
+        self.header(errors[0])
+        for at, event, fault in self.timed_faults():  # logged when they happen
+            timer = env.timeout(at)
+            timer.callbacks.append(partial(self._log_fault, event, fault))
         status = "completed"
-        rng_server = self.streams["server"]
-        net = self.network
         for t in range(1, sc.rounds + 1):
-            resume = self.faults.pause_end(env.now)
-            if resume > env.now:
-                if not np.isfinite(resume):
-                    status = "paused"
-                    log.emit("server_paused", env.now, round=t, reason="paused to the end")
-                    log.flush()
-                    break
-                yield env.timeout(resume - env.now)
-            start = env.now
-            starts, ends = self.faults.round_events(t)
-            for fault in ends:
-                self._log_fault("fault_end", fault)
-            for fault in starts:
-                self._log_fault("fault_start", fault)
-            theta = self.core.theta
-            log.emit("round_start", start, round=t)
-            with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
-                honest = self.problem.gradients(theta)
-            if not np.isfinite(honest).all():
-                status = "diverged"
-                log.emit("diverged", start, round=t, reason="honest gradients at θ are not finite")
-                log.flush()
+            wait = self.pause(t, env.now)
+            if wait is None:
+                status = "paused"
                 break
-            lat_down, down_lost = net.broadcast(t, start)
-            compute = net.compute_times()
-            lat_up = net.draw_up_latencies()
-            seed = int(rng_server.integers(2**63))  # the server's random bits this round
-            view = self._view(t, theta, honest, np.asarray(thetas), seed, lat_down, lat_up, compute)
-            plan = self.adversary.act(view, forced=self.faults.forced_byzantine(t))
-            byz = plan.byzantine
-            log.emit("byzantine_set", start, round=t, workers=byz.tolist())
-            outgoing = plan.outgoing
-            # validated once, vectorised: a verdict is a pure function of the message
-            verdicts = validate_block(plan.block, max_norm=self.core.max_norm)
-            for j in plan.loose:
-                verdicts[j] = validate_report(
-                    outgoing[j], dim=self.core.dim, max_norm=self.core.max_norm
-                )
-            willing = np.array(
-                [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
-            )
-            send_at = net.send_times(t, start, lat_down, compute, plan.delays)
-            up = net.reports(t, send_at, willing, lat_up)
-            block_ref = log.payload(plan.block)
-            rnd = _Round(
-                t,
-                outgoing,
-                verdicts,
-                set(byz.tolist()),
-                None if block_ref is None else block_ref["offset"],
-                plan.loose,
-                send_at.tolist(),
-                up.sends.tolist(),
-                up.latency.tolist(),
-                up.reason,
-            )
+            if wait > 0:
+                yield env.timeout(wait)
+            start = env.now
+            prep = self.prepare_round(t, start, thetas)
+            if prep is None:
+                status = "diverged"
+                break
             self.inbox = inbox = self.core.open_round(t)
             self.barrier = barrier = env.event()
             self.quorum_armed = False
-            # One broadcast: θ to every down-link, each with its own latency (a payload).
-            log.emit(
-                "broadcast", start, round=t, theta=log.payload(theta), latency=log.payload(lat_down)
-            )
-            acct = self.acct.per_worker
-            groups: dict[float, list[int]] = {}
-            for j, (latency, reason) in enumerate(zip(lat_down.tolist(), down_lost, strict=True)):
-                acct["down_sent"][j] += 1
-                if reason is not None:
-                    acct["down_dropped"][j] += 1
-                    log.message("drop", start, t, j, "down", {"reason": reason})
-                else:
-                    groups.setdefault(latency, []).append(j)
-            schedule_groups(env, groups, self._down_arrive, rnd)
+            schedule_groups(env, self.broadcast(t, start, prep), self._down_arrive, prep.rnd)
             timeout = env.timeout(sc.server.round_timeout)
             timeout.callbacks.append(partial(self._on_timer, barrier, "timeout"))
             yield barrier
-            now = env.now
-            self.acct.barrier[self.barrier_reason] += 1
-            extra = {"rng": np.random.default_rng(seed)} if self.server_random else None
-            result = self.core.close(inbox, extra)
-            log.emit(
-                "barrier",
-                now,
-                round=t,
-                reason=self.barrier_reason,
-                heard=int(inbox.n_heard),
-                received=int(inbox.n_received),
-                missing=result.missing.tolist(),
-            )
-            if result.skipped is not None:
-                self.acct.aggregate_skipped += 1
-                log.emit("aggregate_skipped", now, round=t, rows=result.used, reason=result.skipped)
-            else:
-                log.emit(
-                    "aggregate",
-                    now,
-                    round=t,
-                    aggregator=sc.server.aggregator,
-                    missing_policy=sc.server.missing,
-                    rows=result.used,
-                    server_seed=seed,
-                    payload=log.payload(result.aggregate),
-                )
-            if not result.finite:
-                status = "diverged"
-                log.emit("diverged", now, round=t, reason="θ is not finite after the update")
-                log.flush()
+            reason = self.barrier_reason
+            stop = self.close_round(t, start, env.now, inbox, prep.seed, reason, errors, thetas)
+            if stop is not None:
+                status = stop
                 break
-            errors.append(self.problem.error(result.theta))
-            thetas.append(result.theta.copy())
-            log.emit(
-                "update",
-                now,
-                round=t,
-                step_size=self.step_size,
-                error=errors[-1],
-                theta=log.payload(result.theta),
-            )
-            log.seal("round_end", now, round=t, duration=now - start)
-            log.flush()
-            if self.progress is not None:
-                self.progress(t, sc.rounds)
         self.status = status
         self.errors = np.asarray(errors)
         self.thetas = np.asarray(thetas)
@@ -513,6 +640,7 @@ def run(
     log_path: str | Path | bool | None = True,
     progress: Progress | None = None,
     _recording: Recording | None = None,
+    _open_log: Callable[[Path | None], EventLog] | None = None,
 ) -> RunResult:
     """Run a scenario on the SimPy runtime.
 
@@ -525,41 +653,13 @@ def run(
     Returns:
         The :class:`~bgdsim.result.RunResult`.
     """
+    # _recording: a re-run's recorded world (bgdsim.sim.recorded); _open_log: what opens
+    # the log at ``path`` (default EventLog; the live stream's LiveLog taps its lines)
     wall = _time.perf_counter()
-    path: Path | None
-    if log_path is True:
-        path = default_log_path(scenario)
-    elif log_path is None or log_path is False:
-        path = None
-    else:
-        path = Path(log_path)
-    with EventLog(path) as log:
+    path = resolve_log_path(scenario, log_path)
+    with (EventLog if _open_log is None else _open_log)(path) as log:
         sim = _Simulation(scenario, log, progress, _recording)
         proc = sim.env.process(sim.server())
         sim.env.run(until=proc)
-        totals = sim.acct.totals()
-        rounds = len(sim.errors) - 1
-        per_worker = {key: v.tolist() for key, v in sim.acct.arrays().items()}
-        log.seal(
-            "run_end",
-            sim.env.now,
-            status=sim.status,
-            rounds=rounds,
-            final_error=float(sim.errors[-1]),
-            counts=totals,
-            per_worker=per_worker,
-        )
-    return RunResult(
-        name=scenario.name,
-        seed=scenario.seed,
-        rounds=rounds,
-        errors=sim.errors,
-        thetas=sim.thetas,
-        theta_star=sim.problem.theta_star,
-        floor=paper_floor(scenario),
-        status=sim.status,
-        counts=totals,
-        per_worker=sim.acct.arrays(),
-        log_path=path,
-        wall_seconds=_time.perf_counter() - wall,
-    )
+        sim.end_run(sim.env.now)
+    return sim.result(path, wall)
