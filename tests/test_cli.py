@@ -433,3 +433,58 @@ def test_a_disconnected_graphml_topology_is_an_input_error(
     rc, _, err = cli(capsys, "run", scenario, *TINY, *topo)
     assert rc == EXIT_USAGE
     assert "network.topology" in err and "disconnected: workers w98, w99" in err
+
+
+# ----------------------------------------------------------------------------- runtimes, sweeps
+
+TINY_M = ["--set", "cluster.workers=6", "--set", "cluster.byzantine=1", "--set",
+          "server.batches=2", "--set", "problem.samples=600"]  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "tcp"])
+def test_run_on_a_live_runtime_matches_simpy_and_verifies(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime: str
+) -> None:
+    import json
+
+    from bgdsim.replay import verify
+
+    base = [*TINY, *TINY_M, "--json", "--set", 'network.latency={kind="constant", value=0.001}']
+    rc, out, _ = cli(capsys, "run", scenario, *base, "--log", tmp_path / "s.jsonl")
+    assert rc == EXIT_OK
+    simpy_errors = json.loads(out)["errors"]
+    rc, out, _ = cli(capsys, "run", scenario, *base, "--runtime", runtime, "--time-scale",
+                     "0.2", "--log", tmp_path / "l.jsonl")  # fmt: skip
+    assert rc == EXIT_OK
+    assert json.loads(out)["errors"] == simpy_errors
+    assert verify(tmp_path / "l.jsonl").ok
+
+
+def test_bad_time_scale_and_bad_worker_address_exit_2(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, err = cli(capsys, "run", scenario, *TINY, "--runtime", "asyncio", "--time-scale", "0")
+    assert rc == EXIT_USAGE and "--time-scale" in err
+    rc, _, err = cli(capsys, "worker", "--connect", "nohost", "--id", "0", "--key-file", "k")
+    assert rc == EXIT_USAGE and "worker 0" in err and "Traceback" not in err
+
+
+def test_sweep_and_plot_from_the_command_line(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        'scenario = "paper.toml"\nseeds = 2\n[grid]\n"cluster.byzantine" = [0, 1]\n'
+        'rounds = [2]\n"problem.samples" = [1000]\n',
+        encoding="utf-8",
+    )
+    rc, out, _ = cli(capsys, "sweep", sweep, "--jobs", "1", "--out", tmp_path / "res")
+    assert rc == EXIT_OK and "4 runs" in out
+    rc, out, _ = cli(capsys, "plot", tmp_path / "res", "--out", tmp_path / "figs")
+    assert rc == EXIT_OK and ".png" in out
+    sweep.write_text('scenario = "paper.toml"\nseeds = 1\n[grid]\n"cluster.byzantin" = [1]\n',
+                     encoding="utf-8")  # fmt: skip
+    rc, _, err = cli(capsys, "sweep", sweep, "--out", tmp_path / "res2")
+    assert rc == EXIT_USAGE and "cluster.byzantin" in err and "did you mean" in err
+    rc, _, err = cli(capsys, "plot", tmp_path / "nothing-here")
+    assert rc == EXIT_USAGE and "Traceback" not in err

@@ -1,0 +1,73 @@
+"""Benchmark: the round overhead of the asyncio and TCP runtimes against SimPy.
+
+What is measured
+    The same run — linear regression, m = 100 workers, d = 10 000, N = 10 000 (100 samples
+    per worker), gmom k = 10, q = 5 sign flip, 10 rounds, zero latency, full event log —
+    on the three runtimes. The data are built
+    once and untimed (``bgdsim.problems.build`` cached, as in the other benchmarks).
+    A runtime's *round overhead* is (its wall time − the SimPy runtime's) / rounds: what
+    real tasks, sockets, framing and HMACs add to the same protocol.
+
+Target
+    tcp round overhead < 20 ms at m = 100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import cached_build, machine_rows, rotated, table, timed
+
+import bgdsim
+import bgdsim.problems
+from bgdsim.live import run_asyncio, run_tcp
+from bgdsim.rng import stream
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="3 rounds, 3 repeats")
+    args = ap.parse_args(argv)
+    rounds = 3 if args.quick else 10
+    repeats = 3 if args.quick else args.repeats
+    sc = bgdsim.load_scenario(overrides={
+        "name": "bench-live", "rounds": rounds, "cluster.workers": 100, "problem.dim": 10_000,
+        "problem.samples": 10_000, "server.batches": 10,
+        "network.latency": {"kind": "constant", "value": 0.0},
+    })  # fmt: skip
+    problem = bgdsim.problems.build(sc.problem, 100, stream(sc.seed, "data"))
+    with tempfile.TemporaryDirectory(prefix="bgdsim-bench-") as tmp, cached_build(problem, sc):
+        log = Path(tmp) / "r.jsonl"
+        jobs = {
+            "simpy": lambda: bgdsim.run(sc, log_path=log),
+            "asyncio": lambda: run_asyncio(sc, log_path=log),
+            "tcp": lambda: asyncio.run(run_tcp(sc, log_path=log)),
+        }
+        finals = {name: fn().final_error for name, fn in jobs.items()}  # warm-up + check
+        times: dict[str, list[float]] = {name: [] for name in jobs}
+        for _, name in rotated(list(jobs), repeats):
+            times[name].append(timed(jobs[name]))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    base = med["simpy"]
+    print("# bench_live: round overhead of the live runtimes\n")
+    print(table(("machine", ""), machine_rows()))
+    print(f"\nm = 100, d = 10 000, {rounds} rounds, zero latency, full log; {repeats} repeats\n")
+    rows = [
+        (k, f"{1e3 * v:.0f}", f"{1e3 * (v - base) / rounds:.1f}", f"{finals[k]:.6g}")
+        for k, v in med.items()
+    ]
+    print(table(("runtime", "median ms", "overhead ms / round", "final error"), rows))
+    tcp = 1e3 * (med["tcp"] - base) / rounds
+    verdict = "met" if tcp < 20 else "MISSED"
+    print(f"\ntcp round overhead: **{tcp:.1f} ms** (target < 20 ms: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
