@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
@@ -500,50 +500,13 @@ def theorem4(
     )
 
 
-def theorem4_bound(
-    t: int,
-    initial_error: float,
-    *,
-    L: float,
-    M: float,
-    N: int,
-    k: int,
-    q: int,
-    d: int,
-    alpha: float,
-    delta: float,
-    r: float = 1.0,
-    m: int | None = None,
-    epsilon: float | None = None,
-    sigma1: float = SIGMA1,
-    alpha1: float = ALPHA1,
-    sigma2: float = SIGMA2,
-    alpha2: float = ALPHA2,
-    m_prime: float | None = None,
-) -> float:
+def theorem4_bound(t: int, initial_error: float, **params: Any) -> float:
     """‖θ_t − θ*‖ ≤ (1 − ρ)^t ‖θ₀ − θ*‖ + η ξ₁/ρ (Theorem 4); see :func:`theorem4`.
 
     Raises:
         ValueError: a hypothesis of Theorem 4 fails (named in the message).
     """
-    return theorem4(
-        L=L,
-        M=M,
-        N=N,
-        k=k,
-        q=q,
-        d=d,
-        alpha=alpha,
-        delta=delta,
-        r=r,
-        m=m,
-        epsilon=epsilon,
-        sigma1=sigma1,
-        alpha1=alpha1,
-        sigma2=sigma2,
-        alpha2=alpha2,
-        m_prime=m_prime,
-    ).bound(t, initial_error)
+    return theorem4(**params).bound(t, initial_error)
 
 
 # ------------------------------------------------------------------------------ scenario
