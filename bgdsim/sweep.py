@@ -18,7 +18,11 @@ axis, its points the aligned tuples), in file order, the last axis varying faste
 cell runs once per seed. Every grid and zip key is a scenario override (``rounds`` too),
 checked up front with :func:`~bgdsim.config.load_scenario` for every cell.
 
-Results go to ``OUT/results.csv``, one row per cell and seed, appended and flushed as runs
+Results go to ``OUT/results.csv``, one row per cell and seed: ``cell``, the sweep keys
+(dotted names; TOML-ish scalars, lists and tables as JSON), ``seed``, then :data:`COLUMNS`
+— ``rounds_done`` is the rounds completed (fewer if the run diverged), named so that it
+never clashes with a swept ``rounds``; ``rounds_to_floor`` is the first t with
+‖θ_t − θ*‖ <= 2·√(dk/N), empty if never. Rows are appended and flushed as runs
 finish, so a killed sweep keeps what it finished and a rerun skips those runs. A cell's id
 is a hash of its overrides (not of the seed): it names the cell in the CSV and its logs
 (``OUT/logs/<cell>-seed<seed>.jsonl``). ``OUT/sweep.json`` records the cells and the base
