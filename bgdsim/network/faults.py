@@ -98,6 +98,15 @@ class Fault(Section):
         """Active at simulated time s (seconds-unit faults)."""
         return self.unit == "seconds" and self.from_ <= s and (self.until is None or s < self.until)
 
+    def hits(self, t: int, workers: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Which of ``workers`` it hits in round t, each judged at its own time in ``times``."""
+        if self.active_round(t):
+            return np.ones(workers.size, dtype=bool)
+        if self.unit != "seconds":
+            return np.zeros(workers.size, dtype=bool)
+        until = np.inf if self.until is None else self.until
+        return (times[workers] >= self.from_) & (times[workers] < until)
+
     def describe(self) -> dict[str, Any]:
         """The fields a log event carries."""
         out: dict[str, Any] = {"kind": self.kind, "unit": self.unit, "from": self.from_}
@@ -223,22 +232,10 @@ class FaultSchedule:
         """Workers hit by ``kind`` in round t at their own times ``times`` (m,)."""
         mask = np.zeros(self.m, dtype=bool)
         for f in self.faults:
-            if f.kind != kind or not f.workers:
-                continue
-            w = np.asarray(f.workers)
-            if f.active_round(t):
-                mask[w] = True
-            elif f.unit == "seconds":
-                until = np.inf if f.until is None else f.until
-                mask[w] |= (times[w] >= f.from_) & (times[w] < until)
+            if f.kind == kind and f.workers:
+                w = np.asarray(f.workers)
+                mask[w] |= f.hits(t, w, times)
         return mask
-
-    def relays_down(self, t: int, s: float) -> set[str]:
-        """Relays crashed in round t at time s."""
-        hit = [
-            f for f in self.faults if f.kind == "crash" and (f.active_round(t) or f.active_at(s))
-        ]
-        return {r for f in hit for r in f.relays}
 
     def degrade_at(self, t: int, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per worker: latency factor and extra drop probability at their own times."""
@@ -247,13 +244,7 @@ class FaultSchedule:
             if f.kind != "degrade":
                 continue
             w = np.asarray(f.workers)
-            if f.active_round(t):
-                hit = np.ones(w.size, dtype=bool)
-            elif f.unit == "seconds":
-                until = np.inf if f.until is None else f.until
-                hit = (times[w] >= f.from_) & (times[w] < until)
-            else:
-                continue
+            hit = f.hits(t, w, times)
             factor[w[hit]] *= f.factor
             drop[w[hit]] = 1 - (1 - drop[w[hit]]) * (1 - f.drop)
         return factor, drop

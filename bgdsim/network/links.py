@@ -177,11 +177,7 @@ class Network:
                 continue
             for r in f.relays:
                 w = self._relay_workers[r]
-                if f.active_round(t):
-                    cut[w] = True
-                elif f.unit == "seconds":
-                    until = np.inf if f.until is None else f.until
-                    cut[w] |= (times[w] >= f.from_) & (times[w] < until)
+                cut[w] |= f.hits(t, w, times)
         return cut
 
     def _degrade(self, t: int, times: np.ndarray, lat: np.ndarray, lost: np.ndarray) -> None:
