@@ -315,15 +315,15 @@ class Adversary:
             raise RuntimeError(f"schedule returned {byz.tolist()}: more than q={self.q} or repeats")
         if byz.size and not (byz.min() >= 0 and byz.max() < view.m):
             raise RuntimeError(f"schedule returned {byz.tolist()}: not workers 0..{view.m - 1}")
-        return self._craft(view.with_byzantine(np.sort(byz)), self.rng)
+        return self.craft(view.with_byzantine(np.sort(byz)), self.rng)
 
     def _craft_trial(self, view: AdversaryView) -> RoundPlan:
         # the adaptive schedule's look-ahead draws from a generator seeded from the
         # schedule's own stream: trials never shift the attack's stream
         seed = int(self.schedule.rng.integers(2**63))
-        return self._craft(view, np.random.Generator(np.random.PCG64(seed)))
+        return self.craft(view, np.random.Generator(np.random.PCG64(seed)))
 
-    def _craft(self, view: AdversaryView, rng: np.random.Generator) -> RoundPlan:
+    def craft(self, view: AdversaryView, rng: np.random.Generator) -> RoundPlan:
         m, d = view.m, view.dim
         block = view.honest.copy()
         outgoing: list[np.ndarray | None] = list(block)

@@ -280,7 +280,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"{out}: {n} events")
         return EXIT_OK
     if args.overrides:
-        from bgdsim.sim.recorded import rerun
+        from bgdsim.replay import rerun
 
         result = rerun(args.log, args.overrides, log_path=args.log_out or True)
         if args.json:

@@ -40,6 +40,7 @@ import structlog
 __all__ = [
     "SCHEMA_VERSION",
     "EventLog",
+    "MemorySink",
     "load_payload",
     "read_events",
     "sidecar_path",
@@ -214,6 +215,50 @@ class EventLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class MemorySink:
+    """An :class:`~bgdsim.events.EventSink` that keeps events as dicts, for tests.
+
+    ``events`` holds every event in order (per-message ones with ``dir``), payloads are
+    kept as arrays in ``payloads`` and referenced by index, seals carry no digest.
+    """
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.payloads: list[np.ndarray] = []
+
+    def emit(self, event: str, time: float, **fields: Any) -> None:
+        self.events.append({"event": event, "time": time, **fields})
+
+    def message(
+        self,
+        event: str,
+        time: float,
+        round: int,
+        worker: int,
+        direction: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        line = {"event": event, "time": time, "round": round, "worker": worker}
+        line["dir"] = direction
+        self.events.append({**line, **(extra or {})})
+
+    def payload(self, vector: np.ndarray) -> dict[str, Any]:
+        self.payloads.append(np.array(vector))
+        return {"index": len(self.payloads) - 1}
+
+    def seal(self, event: str, time: float, **fields: Any) -> None:
+        self.emit(event, time, **fields)
+
+    def flush(self) -> None:
+        return None
+
+    def of(self, event: str) -> list[dict[str, Any]]:
+        """The events named ``event``, in order."""
+        return [e for e in self.events if e["event"] == event]
 
 
 def read_events(path: str | Path) -> Iterator[dict[str, Any]]:

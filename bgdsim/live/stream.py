@@ -1,6 +1,6 @@
 """A run's events as they happen: ``async for event in stream(scenario): ...``.
 
-The run writes its log as usual through a :class:`~bgdsim.live._server.LiveLog` whose tap
+The run writes its log as usual through a :class:`~bgdsim.live.driver.LiveLog` whose tap
 receives every rendered line; the stream parses exactly those bytes, so it yields the
 same events, in the same order, as the log file (payload references point into the run's
 sidecar). The run executes in a worker thread (the SimPy runtime, or the asyncio runtime
@@ -24,9 +24,10 @@ from typing import Any
 import orjson
 
 from bgdsim.config import Scenario
-from bgdsim.live._server import LiveLog, resolve_log_path
+from bgdsim.live.asyncio_runtime import run_async
+from bgdsim.live.driver import LiveLog
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import run
+from bgdsim.sim.runtime import resolve_log_path, run
 
 __all__ = ["StreamStopped", "run_simpy_tapped", "stream"]
 
@@ -41,7 +42,7 @@ def run_simpy_tapped(
     scenario: Scenario, path: Path | None, tap: Any, *, wall: bool = False
 ) -> RunResult:
     """``bgdsim.sim.run`` with a tap on its log (the same lines, byte for byte)."""
-    return run(scenario, log_path=path, _open_log=partial(LiveLog, wall=wall, tap=tap))
+    return run(scenario, log_path=path, open_log=partial(LiveLog, wall=wall, tap=tap))
 
 
 async def stream(
@@ -88,9 +89,7 @@ async def stream(
             if runtime == "simpy":
                 run_simpy_tapped(scenario, path, put)
             else:
-                from bgdsim.live.asyncio_runtime import run_async
-
-                asyncio.run(run_async(scenario, log_path=path, time_scale=time_scale, _tap=put))
+                asyncio.run(run_async(scenario, log_path=path, time_scale=time_scale, tap=put))
         except StreamStopped:
             return
         except BaseException as exc:  # handed to the consumer

@@ -1,7 +1,8 @@
 """The TCP runtime: the server listens on a socket, every worker is its own connection.
 
-The server drives rounds exactly as the asyncio runtime does (:class:`LiveServer`: the same
-draws, adversary, validation, barrier and log). The adversary is omniscient and the
+The server drives the round engine exactly as the asyncio runtime does
+(:class:`~bgdsim.live.driver.LiveDriver`: the same draws, adversary, validation, barrier
+and log). The adversary is omniscient and the
 simulation decides every message, so a round's down frame (``kind="task"``) tells worker j
 what to send back and how long to wait first (compute + an attack's delay + its up-link
 latency, × ``time_scale``; ``silent`` when it sends nothing or the link loses it); the
@@ -13,7 +14,9 @@ parse, claims another worker, or fails its MAC — logged as ``frame_rejected`` 
 peer, the connection is closed, the worker is missing from then on; never a crash, never a
 hang (the barrier still fires at the round timeout). Well-formed reports go to the server
 core as in every runtime: a wrong round, a wrong shape or a NaN/Inf is a ``rejected``
-report (logged with its ``send``, so ``bgdsim replay --verify`` recomputes it). A worker
+report (logged with its ``send``, so ``bgdsim replay --verify`` recomputes it). A report's
+``send`` is logged at the simulated time it entered its up-link: its arrival minus the
+round's up-link latency (the worker emulates that latency by waiting). A worker
 that disconnects mid-round is a missing report (``peer_closed``).
 """
 
@@ -29,8 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from bgdsim import events as ev
 from bgdsim.config import Scenario
-from bgdsim.live._server import LiveLog, LiveServer, Prepared, resolve_log_path
+from bgdsim.engine import Groups, PlannedRound, Progress, RoundEngine, World
+from bgdsim.live.driver import LiveDriver, LiveLog
 from bgdsim.live.frames import (
     MAX_HEADER,
     FrameError,
@@ -45,7 +50,7 @@ from bgdsim.live.frames import (
     write_keys,
 )
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import Progress, _Round
+from bgdsim.sim.runtime import resolve_log_path
 
 __all__ = ["WorkerFn", "run_tcp", "serve", "split_address", "worker", "worker_loop", "write_keys"]
 
@@ -65,10 +70,11 @@ def split_address(address: str) -> tuple[str, int]:
 class _TcpServer:
     """The server side of the sockets: connections, frames in, task frames out."""
 
-    def __init__(self, live: LiveServer, keys: list[bytes]) -> None:
-        self.live = live
+    def __init__(self, driver: LiveDriver, keys: list[bytes]) -> None:
+        self.driver = driver
+        self.engine = driver.engine
         self.keys = keys
-        m, d = live.sim.m, live.sim.core.dim
+        m, d = self.engine.m, self.engine.core.dim
         self.max_frame = 6 + MAX_HEADER + 16 * d + 1024
         self.conns: dict[int, asyncio.StreamWriter] = {}
         self.connected = asyncio.Event()
@@ -78,20 +84,22 @@ class _TcpServer:
         self.m = m
         self.frames_rejected = 0
         # a frame's body must follow its length within a round timeout (at least 50 ms)
-        self.body_timeout = max(live.sc.server.round_timeout * live.ts, 0.05)
+        self.body_timeout = max(self.engine.sc.server.round_timeout * driver.ts, 0.05)
 
     async def start(self, host: str, port: int) -> None:
         self.server = await asyncio.start_server(self._handle, host, port)
         self.port = int(self.server.sockets[0].getsockname()[1])
 
+    def _now(self) -> float:
+        return self.driver.now() if self.driver.loop is not None else 0.0
+
     # ------------------------------------------------------------------ incoming
     def _reject(self, peer: str, worker: int | None, reason: str) -> None:
         self.frames_rejected += 1
-        live = self.live
-        fields: dict[str, Any] = {"round": live.sim.core.round}
+        fields: dict[str, Any] = {"round": self.engine.t}
         if worker is not None:
             fields["worker"] = worker
-        live.log.emit("frame_rejected", live.now(), **fields, peer=peer, reason=reason)
+        self.engine.log.emit(ev.FRAME_REJECTED, self._now(), **fields, peer=peer, reason=reason)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -124,10 +132,9 @@ class _TcpServer:
             self._reject(peer, j, str(exc) or "no hello in time")
         except (asyncio.IncompleteReadError, ConnectionError):
             if j is not None:
-                self.live.log.emit(
-                    "peer_closed", self.live.now(), round=self.live.sim.core.round, worker=j,
-                    peer=peer,
-                )  # fmt: skip
+                self.engine.log.emit(
+                    ev.PEER_CLOSED, self._now(), round=self.engine.t, worker=j, peer=peer
+                )
         except asyncio.CancelledError:
             pass  # the run is over: close() cancels the handlers it could not end
         finally:
@@ -137,62 +144,52 @@ class _TcpServer:
             self.handlers.discard(task)
 
     def _report(self, j: int, t: int, vector: np.ndarray, peer: str) -> None:
-        live, log = self.live, self.live.log
-        if live.inbox is None:
+        engine, driver = self.engine, self.driver
+        if engine.inbox is None:
             raise FrameError("a report before the first round")
-        live.sim.acct.per_worker["up_sent"][j] += 1
-        rnd = live.rounds.get(t)
-        extra = {
-            "latency": rnd.up_latency[j] if rnd is not None else None,
-            "byzantine": rnd is not None and j in rnd.byzantine,
-            "payload": log.payload(vector),
-            "peer": peer,
-        }
-        log.message("send", live.now(), t, j, "up", extra)
-        live.on_report(j, t, vector)
+        _, decision = engine.remote_report(j, t, vector, driver.now(), peer=peer)
+        driver.decide(engine.t, decision)
 
     # ------------------------------------------------------------------ outgoing
-    def broadcast(self, prep: Prepared, groups: dict[float, list[int]]) -> None:
-        for latency, workers in groups.items():
-            self.live.spawn(self._down(latency, workers, prep.rnd))
+    def broadcast(self, plan: PlannedRound, groups: Groups) -> None:
+        for latency, workers in groups:
+            self.driver.spawn(self._down(latency, workers, plan))
 
-    async def _down(self, latency: float, workers: list[int], rnd: _Round) -> None:
-        live = self.live
-        await asyncio.sleep(latency * live.ts)
-        now, log, t = live.now(), live.log, rnd.t
-        acct = live.sim.acct.per_worker
+    async def _down(self, latency: float, workers: list[int], plan: PlannedRound) -> None:
+        driver, engine = self.driver, self.engine
+        await asyncio.sleep(latency * driver.ts)
+        now, t = driver.now(), plan.t
+        lost = {
+            j: "disconnected" for j in workers if (w := self.conns.get(j)) is None or w.is_closing()
+        }
+        engine.deliver(plan, workers, now, lost)
         writers = []
         for j in workers:
-            writer = self.conns.get(j)
-            if writer is None or writer.is_closing():
-                acct["down_dropped"][j] += 1
-                log.message("drop", now, t, j, "down", {"reason": "disconnected"})
+            if j in lost:
                 continue
-            acct["down_delivered"][j] += 1
-            log.message("deliver", now, t, j, "down")
-            msg = rnd.outgoing[j]
+            writer = self.conns[j]
+            msg = plan.outgoing[j]
             header: dict[str, Any] = {"round": t, "worker": j, "kind": "task"}
             payload = b""
-            reason = rnd.up_lost[j]
-            if not rnd.sends[j] or msg is None or msg.dtype.hasobject:
+            wait = max(plan.send_at[j] - now, 0.0)
+            if not plan.sends[j] or msg is None or msg.dtype.hasobject:
                 header["silent"] = True
-            elif reason is not None:  # the up-link loses it: logged as sent and dropped
-                acct["up_sent"][j] += 1
-                acct["up_dropped"][j] += 1
-                ref = log.payload(msg)
-                extra = {"latency": rnd.up_latency[j], "byzantine": j in rnd.byzantine}
-                log.message("send", now, t, j, "up", {**extra, "payload": ref})
-                log.message("drop", now, t, j, "up", {"reason": reason})
+            elif plan.up_lost[j] is not None:  # the up-link loses it: sent, then dropped
+                driver.later(wait, self._lost, plan, j)
                 header["silent"] = True
             else:
-                wait = max(rnd.send_at[j] - now, 0.0) + rnd.up_latency[j]
-                header.update(dtype=msg.dtype.str, shape=list(msg.shape), wait=wait * live.ts)
+                wait += plan.up_latency[j]
+                header.update(dtype=msg.dtype.str, shape=list(msg.shape), wait=wait * driver.ts)
                 payload = np.ascontiguousarray(msg).tobytes()
             writer.write(encode(self.keys[j], header, payload))
             writers.append(writer)
         for writer in writers:
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
+
+    def _lost(self, plan: PlannedRound, j: int) -> None:
+        """Worker j's report enters an up-link that loses it (logged as sent and dropped)."""
+        self.engine.reports_sent(plan, [j], self.driver.now())
 
     async def end(self) -> None:
         """Tell every connected worker the run is over."""
@@ -283,10 +280,9 @@ async def _serve(
     path = resolve_log_path(scenario, log_path)
     peers: set[asyncio.Task[Any]] = set()
     with LiveLog(path) as log:
-        live = LiveServer(
-            scenario, log, progress, time_scale=time_scale, runtime="tcp", write_block=False
-        )
-        tcp = _TcpServer(live, keys)
+        engine = RoundEngine(World(scenario), log, progress, write_block=False)
+        driver = LiveDriver(engine, time_scale=time_scale)
+        tcp = _TcpServer(driver, keys)
         try:
             await tcp.start(host, port)
             if on_listen is not None:
@@ -295,8 +291,7 @@ async def _serve(
                 peers.add(asyncio.get_running_loop().create_task(fn(host, tcp.port, j, keys[j])))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(tcp.connected.wait(), connect_timeout)
-            live.header_extra["connected"] = sorted(tcp.conns)
-            await live.run(tcp)
+            await driver.run(tcp, runtime="tcp", time_scale=time_scale, connected=sorted(tcp.conns))
             await tcp.end()
             if peers:
                 await asyncio.wait(peers, timeout=1.0)
@@ -305,8 +300,8 @@ async def _serve(
                 task.cancel()
             await asyncio.gather(*peers, return_exceptions=True)
             await tcp.close()
-            await live.cancel_tasks()
-        return live.finish(path, wall, frames_rejected=tcp.frames_rejected)
+            await driver.cancel_tasks()
+        return engine.finish(driver.now(), path, wall, frames_rejected=tcp.frames_rejected)
 
 
 async def run_tcp(

@@ -1,5 +1,5 @@
 """The SimPy discrete-event runtime."""
 
-from bgdsim.sim.runtime import default_log_path, paper_floor, run
+from bgdsim.sim.runtime import SimPyDriver, default_log_path, paper_floor, resolve_log_path, run
 
-__all__ = ["default_log_path", "paper_floor", "run"]
+__all__ = ["SimPyDriver", "default_log_path", "paper_floor", "resolve_log_path", "run"]

@@ -66,6 +66,33 @@ async def test_theta_trajectory_equals_simpy(
     assert v.mismatch is None and v.complete
 
 
+@pytest.mark.asyncio
+async def test_a_report_is_logged_as_sent_when_it_entered_its_up_link(
+    live_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # 0.25 s each way, simulated: the send time is when the report entered its up-link
+    # (its arrival minus the latency), so a same-settings re-run of the log delivers
+    # every report when the TCP run did, not one up-link latency later
+    sc = live_scenario(rounds=2, network__latency={"kind": "constant", "value": 0.25})
+    path = tmp_path / "tcp.jsonl"
+    await run_tcp(sc, log_path=path, time_scale=0.05, secret=SECRET)
+    child = tmp_path / "rerun.jsonl"
+    bgdsim.rerun(path, {"name": "again"}, log_path=child)
+
+    def offsets(log: Path) -> dict[tuple[int, int], float]:
+        start = {e["round"]: e["time"] for e in events(log, "round_start")}
+        return {
+            (e["round"], e["worker"]): e["time"] - start[e["round"]]
+            for e in events(log, "deliver")
+            if e["dir"] == "up"
+        }
+
+    tcp, again = offsets(path), offsets(child)
+    assert tcp.keys() == again.keys() and len(tcp) == 2 * sc.cluster.workers
+    for key, offset in tcp.items():
+        assert again[key] == pytest.approx(offset, abs=1e-9), key
+
+
 @pytest.mark.parametrize(
     "bad",
     [

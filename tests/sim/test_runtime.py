@@ -386,7 +386,7 @@ def test_coalescing_simultaneous_arrivals_changes_nothing_in_the_log(
     bgdsim.run(sc, log_path=tmp_path / "grouped.jsonl")
 
     def one_event_per_message(env: Any, delays: Any, callback: Any, data: Any) -> None:
-        for delay, workers in delays.items():
+        for delay, workers in delays:
             for j in workers:
                 At(env, delay, [j], callback, data)
 

@@ -174,7 +174,7 @@ def test_a_killed_run_leaves_a_log_that_verifies_up_to_its_last_complete_round(
         "'--set', 'rounds=100000', '--set', 'problem.samples=10000', '--log', sys.argv[2]]))"
     )
     scenario_file = (
-        Path(__file__).resolve().parent.parent / "scenarios" / "paper_linear_regression.toml"
+        Path(__file__).resolve().parents[2] / "scenarios" / "paper_linear_regression.toml"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(scenario_file), str(path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bgdsim import aggregators
-from bgdsim.protocol import Outcome, ServerCore, validate_report
+from bgdsim.engine import Outcome, ServerCore, validate_report
 
 D, M = 3, 4
 
@@ -136,7 +136,7 @@ def test_unknown_missing_policy_is_refused() -> None:
 
 
 def test_block_screening_agrees_with_one_by_one_validation() -> None:
-    from bgdsim.protocol import validate_block
+    from bgdsim.engine import validate_block
 
     block = np.array([[1.0, 2, 3], [np.nan, 0, 0], [1e200, -1e200, 3.0], [0, np.inf, 0]])
     for max_norm in (None, 1e10):

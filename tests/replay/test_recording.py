@@ -11,8 +11,7 @@ import pytest
 import bgdsim
 from bgdsim.cli import main
 from bgdsim.config import ScenarioError
-from bgdsim.replay import diff, read_log, verify
-from bgdsim.sim.recorded import rerun
+from bgdsim.replay import diff, read_log, rerun, verify
 from tests.conftest import ScenarioFactory
 
 WORLD = {

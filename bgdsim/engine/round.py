@@ -1,0 +1,487 @@
+"""The round engine: every rule of a round, once, for every runtime (sans I/O).
+
+:class:`RoundEngine` never sleeps, schedules or touches SimPy, asyncio or sockets: a
+driver tells it what happened and when (``now``, in simulated seconds), and it logs,
+counts, validates, aggregates and answers with what the driver must do next:
+
+* :meth:`begin_round` → :class:`Wait` (a server pause), :class:`Stop` (no more rounds:
+  done, paused for good, or diverged) or :class:`Opened` (deliver ``down`` groups, fire
+  the ``timeout`` timer at ``deadline``);
+* :meth:`broadcast_arrived` → :class:`Forward`: reports entering their up-links now
+  (``up``: arrival delay → workers) and workers that will send later (``send``);
+* :meth:`reports_sent` → up-link arrival groups; :meth:`reports_arrived`,
+  :meth:`remote_report` and :meth:`timer_fired` → a barrier decision (:class:`Fire` or
+  :class:`Arm`, or None);
+* :meth:`end_round` once the barrier has fired → None, or :class:`Stop` on divergence;
+* :meth:`finish` → the ``run_end`` seal and the :class:`~bgdsim.result.RunResult`.
+
+A group is a list of ``(delay, workers)`` in the order the driver must schedule them:
+events due at one instant are handled in scheduling order, as the SimPy runtime (the
+reference semantics) does. At one instant, messages are handled before timers.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bgdsim import __version__
+from bgdsim import events as ev
+from bgdsim.engine.accounting import Accounting
+from bgdsim.engine.barrier import Decision, Fire
+from bgdsim.engine.server import RoundInbox
+from bgdsim.engine.validation import Outcome
+from bgdsim.engine.world import PlannedRound, World, build_barrier, paper_floor
+from bgdsim.eventlog import SCHEMA_VERSION
+from bgdsim.events import EventSink
+from bgdsim.network.faults import Fault
+from bgdsim.result import RunResult
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Forward",
+    "Groups",
+    "Opened",
+    "Progress",
+    "RoundEngine",
+    "Stop",
+    "TimedFault",
+    "Wait",
+]
+
+Progress = Callable[[int, int], None]
+Groups = list[tuple[float, list[int]]]
+TimedFault = tuple[float, str, Fault]
+_KEEP_ROUNDS = 3
+_UNCHECKED: Any = object()  # planned rounds kept for reports that arrive after their barrier
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The server is paused: call :meth:`RoundEngine.begin_round` again after ``seconds``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Stop:
+    """No more rounds: ``status`` is ``completed``, ``paused`` or ``diverged``."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    """Round ``plan.t`` is open: deliver the ``down`` groups, time out at ``deadline``."""
+
+    plan: PlannedRound
+    down: Groups
+    deadline: float
+
+
+@dataclass(frozen=True)
+class Forward:
+    """After a broadcast arrived: reports on their way now (``up``) and later (``send``)."""
+
+    up: Groups
+    send: Groups
+
+
+def _grouped(delays: list[float], workers: list[int]) -> Groups:
+    """``(delay, workers)`` per distinct delay, in first-appearance order."""
+    groups: dict[float, list[int]] = {}
+    for delay, j in zip(delays, workers, strict=True):
+        groups.setdefault(delay, []).append(j)
+    return list(groups.items())
+
+
+class RoundEngine:
+    """One run's rounds, driven by a runtime.
+
+    Args:
+        world: the run's :class:`~bgdsim.engine.world.World` (or a recorded one).
+        log: where events go (an :class:`~bgdsim.eventlog.EventLog`).
+        progress: called as ``progress(round, rounds)`` after every round.
+        write_block: store each round's ``(m, d)`` message block in the log (the planned
+            reports' payloads point into it); a transport whose reports arrive over the
+            wire stores each as it comes instead.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        log: EventSink,
+        progress: Progress | None = None,
+        *,
+        write_block: bool = True,
+    ) -> None:
+        self.world = world
+        self.sc = world.scenario
+        self.log = log
+        self.progress = progress
+        self.write_block = write_block
+        self.core = world.server
+        self.m = world.m
+        self.barrier = build_barrier(self.sc)
+        self.acct = Accounting(self.m)
+        self.t = 0
+        self.plan: PlannedRound | None = None
+        self.plans: dict[int, PlannedRound] = {}  # the last few rounds, by number
+        self.inbox: RoundInbox | None = None
+        self.status = "completed"
+        problem = world.problem
+        self.errors: list[float] = [problem.error(self.core.theta)]
+        self.thetas: list[np.ndarray] = [self.core.theta.copy()]
+
+    # ------------------------------------------------------------------ the run
+    def start(self, now: float = 0.0, **extra: Any) -> list[TimedFault]:
+        """Write the ``run_start`` header (``extra``: a runtime's fields).
+
+        Returns the seconds-unit faults' starts and ends, ``(time, event, fault)`` in
+        order: the driver calls :meth:`fault_event` for each at its time.
+        """
+        sc, log, world = self.sc, self.log, self.world
+        head = world.header()
+        log.emit(
+            ev.RUN_START,
+            now,
+            schema=SCHEMA_VERSION,
+            bgdsim=__version__,
+            numpy=np.__version__,
+            name=sc.name,
+            seed=sc.seed,
+            scenario=sc.to_dict(),
+            step_size=world.step_size,
+            floor=paper_floor(sc),
+            payload_dtype="<f8",
+            sizes=world.problem.sizes.tolist(),
+            **({"parent": head["parent"]} if "parent" in head else {}),
+            network=head["network"],
+            theta_star=log.payload(world.problem.theta_star),
+            theta=log.payload(self.core.theta),
+            error=self.errors[0],
+            **extra,
+        )
+        log.flush()
+        return [
+            (at, event, fault)
+            for fault in world.faults.timed
+            for event, at in ((ev.FAULT_START, fault.from_), (ev.FAULT_END, fault.until))
+            if at is not None
+        ]
+
+    def fault_event(self, event: str, fault: Fault, now: float) -> None:
+        """A seconds-unit fault starts or ends at ``now``."""
+        self.log.emit(event, now, **fault.describe())
+
+    def begin_round(self, now: float) -> Wait | Stop | Opened:
+        """Open the next round at ``now`` if the server may (see :class:`RoundEngine`)."""
+        t = self.t + 1
+        if t > self.sc.rounds:
+            return Stop("completed")
+        log, world = self.log, self.world
+        resume = world.faults.pause_end(now)
+        if resume > now:
+            if not np.isfinite(resume):
+                log.emit(ev.SERVER_PAUSED, now, round=t, reason="paused to the end")
+                log.flush()
+                return self._stop("paused")
+            return Wait(resume - now)
+        self.t = t
+        starts, ends = world.faults.round_events(t)
+        for fault in ends:
+            log.emit(ev.FAULT_END, now, **fault.describe())
+        for fault in starts:
+            log.emit(ev.FAULT_START, now, **fault.describe())
+        log.emit(ev.ROUND_START, now, round=t)
+        plan = world.plan_round(t, now, self.thetas)
+        if plan is None:
+            log.emit(ev.DIVERGED, now, round=t, reason="honest gradients at θ are not finite")
+            log.flush()
+            return self._stop("diverged")
+        log.emit(ev.BYZANTINE_SET, now, round=t, workers=sorted(plan.byzantine))
+        if self.write_block:
+            ref = log.payload(plan.block)
+            plan.block_offset = None if ref is None else ref.get("offset")
+        self.plan = plan
+        self.plans[t] = plan
+        self.plans.pop(t - _KEEP_ROUNDS, None)
+        self.inbox = self.core.open_round(t)
+        deadline = self.barrier.open(now)
+        return Opened(plan, self._broadcast(plan, now), deadline)
+
+    def _stop(self, status: str) -> Stop:
+        self.status = status
+        return Stop(status)
+
+    def _broadcast(self, plan: PlannedRound, now: float) -> Groups:
+        """Log the broadcast and its lost down-links; the rest, grouped by latency."""
+        log, t = self.log, plan.t
+        log.emit(
+            ev.BROADCAST,
+            now,
+            round=t,
+            theta=log.payload(self.core.theta),
+            latency=log.payload(plan.lat_down),
+        )
+        self.acct.per_worker["down_sent"] += 1
+        delays: list[float] = []
+        going: list[int] = []
+        lost: list[int] = []
+        for j, (latency, reason) in enumerate(
+            zip(plan.lat_down.tolist(), plan.down_lost, strict=True)
+        ):
+            if reason is not None:
+                lost.append(j)
+                log.message(ev.DROP, now, t, j, "down", {"reason": reason})
+            else:
+                delays.append(latency)
+                going.append(j)
+        self.acct.add("down_dropped", lost)
+        return _grouped(delays, going)
+
+    # ------------------------------------------------------------------ messages
+    def broadcast_arrived(self, plan: PlannedRound, workers: list[int], now: float) -> Forward:
+        """θ of round ``plan.t`` reached ``workers`` at ``now``.
+
+        Workers whose send time has come put their reports on their up-links now (logged
+        as sent); the rest are returned as ``send`` groups.
+        """
+        now_senders, later = self.deliver(plan, workers, now)
+        up = self.reports_sent(plan, now_senders, now) if now_senders else []
+        return Forward(up, later)
+
+    def deliver(
+        self,
+        plan: PlannedRound,
+        workers: list[int],
+        now: float,
+        lost: dict[int, str] | None = None,
+    ) -> tuple[list[int], Groups]:
+        """Log θ of round ``plan.t`` reaching ``workers`` at ``now``; who sends when.
+
+        ``lost``: workers the transport could not reach after all (e.g. ``disconnected``),
+        with the reason; logged as dropped. Returns the workers whose send time has come
+        and the ``(delay, workers)`` groups of those that send later.
+        """
+        log, t = self.log, plan.t
+        delivered: list[int] = []
+        dropped: list[int] = []
+        now_senders: list[int] = []
+        delays: list[float] = []
+        later: list[int] = []
+        for j in workers:
+            if lost and j in lost:
+                dropped.append(j)
+                log.message(ev.DROP, now, t, j, "down", {"reason": lost[j]})
+                continue
+            delivered.append(j)
+            log.message(ev.DELIVER, now, t, j, "down")
+            if not plan.sends[j]:
+                continue
+            wait = plan.send_at[j] - now
+            if wait > 0:
+                delays.append(wait)
+                later.append(j)
+            else:
+                now_senders.append(j)
+        self.acct.add("down_delivered", delivered)
+        self.acct.add("down_dropped", dropped)
+        return now_senders, _grouped(delays, later)
+
+    def reports_sent(self, plan: PlannedRound, workers: list[int], now: float) -> Groups:
+        """``workers`` put their round-``plan.t`` reports on their up-links at ``now``.
+
+        Returns the up-link arrival groups (lost reports are logged and left out).
+        """
+        log, t = self.log, plan.t
+        delays: list[float] = []
+        going: list[int] = []
+        lost: list[int] = []
+        enabled = log.enabled
+        byz, latencies, reasons = plan.byzantine, plan.up_latency, plan.up_lost
+        for j in workers:
+            latency = latencies[j]
+            if enabled:
+                ref = plan.payload_ref(j, log.payload)
+                extra = {"latency": latency, "byzantine": j in byz, "payload": ref}
+                log.message(ev.SEND, now, t, j, "up", extra)
+            reason = reasons[j]
+            if reason is not None:
+                lost.append(j)
+                log.message(ev.DROP, now, t, j, "up", {"reason": reason})
+            else:
+                delays.append(latency)
+                going.append(j)
+        self.acct.add("up_sent", workers)
+        self.acct.add("up_dropped", lost)
+        return _grouped(delays, going)
+
+    def reports_arrived(self, plan: PlannedRound, workers: list[int], now: float) -> Decision:
+        """The planned round-``plan.t`` reports of ``workers`` reach the server at ``now``."""
+        decision = self._due(now)
+        outgoing, verdicts, t = plan.outgoing, plan.verdicts, plan.t
+        for j in workers:
+            got = self._arrive(j, t, outgoing[j], verdicts[j], now)[1]
+            if isinstance(got, Fire) or decision is None:
+                decision = got or decision
+        return decision
+
+    def remote_report(
+        self, j: int, t: int, vector: Any, now: float, **fields: Any
+    ) -> tuple[Outcome, Decision]:
+        """A report for round t from worker j came over the wire at ``now``.
+
+        Logged as sent when it entered its up-link (``now`` minus the round's planned
+        up-link latency), with the payload as received; then validated as any report.
+        ``fields``: transport details for the ``send`` line (e.g. ``peer``).
+        """
+        plan = self.plans.get(t)
+        latency = plan.up_latency[j] if plan is not None and 0 <= j < self.m else None
+        log = self.log
+        if 0 <= j < self.m:
+            self.acct.add("up_sent", j)
+        extra = {
+            "latency": latency,
+            "byzantine": plan is not None and j in plan.byzantine,
+            "payload": log.payload(vector) if isinstance(vector, np.ndarray) else None,
+            **fields,
+        }
+        sent = now - latency if latency is not None else now
+        log.message(ev.SEND, sent, t, j, "up", extra)
+        decision = self._due(now)
+        outcome, got = self._arrive(j, t, vector, _UNCHECKED, now)
+        return outcome, got or decision
+
+    def _due(self, now: float) -> Decision:
+        """Timers already due before a message at ``now`` (a live clock can be late)."""
+        if self.inbox is None or self.inbox.closed:
+            return None
+        return self.barrier.due(now)
+
+    def _arrive(
+        self, j: int, t: int, vector: Any, verdict: Any, now: float
+    ) -> tuple[Outcome, Decision]:
+        """One report reaches the server: validate, log, count, ask the barrier."""
+        inbox, log, acct = self.inbox, self.log, self.acct
+        if inbox is None:
+            return Outcome.REJECTED, None
+        if verdict is _UNCHECKED:
+            outcome, reason = self.core.receive(inbox, j, t, vector)
+        else:
+            outcome, reason = self.core.receive(inbox, j, t, vector, verdict)
+        if outcome is Outcome.ACCEPTED:
+            acct.per_worker["up_delivered"][j] += 1
+            log.message(ev.DELIVER, now, t, j, "up")
+        elif outcome is Outcome.LATE:
+            if 0 <= j < self.m:
+                acct.per_worker["up_late"][j] += 1
+            log.message(ev.LATE, now, t, j, "up")
+            return outcome, None
+        else:
+            if 0 <= j < self.m:
+                acct.per_worker["up_rejected"][j] += 1
+            log.message(ev.REJECTED, now, t, j, "up", {"reason": reason})
+        return outcome, self.barrier.heard(inbox.n_heard, inbox.n_received, now)
+
+    def timer_fired(self, t: int, kind: str, now: float) -> Decision:
+        """Round t's ``timeout`` or ``quorum`` (grace) timer went off at ``now``."""
+        if t != self.t or self.inbox is None or self.inbox.closed:
+            return None
+        return self.barrier.timer(kind)
+
+    # ------------------------------------------------------------------ closing
+    def end_round(self, now: float) -> Stop | None:
+        """The barrier has fired: aggregate, update and seal the round at ``now``.
+
+        Returns None, or :class:`Stop` (``diverged``) when θ is not finite after the update.
+        """
+        sc, log, plan, inbox = self.sc, self.log, self.plan, self.inbox
+        reason = self.barrier.reason
+        if plan is None or inbox is None or reason is None:
+            raise RuntimeError("end_round: no round whose barrier has fired")
+        t = plan.t
+        self.acct.barrier[reason] += 1
+        result = self.core.close(inbox, plan.seed)
+        log.emit(
+            ev.BARRIER,
+            now,
+            round=t,
+            reason=reason,
+            heard=int(inbox.n_heard),
+            received=int(inbox.n_received),
+            missing=result.missing.tolist(),
+        )
+        if result.skipped is not None:
+            self.acct.aggregate_skipped += 1
+            log.emit(ev.AGGREGATE_SKIPPED, now, round=t, rows=result.used, reason=result.skipped)
+        else:
+            log.emit(
+                ev.AGGREGATE,
+                now,
+                round=t,
+                aggregator=sc.server.aggregator,
+                missing_policy=sc.server.missing,
+                rows=result.used,
+                server_seed=plan.seed,
+                payload=log.payload(result.aggregate),
+            )
+        if not result.finite:
+            log.emit(ev.DIVERGED, now, round=t, reason="θ is not finite after the update")
+            log.flush()
+            return self._stop("diverged")
+        self.errors.append(self.world.problem.error(result.theta))
+        self.thetas.append(result.theta.copy())
+        log.emit(
+            ev.UPDATE,
+            now,
+            round=t,
+            step_size=self.world.step_size,
+            error=self.errors[-1],
+            theta=log.payload(result.theta),
+        )
+        log.seal(ev.ROUND_END, now, round=t, duration=now - plan.start)
+        log.flush()
+        if self.progress is not None:
+            self.progress(t, sc.rounds)
+        return None
+
+    def finish(
+        self, now: float, path: Path | None = None, wall: float | None = None, **extra: Any
+    ) -> RunResult:
+        """Seal the run with ``run_end`` (``extra``: a runtime's fields); its result.
+
+        ``wall``: ``time.perf_counter()`` when the run started.
+        """
+        acct = self.acct
+        per_worker = {key: v.tolist() for key, v in acct.per_worker.items()}
+        self.log.seal(
+            ev.RUN_END,
+            now,
+            status=self.status,
+            rounds=len(self.errors) - 1,
+            final_error=float(self.errors[-1]),
+            counts=acct.totals(),
+            per_worker=per_worker,
+            **extra,
+        )
+        sc = self.sc
+        return RunResult(
+            name=sc.name,
+            seed=sc.seed,
+            rounds=len(self.errors) - 1,
+            errors=np.asarray(self.errors),
+            thetas=np.asarray(self.thetas),
+            theta_star=self.world.problem.theta_star,
+            floor=paper_floor(sc),
+            status=self.status,
+            counts=acct.totals(),
+            per_worker=acct.arrays(),
+            log_path=path,
+            wall_seconds=0.0 if wall is None else _time.perf_counter() - wall,
+        )

@@ -1,0 +1,266 @@
+"""The world of a run: data, links, faults and the adversary, planned one round at a time.
+
+:class:`World` builds a scenario's components from one set of named random streams (so a
+run on any runtime draws exactly the same data, Byzantine sets, messages and links) and,
+when round t opens, :meth:`World.plan_round` decides everything about it at once:
+
+1. every honest gradient ∇f̄_j(θ_{t-1}), in one batched call;
+2. the round's links (:class:`~bgdsim.network.links.Network`: latencies, losses, compute
+   times, faults), each from its own stream;
+3. the adversary's choice of B_t (|B_t| ≤ q, forced workers included) and its messages,
+   written having seen every honest gradient, the server's rule and the links;
+4. the validation verdict of every message, send times and up-link fates.
+
+The result, a :class:`PlannedRound`, is plain data: runtimes only decide *when* its
+messages are delivered. :class:`RecordedWorld` answers the same questions from a log, so a
+re-run keeps the recorded world and changes only the server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim._params import check_params
+from bgdsim.aggregators.gmom import batch_order
+from bgdsim.attacks import AdversaryView
+from bgdsim.engine.barrier import Barrier
+from bgdsim.engine.recorded import RecordedAdversary, RecordedNetwork, Recording
+from bgdsim.engine.server import ServerCore, build_server
+from bgdsim.engine.validation import validate_block, validate_report
+from bgdsim.network.faults import FaultSchedule
+from bgdsim.network.links import Network
+from bgdsim.rng import Streams
+
+if TYPE_CHECKING:
+    from bgdsim.config import Scenario
+
+__all__ = ["PlannedRound", "RecordedWorld", "World", "build_barrier", "paper_floor"]
+
+
+def paper_floor(scenario: Scenario) -> float:
+    """The statistical error scale √(d k / N) of Theorem 1 / Corollary 1 for this scenario.
+
+    k is ``server.batches`` for rules that batch, m for ``geomed`` (k = m) and 1 otherwise
+    (the mean's √(d/N), Remark 1).
+    """
+    fn = aggregators.get(scenario.server.aggregator)
+    if aggregators.takes_batches(fn):
+        k = scenario.server.batches
+    elif scenario.server.aggregator == "geomed":
+        k = scenario.cluster.workers
+    else:
+        k = 1
+    return float(np.sqrt(scenario.problem.dim * k / scenario.problem.samples))
+
+
+def build_barrier(scenario: Scenario) -> Barrier:
+    """The barrier a scenario's ``[server]`` describes (quorum default: m − q, at least 1)."""
+    srv, m, q = scenario.server, scenario.cluster.workers, scenario.cluster.byzantine
+    quorum = (srv.quorum or max(m - q, 1)) if srv.barrier == "quorum" else None
+    return Barrier(m, srv.round_timeout, quorum, srv.grace)
+
+
+class PlannedRound:
+    """Round t as decided when it opens: what each worker sends, when, and its fate.
+
+    A broadcast may arrive after its round's barrier (the next round is open by then); the
+    worker still answers the round it was asked, with that round's message and up-link.
+    Per-worker fields are Python lists: the event-driven runtimes index them per message.
+    """
+
+    __slots__ = (
+        "block",
+        "block_offset",
+        "byzantine",
+        "down_lost",
+        "lat_down",
+        "loose",
+        "outgoing",
+        "row_bytes",
+        "seed",
+        "send_at",
+        "sends",
+        "shape",
+        "start",
+        "t",
+        "up_latency",
+        "up_lost",
+        "verdicts",
+    )
+
+    def __init__(
+        self,
+        t: int,
+        start: float,
+        plan: adversary.RoundPlan,
+        verdicts: list[str | None],
+        lat_down: np.ndarray,
+        down_lost: list[str | None],
+        send_at: np.ndarray,
+        sends: np.ndarray,
+        up_latency: np.ndarray,
+        up_lost: list[str | None],
+        seed: int,
+    ) -> None:
+        self.t = t
+        self.start = start
+        self.block = plan.block  # (m, d): every well-formed message as a row
+        self.outgoing = plan.outgoing  # per worker: its message, or None for silence
+        self.loose = plan.loose  # workers whose message is not a row of the block
+        self.byzantine = set(plan.byzantine.tolist())
+        self.verdicts = verdicts  # validate_report of each message (None: acceptable)
+        self.lat_down = lat_down
+        self.down_lost = down_lost  # why each broadcast is lost, or None
+        self.send_at: list[float] = send_at.tolist()  # when each worker sends
+        self.sends: list[bool] = sends.tolist()  # whether it sends at all
+        self.up_latency: list[float] = up_latency.tolist()
+        self.up_lost = up_lost  # why each report is lost, or None
+        self.seed = seed  # the server's random bits this round
+        d = self.block.shape[1]
+        self.shape, self.row_bytes = [d], 8 * d
+        self.block_offset: int | None = None  # where the log stored the block
+
+    def payload_ref(self, j: int, store: Any) -> dict[str, Any] | None:
+        """The log reference of worker j's message (a row of the stored block if it is one)."""
+        if self.block_offset is None or j in self.loose:
+            return store(self.outgoing[j])
+        return {"offset": self.block_offset + j * self.row_bytes, "shape": self.shape}
+
+
+class World:
+    """A scenario's data, network, faults and adversary, from the run's random streams."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.streams = Streams(scenario.seed)
+        m, q = scenario.cluster.workers, scenario.cluster.byzantine
+        self.m, self.q = m, q
+        self.problem = problems.build(scenario.problem, m, self.streams["data"])
+        srv = scenario.server
+        step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
+        self.step_size = step
+        self.server: ServerCore = build_server(
+            scenario, self.problem.initial_theta(), step, self.problem.sizes.astype(np.float64)
+        )
+        adv = scenario.adversary
+        schedule = adversary.schedules.get(adv.schedule)(
+            m, q, self.streams["adversary"], srv.batches, **adv.schedule_params
+        )
+        attack = attacks.get(adv.attack)
+        attack_params = check_params(attack, adv.params, where="adversary.params")
+        self.adversary = adversary.Adversary(
+            schedule, attack, attack_params, q, self.streams["attack"]
+        )
+        self.faults = FaultSchedule(list(scenario.faults), m)
+        self.routes = scenario.network.topology.build(m)
+        self.network: Any = Network(
+            scenario.network,
+            scenario.cluster,
+            scenario.problem.dim,
+            self.problem.sizes,
+            self.faults,
+            self.routes,
+            self.streams,
+        )
+        self.recording: Recording | None = None
+
+    def header(self) -> dict[str, Any]:
+        """What the ``run_start`` line says about this world (vectors excluded)."""
+        out: dict[str, Any] = {}
+        if self.recording is not None:
+            out["parent"] = {"log": self.recording.path.name, "digest": self.recording.digest}
+        out["network"] = self.network.describe()
+        return out
+
+    def plan_round(self, t: int, start: float, history: list[np.ndarray]) -> PlannedRound | None:
+        """Open round t at ``start`` on θ_{t-1} = the server's θ; ``history``: θ_0 … θ_{t-1}.
+
+        Returns None when the honest gradients at θ are not finite (the run diverged).
+        """
+        net, core = self.network, self.server
+        theta = core.theta
+        with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
+            honest = self.problem.gradients(theta)
+        if not np.isfinite(honest).all():
+            return None
+        lat_down, down_lost = net.broadcast(t, start)
+        compute = net.compute_times()
+        lat_up = net.draw_up_latencies()
+        seed = int(self.streams["server"].integers(2**63))  # the server's random bits
+        view = self._view(t, theta, honest, np.asarray(history), seed, lat_down, lat_up, compute)
+        plan = self.adversary.act(view, forced=self.faults.forced_byzantine(t))
+        outgoing = plan.outgoing
+        # validated once, vectorised: a verdict is a pure function of the message
+        verdicts = validate_block(plan.block, max_norm=core.max_norm)
+        for j in plan.loose:
+            verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
+        willing = np.array(
+            [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
+        )
+        send_at = net.send_times(t, start, lat_down, compute, plan.delays)
+        up = net.reports(t, send_at, willing, lat_up)
+        return PlannedRound(
+            t, start, plan, verdicts, lat_down, down_lost, send_at, up.sends, up.latency,
+            up.reason, seed,
+        )  # fmt: skip
+
+    def _view(
+        self,
+        t: int,
+        theta: np.ndarray,
+        honest: np.ndarray,
+        history: np.ndarray,
+        seed: int,
+        lat_down: np.ndarray,
+        lat_up: np.ndarray,
+        compute: np.ndarray,
+    ) -> AdversaryView:
+        """The omniscient adversary's view of round t (copies: it cannot touch the run)."""
+        srv = self.scenario.server
+        rule = self.server.rule
+        params = rule.view_params()
+        order = None
+        if params.get("rebatch"):
+            order = batch_order(self.m, np.random.default_rng(seed))
+        problem = self.problem
+
+        def corrupted(workers: np.ndarray, kind: str, strength: float) -> np.ndarray:
+            return problem.corrupted_gradients(theta, workers, kind=kind, strength=strength)
+
+        return AdversaryView(
+            t,
+            theta.copy(),
+            honest.copy(),
+            np.zeros(0, dtype=np.int64),
+            self.q,
+            srv.aggregator,
+            srv.batches,
+            params=params,
+            aggregate=rule.for_round(seed),
+            missing=srv.missing,
+            history=history,
+            round_timeout=srv.round_timeout,
+            max_norm=srv.max_norm,
+            compute_time=float(np.median(compute)),
+            latency_down=lat_down.copy(),
+            latency_up=lat_up.copy(),
+            batch_order=order,
+            corrupted=corrupted,
+        )
+
+
+class RecordedWorld(World):
+    """A logged run's world (Byzantine sets, links, faults, send times), for a re-run.
+
+    The server is built afresh from ``scenario`` (which may change the server's keys);
+    honest gradients and the attack's messages are recomputed at the new iterates.
+    """
+
+    def __init__(self, scenario: Scenario, recording: Recording) -> None:
+        super().__init__(scenario)
+        self.recording = recording
+        self.network = RecordedNetwork(recording, self.m)
+        self.adversary = RecordedAdversary(recording, self.adversary)

@@ -1,0 +1,283 @@
+"""``bgdsim replay LOG --verify``: check a log's integrity and recompute every round.
+
+A log is checked two ways: *integrity* — the chained digests of every seal
+(``round_end``, ``run_end``) over the lines and sidecar bytes of its span — and
+*recomputation* — every complete round's validation verdicts, barrier (when it fired and
+why), missing reports, aggregate and update recomputed from the recorded reports with the
+round engine's own :class:`~bgdsim.engine.ServerCore` and
+:class:`~bgdsim.engine.Barrier`, compared bit for bit. A log cut short (a killed run)
+verifies up to its last complete round and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bgdsim import events as ev
+from bgdsim.engine import Barrier, Outcome, build_barrier, build_server
+from bgdsim.engine.barrier import QUORUM, TIMEOUT
+from bgdsim.engine.validation import validate_block, validate_report
+from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
+from bgdsim.problems import safe_norm
+from bgdsim.replay.reader import Log, LogError, same_vector
+
+__all__ = ["Verification", "verify"]
+
+_F8 = np.dtype(PAYLOAD_DTYPE)
+
+
+@dataclass
+class Verification:
+    """The outcome of :func:`verify`.
+
+    Attributes:
+        rounds: complete rounds that verified.
+        complete: the log ends with ``run_end`` (not cut short).
+        mismatch: ``None``, or ``(round, quantity, detail)`` of the first failure.
+        notes: what else the reader noticed (e.g. where a cut-short log ends).
+    """
+
+    rounds: int = 0
+    complete: bool = False
+    mismatch: tuple[int, str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No mismatch."""
+        return self.mismatch is None
+
+    def message(self) -> str:
+        """One line for the command line."""
+        if self.mismatch is not None:
+            t, what, detail = self.mismatch
+            where = f"round {t}" if t > 0 else "the header"
+            return f"mismatch in {where}: {what}: {detail}"
+        tail = "" if self.complete else " (" + "; ".join(self.notes) + ")"
+        return f"verified {self.rounds} rounds{tail}"
+
+
+class _Mismatch(Exception):
+    """The first recomputed quantity that differs from the log."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(what, detail)
+        self.what, self.detail = what, detail
+
+
+class _Verifier:
+    """Walks a log line by line: the digest chain, then the server's recomputation."""
+
+    def __init__(self, log: Log, result: Verification) -> None:
+        self.log, self.result = log, result
+        head = log.header
+        try:
+            sc = log.scenario()
+            sizes = np.asarray(head.get("sizes", []), dtype=np.float64)
+            theta = np.array(log.payload(head["theta"]))
+            self.core = build_server(sc, theta, float(head["step_size"]), sizes)
+            self.barrier: Barrier = build_barrier(sc)
+        except (ValueError, KeyError) as exc:
+            raise LogError(f"{log.path}: the header cannot be replayed: {exc}") from None
+        self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
+        self.payload_start = 0
+        self.sends: dict[tuple[int, int], dict[str, Any]] = {}
+        self.inbox: Any = None
+        self.t = 0
+        self.pending: dict[str, Any] = {}
+        self.found: _Mismatch | None = None
+        self.arrivals: list[tuple[str, int, int, dict[str, Any], str | None, float]] = []
+
+    def seal(self, e: dict[str, Any]) -> None:
+        log = self.log
+        end = int(e.get("payload_end", -1))
+        if not self.payload_start <= end <= log.sidecar_size:
+            raise _Mismatch("integrity", f"payload_end {end} is outside the sidecar")
+        if end > self.payload_start:
+            self.payload_h.update(log.sidecar_bytes(self.payload_start, end))
+        want = chain_digest(self.digest, self.lines_h.digest(), self.payload_h.digest())
+        if want.hex() != e["digest"]:
+            raise _Mismatch("integrity", "digest differs: a line or payload byte of this round "
+                            "was changed")  # fmt: skip
+        self.digest, self.lines_h, self.payload_h = want, span_hasher(), span_hasher()
+        self.payload_start = end
+
+    def report(self, kind: str, e: dict[str, Any]) -> None:
+        """Queue an arrival; the round's arrivals are validated together at its barrier."""
+        key = (e["round"], e["worker"])
+        ref = self.sends.pop(key, None)
+        if ref is None:
+            raise _Mismatch("reports", f"{kind} of worker {key[1]} with no recorded send")
+        if self.inbox is None:  # between rounds (a live runtime): only a late report fits
+            if kind != "late" or key[0] > self.t:
+                raise _Mismatch("sequence", f"{kind} of round {key[0]} outside any round")
+            return
+        self.arrivals.append((kind, key[0], key[1], ref, e.get("reason"), float(e["time"])))
+
+    def receive_arrivals(self) -> str | None:
+        """Hand the round's arrivals to the server core in order, screened in one pass.
+
+        Returns the barrier's reason recomputed from the arrivals and the round's timers.
+        """
+        log, core, inbox, barrier = self.log, self.core, self.inbox, self.barrier
+        vectors = [log.view(a[3]) for a in self.arrivals]
+        dim = core.dim
+        rows = [i for i, v in enumerate(vectors) if v.dtype == _F8 and v.shape == (dim,)]
+        verdicts: list[str | None] = [None] * len(vectors)
+        if rows:
+            screened = validate_block(np.stack([vectors[i] for i in rows]), max_norm=core.max_norm)
+            for i, verdict in zip(rows, screened, strict=True):
+                verdicts[i] = verdict
+        for i in set(range(len(vectors))) - set(rows):
+            verdicts[i] = validate_report(vectors[i], dim=dim, max_norm=core.max_norm)
+        want = {"deliver": Outcome.ACCEPTED, "rejected": Outcome.REJECTED, "late": Outcome.LATE}
+        for (kind, r, j, _, recorded, time), vector, verdict in zip(
+            self.arrivals, vectors, verdicts, strict=True
+        ):
+            barrier.due(time)
+            outcome, reason = core.receive(inbox, j, r, vector, verdict)
+            if outcome is not Outcome.LATE:
+                barrier.heard(inbox.n_heard, inbox.n_received, time)
+            if outcome is not want[kind]:
+                raise _Mismatch(f"validation of worker {j}",
+                                f"recorded {kind}, recomputed {outcome.value}")  # fmt: skip
+            if kind == "rejected" and reason != recorded:
+                raise _Mismatch(f"validation of worker {j}",
+                                f"recorded reason {recorded!r}, recomputed {reason!r}")  # fmt: skip
+        self.arrivals = []
+        if barrier.reason is None:  # no report fired it: the earlier timer (timeout on a tie)
+            barrier.timer(TIMEOUT if barrier.deadline <= barrier.grace_at else QUORUM)
+        return barrier.reason
+
+    def aggregate(self, kind: str, e: dict[str, Any]) -> None:
+        if self.inbox is None or "barrier" not in self.pending:
+            raise _Mismatch("sequence", f"{kind} without a barrier")
+        res = self.core.close(self.inbox, e.get("server_seed"))
+        missing = self.pending["barrier"].get("missing")
+        if res.missing.tolist() != missing:
+            raise _Mismatch(
+                "missing reports", f"recorded {missing}, recomputed {res.missing.tolist()}"
+            )
+        if kind == "aggregate_skipped":
+            if res.skipped is None:
+                raise _Mismatch("aggregate", "recorded a skipped step, recomputed an aggregate")
+        elif res.skipped is not None:
+            raise _Mismatch("aggregate", f"recorded an aggregate, recomputed: {res.skipped}")
+        else:
+            logged = self.log.payload(e["payload"])
+            if not same_vector(res.aggregate, logged):
+                delta = float(np.max(np.abs(res.aggregate - logged)))
+                raise _Mismatch(
+                    "aggregate", f"differs from the recomputed one (max |Δ| = {delta:.3g})"
+                )
+        self.pending["result"] = res
+
+    def update(self, e: dict[str, Any]) -> None:
+        res = self.pending.get("result")
+        if res is None:
+            raise _Mismatch("sequence", "update without an aggregate")
+        logged = self.log.payload(e["theta"])
+        if not same_vector(res.theta, logged):
+            delta = float(np.max(np.abs(res.theta - logged)))
+            raise _Mismatch(
+                "theta", f"differs from θ_{self.t - 1} − η·aggregate (max |Δ| = {delta:.3g})"
+            )
+        star = self.log.payload(self.log.header["theta_star"])
+        err = safe_norm(res.theta - star)
+        if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
+            raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
+
+    def step(self, seq: int, raw: bytes, e: dict[str, Any]) -> None:
+        kind = e.get("event")
+        if e.get("seq") != seq:
+            raise _Mismatch("sequence", f"seq {e.get('seq')} where {seq} was due "
+                            "(a line was deleted, inserted or moved)")  # fmt: skip
+        if "digest" in e:  # a seal closes the span of lines and payloads before it
+            self.seal(e)
+            if self.found is not None:  # the span is intact: the server itself differs
+                raise self.found
+        self.lines_h.update(raw)
+        if self.found is not None:
+            return  # a recomputation failed: only the integrity of its span is left to check
+        try:
+            self.recompute(kind, e)
+        except _Mismatch as bad:
+            self.found = bad  # reported at the seal, unless the span was tampered with
+
+    def recompute(self, kind: Any, e: dict[str, Any]) -> None:
+        if kind == ev.ROUND_START:
+            self.t = int(e["round"])
+            self.inbox = self.core.open_round(self.t)
+            self.barrier.open(float(e["time"]))
+            self.pending = {}
+        elif kind == ev.SEND and e.get("dir") == "up":
+            self.sends[(e["round"], e["worker"])] = e["payload"]
+        elif kind in ev.ARRIVALS and e.get("dir") == "up":
+            self.report(kind, e)
+        elif kind == ev.BARRIER:
+            reason = self.receive_arrivals()
+            if e.get("reason") != reason:
+                raise _Mismatch(
+                    "barrier", f"recorded reason {e.get('reason')!r}, recomputed {reason!r}"
+                )
+            self.pending["barrier"] = e
+        elif kind in (ev.AGGREGATE, ev.AGGREGATE_SKIPPED):
+            self.aggregate(kind, e)
+        elif kind == ev.UPDATE:
+            self.update(e)
+        elif kind == ev.ROUND_END:
+            self.result.rounds = int(e["round"])
+            self.inbox = None
+        elif kind == ev.RUN_END:
+            self.result.complete = True
+            if int(e.get("rounds", -1)) != self.result.rounds:
+                raise _Mismatch("run_end", f"says {e.get('rounds')} rounds, the log has "
+                                f"{self.result.rounds}")  # fmt: skip
+
+
+def verify(path: str | Path) -> Verification:
+    """Verify a log's integrity and recompute every complete round (see the module doc).
+
+    Raises:
+        LogError: not a log, unknown schema, missing sidecar, a line that is not JSON.
+    """
+    result = Verification()
+    with Log(path) as log:
+        v = _Verifier(log, result)
+        lines = log.lines()
+        try:
+            for seq, (raw, e) in enumerate(lines):
+                try:
+                    v.step(seq, raw, e)
+                except LogError as exc:  # a payload past the sidecar's end
+                    sealed = any(
+                        later.get("event") == "round_end" and later.get("round") == v.t
+                        for _, later in lines
+                    )
+                    if sealed or v.t <= result.rounds:  # the round completed: tampering
+                        raise _Mismatch("integrity", str(exc)) from None
+                    result.notes.append(f"the sidecar ends in round {v.t}")  # a killed run
+                    break
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise _Mismatch(
+                        "event", f"malformed {e.get('event')!r} line: {exc!r}"
+                    ) from None
+        except _Mismatch as bad:
+            result.mismatch = (v.t, bad.what, bad.detail)
+            return result
+        if v.found is not None:  # a recomputation failed in the last, unsealed span
+            result.mismatch = (v.t, v.found.what, v.found.detail)
+            return result
+        if not result.complete:
+            result.notes.append(
+                f"the log ends in round {v.t} before its round_end: verified up to round "
+                f"{result.rounds}"
+                if v.t > result.rounds
+                else "the log ends before run_end"
+            )
+    return result

@@ -1,0 +1,156 @@
+"""Reading an event log: the header, its lines, and the payload vectors in its sidecar.
+
+:class:`Log` is the one reader of a log file that replay, plots, the CLI and
+:func:`read_log` share; a log of an unknown schema, a file that is not a log and a missing
+sidecar are refused with a :class:`LogError` (bad input, exit 2).
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import orjson
+
+from bgdsim.config import Scenario, ScenarioError, validate_scenario
+from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
+
+__all__ = ["SUPPORTED_SCHEMAS", "VECTOR_KEYS", "Log", "LogError", "read_log", "same_vector"]
+
+#: schema versions this reader understands (every older documented one stays here)
+SUPPORTED_SCHEMAS = (1,)
+#: the fields of an event that hold a payload reference
+VECTOR_KEYS = ("payload", "theta", "theta_star", "latency")
+
+
+_SCENARIOS: dict[bytes, Scenario] = {}
+_F8 = np.dtype(PAYLOAD_DTYPE)
+
+
+class LogError(ValueError):
+    """Not a bgdsim log, an unknown schema, a missing sidecar: bad input (exit 2)."""
+
+
+class Log:
+    """An event log and its payload sidecar, opened for reading.
+
+    Raises:
+        LogError: the file is not a bgdsim log, its schema is unknown, or the sidecar is
+            missing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as f:
+                first = f.readline()
+        except FileNotFoundError:
+            raise LogError(f"{self.path}: no such log file") from None
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        try:
+            header = orjson.loads(first)
+        except orjson.JSONDecodeError:
+            raise LogError(
+                f"{self.path}: not a bgdsim event log (the first line is not JSON)"
+            ) from None
+        if not isinstance(header, dict) or header.get("event") != "run_start":
+            raise LogError(f"{self.path}: not a bgdsim event log (no run_start header)")
+        schema = header.get("schema")
+        if schema not in SUPPORTED_SCHEMAS:
+            known = ", ".join(map(str, SUPPORTED_SCHEMAS))
+            raise LogError(
+                f"{self.path}: unknown log schema {schema!r} (this bgdsim reads {known})"
+            )
+        self.header: dict[str, Any] = header
+        side = sidecar_path(self.path)
+        if not side.exists():
+            raise LogError(f"{self.path}: its payload sidecar {side.name} is missing")
+        self._side_file: IO[bytes] = open(side, "rb")  # noqa: SIM115 - closed in close()
+        size = side.stat().st_size
+        self.sidecar_size = size
+        self._map = (
+            mmap.mmap(self._side_file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        )
+        # one buffer export for the whole sidecar; payloads are slices of it
+        self._bytes: np.ndarray | None = (
+            np.frombuffer(self._map, dtype=np.uint8) if self._map is not None else None
+        )
+
+    def close(self) -> None:
+        """Release the sidecar."""
+        self._bytes = None
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        self._side_file.close()
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def scenario(self) -> Scenario:
+        """The run's scenario, as recorded in the header (validated once per process)."""
+        key = orjson.dumps(self.header.get("scenario"), option=orjson.OPT_SORT_KEYS)
+        cached = _SCENARIOS.get(key)
+        if cached is None:
+            try:
+                cached = validate_scenario(self.header["scenario"], f"{self.path} (header)")
+            except ScenarioError as exc:
+                raise LogError(str(exc)) from None
+            _SCENARIOS[key] = cached
+        return cached
+
+    def lines(self) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """Every complete line with its parsed event (a torn last line is skipped)."""
+        with open(self.path, "rb") as f:
+            for n, raw in enumerate(f, start=1):
+                if not raw.endswith(b"\n"):
+                    return
+                try:
+                    yield raw, orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    raise LogError(f"{self.path} line {n}: not valid JSON") from None
+
+    def sidecar_bytes(self, start: int, end: int) -> bytes:
+        """Raw sidecar bytes ``[start, end)``."""
+        return b"" if self._map is None else self._map[start:end]
+
+    def payload(self, ref: dict[str, Any]) -> np.ndarray:
+        """The vector a reference points to (a copy: the log may be closed after)."""
+        return self.view(ref).copy()
+
+    def view(self, ref: dict[str, Any]) -> np.ndarray:
+        """The vector without a copy: it must not outlive the ``Log``."""
+        shape = ref["shape"]
+        dtype = np.dtype(ref["dtype"]) if "dtype" in ref else _F8
+        count = shape[0] if len(shape) == 1 else math.prod(shape)
+        start = int(ref["offset"])
+        end = start + count * dtype.itemsize
+        if self._bytes is None or start < 0 or end > self.sidecar_size:
+            raise LogError(f"{self.path}: payload at byte {start} is past the sidecar's end")
+        view = self._bytes[start:end].view(dtype)
+        return view if len(shape) == 1 else view.reshape(shape)
+
+
+def read_log(path: str | Path, *, payloads: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield a log's events as dicts; with ``payloads``, vector references become arrays."""
+    with Log(path) as log:
+        for _, event in log.lines():
+            if payloads:
+                for key in VECTOR_KEYS:
+                    ref = event.get(key)
+                    if isinstance(ref, dict) and "offset" in ref:
+                        event[key] = np.array(log.payload(ref))
+            yield event
+
+
+def same_vector(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal bit for bit (shape and bytes)."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
