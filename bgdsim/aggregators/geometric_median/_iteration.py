@@ -1,0 +1,87 @@
+"""The Weiszfeld / Vardi-Zhang iteration of the geometric-median solver and its stopping
+rule (see "Algorithm" and "Stopping rule" in :mod:`bgdsim.aggregators.geometric_median`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+
+from bgdsim.aggregators.geometric_median._engines import _Engine
+from bgdsim.aggregators.geometric_median._numerics import _EPS, FloatArray, _median
+
+_ZERO_RTOL: Final = 256 * _EPS  # least "distance is zero" threshold, relative to the scale
+
+
+def _iterate(
+    eng: _Engine,
+    w: FloatArray,
+    start: int,
+    tol: float,
+    max_iter: int,
+) -> tuple[FloatArray, int | None, int, bool, FloatArray]:
+    """Weiszfeld / Vardi-Zhang iteration from data point ``start``.
+
+    Each step treats the nearest data point k exactly: with K = {k and the points coinciding
+    with it} (or every point at distance zero from the iterate, which is then snapped onto
+    x_k), η = Σ_K w_i and
+    T', r' the Weiszfeld average and the resultant ‖Σ_{i∉K} (w_i/d_i)(x_i − x_k)‖ over i ∉ K,
+    the step is z ← x_k if r' ≤ η, else (1 − η/r') T' + (η/r') x_k. This minimises
+    w_k‖z − x_k‖ plus Weiszfeld's quadratic majoriser of the other terms, so it descends like
+    Weiszfeld, is the Vardi-Zhang step at a data point, and does not crawl (at rate η/r) when
+    the median lies near a data point. At a data point, r' ≤ η certifies the median.
+
+    Returns:
+        (state, index of the data point the state equals or None, iterations, converged,
+        distances from the state to the points in frame units).
+    """
+    s = eng.point(start)
+    at: int | None = start
+    dist = eng.distances(s, at)
+    positive = dist[dist > 0.0]
+    if positive.size == 0:  # all points coincide
+        return s, at, 0, True, dist
+    zero = max(0.25 * tol, _ZERO_RTOL) * _median(positive)
+    b = np.empty_like(w)
+
+    for it in range(max_iter):
+        med = _median(dist)
+        k = int(dist.argmin())
+        if dist[k] <= zero and at != k:  # snap onto the data point
+            s, at = eng.point(k), k
+            dist = eng.distances(s, at)
+        if at == k:
+            excluded = dist <= zero
+            eta = float(w[excluded].sum())
+            b.fill(0.0)
+            np.divide(w, dist, out=b, where=~excluded)
+            pk = s
+        else:
+            pk = eng.point(k)
+            # x_k and every point coinciding with it (duplicated rows) are handled exactly
+            group = np.flatnonzero(dist <= dist[k] + zero)
+            if group.size > 1:
+                group = np.array([i for i in group.tolist() if eng.gap(eng.point(i), pk) <= zero])
+            eta = float(w[group].sum())
+            np.divide(w, dist, out=b)
+            b[group] = 0.0
+        total = float(b.sum())
+        if total == 0.0:  # every point coincides with x_k
+            return s, at, it + 1, True, dist
+        t = eng.combine(b / total)
+        r = total * eng.gap(t, pk)
+        new_at: int | None = None
+        if r <= eta:
+            if at == k:  # Vardi-Zhang: x_k is the median
+                return s, at, it + 1, True, dist
+            new, new_at = pk, k
+        else:
+            alpha = eta / r
+            new = (1.0 - alpha) * t + alpha * pk
+        step = eng.gap(new, s)
+        s, at = new, new_at
+        dist = eng.distances(s, at)
+        if step <= tol * med or step <= 16.0 * _EPS * (math.sqrt(eng.sq_norm) + med):
+            return s, at, it + 1, True, dist
+    return s, at, max_iter, False, dist

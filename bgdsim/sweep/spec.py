@@ -1,0 +1,228 @@
+"""The sweep file: its schema (:class:`SweepSpec`), its cells (:class:`Cell`) and
+:func:`load_sweep`, which checks the file and every cell's scenario up front.
+
+The file format is described in :mod:`bgdsim.sweep`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
+
+from bgdsim._section import Section
+from bgdsim.config import ScenarioError, _format_error, load_scenario
+from bgdsim.sweep.columns import COLUMNS, _toml
+from bgdsim.sweep.errors import SweepError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Cell", "SweepSpec", "load_sweep"]
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_RESERVED = {"cell", "seed", *COLUMNS}
+
+
+def _flatten(table: Any, where: str) -> dict[str, list[Any]]:
+    """Flatten TOML's bare dotted keys: ``{"a": {"b": [..]}}`` → ``{"a.b": [..]}``."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: must be a table of dotted keys → lists of values")
+    out: dict[str, list[Any]] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            dotted = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(value, f"{dotted}.")
+                continue
+            if not _KEY.fullmatch(dotted):
+                raise ValueError(f"{where}: '{dotted}' is not a dotted key like cluster.byzantine")
+            if dotted in out:
+                raise ValueError(f"{where}.{dotted}: given twice")
+            if not isinstance(value, list):
+                raise ValueError(f"{where}.{dotted}: must be a list of values, got {value!r}")
+            if not value:
+                raise ValueError(f"{where}.{dotted}: empty list: give at least one value")
+            if dotted in _RESERVED:
+                hint = " (use seeds = …)" if dotted == "seed" else ""
+                raise ValueError(f"{where}.{dotted}: '{dotted}' is a result column{hint}")
+            out[dotted] = value
+
+    walk(table, "")
+    return out
+
+
+def _seeds(v: Any) -> Any:
+    if isinstance(v, int) and not isinstance(v, bool):
+        if v < 1:
+            raise ValueError(f"seeds: a count must be >= 1, got {v}")
+        return list(range(v))
+    if isinstance(v, list):
+        if not v:
+            raise ValueError("seeds: empty list: give at least one seed")
+        dup = next((s for i, s in enumerate(v) if s in v[:i]), None)
+        if dup is not None:
+            raise ValueError(f"seeds: seed {dup!r} is given twice")
+    return v
+
+
+class SweepSpec(Section):
+    """A sweep file: a base scenario, seeds, and the overrides that vary."""
+
+    scenario: str = Field(..., description="the base scenario file, relative to the sweep file")
+    seeds: Annotated[list[Annotated[int, Field(ge=0)]], BeforeValidator(_seeds)] = Field(
+        ..., description="a count n (seeds 0..n-1) or a list of seeds >= 0"
+    )
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="dotted scenario key → values (one axis each)"
+    )
+    zip: list[dict[str, list[Any]]] = Field(
+        default_factory=list, description="tables of dotted keys → equal-length lists"
+    )
+    _root: Path = PrivateAttr(default_factory=Path)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "grid" in data:
+            data["grid"] = _flatten(data["grid"], "grid")
+        if "zip" in data:
+            groups = data["zip"]
+            if not isinstance(groups, list):
+                raise ValueError("zip: must be an array of tables ([[zip]])")
+            data["zip"] = [_flatten(g, f"zip[{i}]") for i, g in enumerate(groups)]
+        return data
+
+    @model_validator(mode="after")
+    def _axes(self) -> SweepSpec:
+        seen = dict.fromkeys(self.grid, "grid")
+        for i, group in enumerate(self.zip):
+            if not group:
+                raise ValueError(f"zip[{i}]: empty table")
+            lengths = {key: len(values) for key, values in group.items()}
+            if len(set(lengths.values())) > 1:
+                sizes = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+                raise ValueError(f"zip[{i}]: lists of unequal length ({sizes})")
+            for key in group:
+                if key in seen:
+                    raise ValueError(f"zip[{i}].{key}: also in {seen[key]}")
+                seen[key] = f"zip[{i}]"
+        for a, b in itertools.permutations(seen, 2):
+            if b.startswith(f"{a}."):
+                raise ValueError(f"{seen[b]}.{b}: overlaps {seen[a]}.{a}")
+        for name, points in self._axes_list():
+            ids = [_cell_id(dict(point)) for point in points]
+            dup = next((i for i, c in enumerate(ids) if c in ids[:i]), None)
+            if dup is not None:
+                what = ", ".join(f"{k} = {_toml(v)}" for k, v in points[dup])
+                raise ValueError(f"{name}: {what} is given twice")
+        return self
+
+    def _axes_list(self) -> list[tuple[str, list[tuple[tuple[str, Any], ...]]]]:
+        """Each axis: its name for messages, and its points as ``((key, value), …)``."""
+        axes: list[tuple[str, list[tuple[tuple[str, Any], ...]]]] = [
+            (f"grid.{k}", [((k, v),) for v in values]) for k, values in self.grid.items()
+        ]
+        for i, group in enumerate(self.zip):
+            keys = list(group)
+            points = [tuple(zip(keys, vs, strict=True)) for vs in zip(*group.values(), strict=True)]
+            axes.append((f"zip[{i}]", points))
+        return axes
+
+    @property
+    def keys(self) -> list[str]:
+        """The sweep keys in column order: the grid's, then each zip group's."""
+        return [*self.grid, *(k for group in self.zip for k in group)]
+
+    @property
+    def scenario_file(self) -> Path:
+        """The base scenario, resolved against the sweep file's folder."""
+        return (self._root / self.scenario).resolve()
+
+    def cells(self) -> list[Cell]:
+        """Every cell, in order (the last axis varies fastest)."""
+        axes = [points for _, points in self._axes_list()]
+        cells = []
+        for i, combo in enumerate(itertools.product(*axes)):
+            overrides = dict(kv for point in combo for kv in point)
+            overrides = {k: overrides[k] for k in self.keys}
+            cells.append(Cell(i, _cell_id(overrides), overrides))
+        return cells
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point of the grid: its position, its id and its overrides (dotted key → value)."""
+
+    index: int
+    id: str
+    overrides: dict[str, Any]
+
+
+def _cell_id(overrides: Mapping[str, Any]) -> str:
+    """A stable 12-hex-digit hash of the sorted overrides (values as JSON)."""
+    text = json.dumps(overrides, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Load and check a sweep file, including every cell's scenario.
+
+    Raises:
+        SweepError: unreadable file, broken TOML, unknown key, empty list, zip lists of
+            unequal length, a key given twice, a missing scenario file, or a cell whose
+            scenario is invalid (naming the sweep key and value, and the scenario's error).
+    """
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SweepError(f"{source}: no such sweep file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{source}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SweepError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SweepError(_format_error(exc, source)) from None
+    spec._root = Path(path).parent
+    if not spec.scenario_file.is_file():
+        raise SweepError(
+            f"{source}: scenario: no such file '{spec.scenario}' (relative to the sweep file)"
+        )
+    where = {k: name for name, points in spec._axes_list() for k in dict(points[0])}
+    for cell in spec.cells():
+        try:
+            load_scenario(spec.scenario_file, cell.overrides, seed=spec.seeds[0])
+        except ScenarioError as exc:
+            raise SweepError(f"{source}: {_blame(spec, cell, where)}: {exc}") from None
+    return spec
+
+
+def _blame(spec: SweepSpec, cell: Cell, where: dict[str, str]) -> str:
+    """The override(s) that make a cell invalid: the one whose removal fixes it, or all."""
+    for key, value in cell.overrides.items():
+        rest = {k: v for k, v in cell.overrides.items() if k != key}
+        with contextlib.suppress(ScenarioError):
+            load_scenario(spec.scenario_file, rest)
+            label = where[key] if where[key].startswith("grid.") else f"{where[key]}.{key}"
+            return f"{label} = {_toml(value)}"
+    if not cell.overrides:
+        return "scenario"
+    return "cell " + ", ".join(f"{k} = {_toml(v)}" for k, v in cell.overrides.items())
