@@ -35,6 +35,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load_payload": ("bgdsim.eventlog", "load_payload"),
     "read_events": ("bgdsim.eventlog", "read_events"),
     "read_log": ("bgdsim.replay", "read_log"),
+    "read_messages": ("bgdsim.replay", "read_messages"),
     "verify": ("bgdsim.replay", "verify"),
     "rerun": ("bgdsim.replay", "rerun"),
     "RunResult": ("bgdsim.result", "RunResult"),
@@ -55,6 +56,7 @@ __all__ = [
     "problems",
     "read_events",
     "read_log",
+    "read_messages",
     "replay",
     "rerun",
     "run",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
     from bgdsim.eventlog import load_payload as load_payload
     from bgdsim.eventlog import read_events as read_events
     from bgdsim.replay import read_log as read_log
+    from bgdsim.replay import read_messages as read_messages
     from bgdsim.replay import rerun as rerun
     from bgdsim.replay import verify as verify
     from bgdsim.result import RunResult as RunResult

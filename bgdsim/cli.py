@@ -92,8 +92,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="re-run the recorded faults with the server changed (server.* keys, rounds, name)",
     )
-    rp.add_argument("--export", choices=["csv"], help="write the events as a flat table")
-    rp.add_argument("--out", type=Path, help="--export: the output file (default: LOG.csv)")
+    rp.add_argument(
+        "--export",
+        choices=["csv", "parquet"],
+        help="csv: every event as one flat table; parquet: messages.parquet and "
+        "events.parquet for DuckDB / polars",
+    )
+    rp.add_argument(
+        "--out",
+        type=Path,
+        help="--export: the output file (csv, default LOG.csv) or folder (parquet, "
+        "default LOG's name without .jsonl)",
+    )
     rp.add_argument("--log-out", dest="log_out", type=Path, help="--set: the re-run's log path")
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
 
@@ -273,6 +283,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.round is not None:
         summary, rows = timeline(args.log, args.round)
         _print_timeline(summary, rows)
+        return EXIT_OK
+    if args.export == "parquet":
+        from bgdsim.replay import export_parquet
+
+        folder = args.out or args.log.with_suffix("")
+        msg_path, ev_path, n_msg, n_ev = export_parquet(args.log, folder)
+        print(f"{msg_path}: {n_msg} message records")
+        print(f"{ev_path}: {n_ev} events")
         return EXIT_OK
     if args.export:
         out = args.out or args.log.with_suffix(".csv")

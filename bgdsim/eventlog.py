@@ -5,9 +5,9 @@ and orders the keys ``event, seq, time, round, worker, …``) then a JSON render
 orjson — into an in-memory buffer that is written out once per round
 (:meth:`EventLog.flush`), so a run killed mid-way leaves every complete round on disk.
 The per-message events (``send``, ``deliver``, ``drop``, ``late``, ``rejected``: the bulk
-of a log, O(m) per round) take a cheaper path, :meth:`EventLog.message`: a tuple is
-buffered and rendered at the flush into the very same line the chain would produce
-(measured: ~1 µs instead of ~6 µs per event). Vectors (θ, reports, aggregates)
+of a log, O(m) per round) are not lines: :meth:`EventLog.message` buffers them as columns,
+and each seal writes the span's rows as one Arrow record into the sidecar
+(:mod:`bgdsim.msglog`, log schema 2). Vectors (θ, reports, aggregates)
 are never written as JSON floats: :meth:`EventLog.payload` appends their raw
 little-endian float64 bytes to the sidecar ``<log stem>.bin`` and returns a reference
 ``{"offset": bytes, "shape": [...]}`` that the line carries. The sidecar is written
@@ -27,6 +27,7 @@ documented in ``docs/log-format.md``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator, MutableMapping
@@ -37,6 +38,8 @@ import numpy as np
 import orjson
 import structlog
 
+from bgdsim.msglog import EVENT_CODES, MessageBuffer, decode, expand
+
 __all__ = [
     "SCHEMA_VERSION",
     "EventLog",
@@ -46,7 +49,7 @@ __all__ = [
     "sidecar_path",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PAYLOAD_DTYPE = "<f8"
 _FIRST = ("event", "seq", "time", "round", "worker")
 
@@ -61,7 +64,6 @@ def _serialize(obj: Any, **_: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-_LINE = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 DIGEST_SIZE = 16
 
 
@@ -105,10 +107,15 @@ class EventLog:
         path: the ``.jsonl`` file (its sidecar goes beside it), or None to record nothing.
     """
 
+    #: live runtimes keep each message's wall-clock time
+    wall_column = False
+
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
         self.enabled = self.path is not None
         self.seq = 0
+        self.dim = 0  # d, set by the run's header: (d,) float64 payloads need no spec
+        self._messages: MessageBuffer | None = None
         self._offset = 0
         self._lines: IO[bytes] | None = None
         self._side: IO[bytes] | None = None
@@ -153,31 +160,41 @@ class EventLog:
         direction: str,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """Record a per-message event.
-
-        The line is byte-for-byte what ``emit(event, time, round=…, worker=…, dir=…,
-        **extra)`` writes, rendered without the processor chain: these events are the
-        bulk of a log (O(m) per round).
-        """
+        """Record a per-message event: a row of the span's columnar record (see
+        :mod:`bgdsim.msglog`), written at the next seal."""
         if self.enabled:
-            line = {"event": event, "seq": self.seq, "time": time, "round": round}
-            line["worker"] = worker
-            line["dir"] = direction
-            if extra:
-                line.update(extra)
-            self.seq += 1
-            self._write(orjson.dumps(line, option=_LINE))
+            self._buffer().add(event, time, round, worker, direction, extra)
+
+    def messages(self, **columns: Any) -> None:
+        """Record many per-message events at once, as arrays (the vector runtime)."""
+        if self.enabled:
+            self._buffer().add_columns(**columns)
+
+    def _buffer(self) -> MessageBuffer:
+        if self._messages is None:
+            self._messages = MessageBuffer(self.dim, wall=self.wall_column)
+        return self._messages
 
     def seal(self, event: str, time: float, **fields: Any) -> None:
-        """Record ``event`` closing a span: it carries ``payload_end`` and the chained
-        ``digest`` of everything written since the previous seal (see the module doc)."""
+        """Record ``event`` closing a span: the span's message records go to the sidecar
+        (``messages``), and the line carries ``payload_end`` and the chained ``digest`` of
+        everything written since the previous seal (see the module doc)."""
         if not self.enabled:
             return
+        if self._messages is not None and len(self._messages):
+            blob, rows = self._messages.encode()
+            offset = self._offset
+            self._append(blob)
+            self._sealed_messages(blob)
+            fields["messages"] = {"offset": offset, "bytes": len(blob), "rows": rows}
         digest = chain_digest(self._digest, self._line_hash.digest(), self._payload_hash.digest())
         self._digest = digest
         self._line_hash = span_hasher()
         self._payload_hash = span_hasher()
         self.emit(event, time, **fields, payload_end=self._offset, digest=digest.hex())
+
+    def _sealed_messages(self, blob: bytes) -> None:
+        """A span's message records were written (a hook for subclasses)."""
 
     def _write_line(self, data: bytes) -> None:
         self._lines.write(data)  # type: ignore[union-attr]
@@ -191,10 +208,15 @@ class EventLog:
         ref: dict[str, Any] = {"offset": self._offset, "shape": list(arr.shape)}
         if arr.dtype.str != PAYLOAD_DTYPE:
             ref["dtype"] = arr.dtype.str
-        self._side.write(arr.data)
-        self._payload_hash.update(arr.data)
-        self._offset += arr.nbytes
+        self._append(arr.data)
         return ref
+
+    def _append(self, data: Any) -> None:
+        """Raw bytes to the sidecar, hashed into the current span."""
+        assert self._side is not None
+        self._side.write(data)
+        self._payload_hash.update(data)
+        self._offset += memoryview(data).nbytes
 
     def flush(self) -> None:
         """Push buffered payloads, then buffered lines, to the OS."""
@@ -229,6 +251,7 @@ class MemorySink:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.payloads: list[np.ndarray] = []
+        self.dim = 0
 
     def emit(self, event: str, time: float, **fields: Any) -> None:
         self.events.append({"event": event, "time": time, **fields})
@@ -246,6 +269,27 @@ class MemorySink:
         line["dir"] = direction
         self.events.append({**line, **(extra or {})})
 
+    def messages(self, **columns: Any) -> None:
+        """Many per-message events at once (arrays, as :meth:`EventLog.messages`)."""
+        names = {code: name for name, code in EVENT_CODES.items()}
+        n = len(columns["round"])
+        for i in range(n):
+            extra: dict[str, Any] = {
+                key: columns[key][i]
+                for key in ("latency", "byzantine", "reason")
+                if key in columns and columns[key][i] is not None
+            }
+            if "latency" in extra and np.isnan(extra["latency"]):
+                del extra["latency"]
+            self.message(
+                names[int(columns["event"][i])],
+                float(columns["time"][i]),
+                int(columns["round"][i]),
+                int(columns["worker"][i]),
+                ("down", "up")[int(columns["dir"][i])],
+                extra,
+            )
+
     def payload(self, vector: np.ndarray) -> dict[str, Any]:
         self.payloads.append(np.array(vector))
         return {"index": len(self.payloads) - 1}
@@ -262,12 +306,28 @@ class MemorySink:
 
 
 def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield the events of a log, in order, as dicts (a torn last line is skipped)."""
-    with open(path, "rb") as f:
+    """Yield the events of a log, in order, as dicts (a torn last line is skipped).
+
+    Each seal's per-message records are yielded, as event dicts without ``seq``, just
+    before the seal's line (their canonical order, see :mod:`bgdsim.msglog`). For checked
+    reading (schema, sidecar, payloads) use :func:`bgdsim.read_log`.
+    """
+    dim = 0
+    with open(path, "rb") as f, contextlib.ExitStack() as stack:
+        side: IO[bytes] | None = None
         for line in f:
             if not line.endswith(b"\n"):
                 return
-            yield orjson.loads(line)
+            event = orjson.loads(line)
+            if event.get("event") == "run_start":
+                dim = int(event.get("scenario", {}).get("problem", {}).get("dim", 0))
+            ref = event.get("messages")
+            if isinstance(ref, dict):
+                if side is None:
+                    side = stack.enter_context(open(sidecar_path(path), "rb"))
+                side.seek(int(ref["offset"]))
+                yield from expand(decode(side.read(int(ref["bytes"]))), dim)
+            yield event
 
 
 def load_payload(path: str | Path, ref: dict[str, Any]) -> np.ndarray:

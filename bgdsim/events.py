@@ -68,6 +68,7 @@ class EventSink(Protocol):
     """Where the round engine writes its events (see :class:`bgdsim.eventlog.EventLog`)."""
 
     enabled: bool
+    dim: int  # d: the payload shape that needs no description
 
     def emit(self, event: str, time: float, **fields: Any) -> None:
         """One round-level event at simulated ``time``."""
@@ -82,6 +83,9 @@ class EventSink(Protocol):
         extra: dict[str, Any] | None = None,
     ) -> None:
         """One per-message event."""
+
+    def messages(self, **columns: Any) -> None:
+        """Many per-message events at once, as equal-length arrays."""
 
     def payload(self, vector: Any) -> dict[str, Any] | None:
         """Store a vector; return the reference a line carries (None: not stored)."""

@@ -100,35 +100,22 @@ def _as_float(value: str) -> float | None:
 
 def _read_log(path: Path) -> dict[str, Any]:
     """The header, the (round, error) curve and the floor of one event log."""
-    from bgdsim.eventlog import read_events
+    from bgdsim.replay.reader import Log
 
-    if not path.is_file():
-        raise ValueError(f"{path}: no such log file")
     rounds: list[int] = []
     errors: list[float] = []
-    header: dict[str, Any] | None = None
-    try:
-        for i, event in enumerate(read_events(path)):
-            if i == 0:
-                if not isinstance(event, dict) or event.get("event") != "run_start":
-                    raise ValueError(
-                        f"{path}: not a bgdsim event log (the first line is not a run_start)"
-                    )
-                header = event
-                if "error" in event:
-                    rounds.append(0)
+    with Log(path) as log:  # a LogError (a ValueError) names the file and the problem
+        header = log.header
+        if "error" in header:
+            rounds.append(0)
+            errors.append(float(header["error"]))
+        try:
+            for _, event in log.lines():
+                if event.get("event") == "update":
+                    rounds.append(int(event["round"]))
                     errors.append(float(event["error"]))
-            elif event.get("event") == "update":
-                rounds.append(int(event["round"]))
-                errors.append(float(event["error"]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: not a bgdsim event log ({exc})") from None
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{path}: malformed event ({exc!r})") from None
-    if header is None:
-        raise ValueError(f"{path}: not a bgdsim event log (it is empty)")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}: malformed event ({exc!r})") from None
     return {"header": header, "rounds": rounds, "errors": errors}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -71,12 +72,23 @@ def test_sidecar_sits_beside_the_log() -> None:
     assert sidecar_path("logs/run") == Path("logs/run.bin")
 
 
-def test_message_events_render_exactly_like_the_structlog_chain(tmp_path: Path) -> None:
-    fast, slow = tmp_path / "fast.jsonl", tmp_path / "slow.jsonl"
-    with EventLog(fast) as log:
-        log.message("send", 0.25, 3, 7, "up", {"latency": 0.1, "byzantine": True})
-        log.message("drop", 0.25, 3, 7, "up")
-    with EventLog(slow) as log:
-        log.emit("send", 0.25, round=3, worker=7, dir="up", latency=0.1, byzantine=True)
-        log.emit("drop", 0.25, round=3, worker=7, dir="up")
-    assert fast.read_bytes() == slow.read_bytes()
+def test_message_events_are_one_columnar_record_at_the_seal(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with EventLog(path) as log:
+        log.dim = 2
+        log.emit("run_start", 0.0, scenario={"problem": {"dim": 2}})
+        ref = log.payload(np.array([1.0, 2.0]))
+        log.message("send", 0.25, 3, 7, "up", {"latency": 0.1, "byzantine": True, "payload": ref})
+        log.message("drop", 0.25, 3, 7, "up", {"reason": "loss"})
+        log.message("deliver", 0.2, 3, 1, "down")
+        log.seal("round_end", 0.3, round=3)
+    lines = [orjson.loads(raw) for raw in path.read_bytes().splitlines()]
+    assert [e["event"] for e in lines] == ["run_start", "round_end"]  # no per-message lines
+    assert lines[1]["messages"]["rows"] == 3
+    events = list(read_events(path))
+    assert events[1:4] == [
+        {"event": "deliver", "time": 0.2, "round": 3, "worker": 1, "dir": "down"},
+        {"event": "send", "time": 0.25, "round": 3, "worker": 7, "dir": "up", "latency": 0.1,
+         "byzantine": True, "payload": {"offset": 0, "shape": [2]}},
+        {"event": "drop", "time": 0.25, "round": 3, "worker": 7, "dir": "up", "reason": "loss"},
+    ]  # fmt: skip

@@ -111,7 +111,7 @@ def test_not_a_log(tmp_path: Path) -> None:
         plots.plot_path(garbage, tmp_path)
     other = tmp_path / "other.jsonl"
     other.write_text('{"event": "update", "round": 1, "error": 0.5}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="first line is not a run_start"):
+    with pytest.raises(ValueError, match="no run_start header"):
         plots.plot_log(other, tmp_path)
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["ALL", "QUORUM", "TIMEOUT", "Arm", "Barrier", "Decision", "Fire"]
 
 ALL, QUORUM, TIMEOUT = "all", "quorum", "timeout"
@@ -34,9 +36,11 @@ class Fire:
 
 @dataclass(frozen=True)
 class Arm:
-    """Start the grace timer: call :meth:`Barrier.timer` with ``quorum`` at ``at``."""
+    """Start the grace timer: call :meth:`Barrier.timer` with ``quorum`` ``delay`` seconds
+    from now (at ``at``)."""
 
     at: float
+    delay: float
 
 
 Decision = Fire | Arm | None
@@ -92,7 +96,7 @@ class Barrier:
             self.armed = True
             if self.grace > 0:
                 self.grace_at = now + self.grace
-                decision = Arm(self.grace_at)
+                decision = Arm(self.grace_at, self.grace)
             else:
                 self.reason = QUORUM
                 return Fire(QUORUM)
@@ -114,6 +118,32 @@ class Barrier:
         if now > self.grace_at:
             return self.timer(QUORUM)
         return None
+
+    def resolve(self, arrivals: np.ndarray, accepted: np.ndarray) -> tuple[float, str]:
+        """The round in closed form: when the barrier fires and why.
+
+        ``arrivals``: ``(m,)`` when each worker's report of this round reaches the server
+        (inf: never); ``accepted``: which of them pass validation. At one instant reports
+        count before timers and the timeout before the grace timer, as in :meth:`heard`
+        and :meth:`timer` driven by an event loop; every report arriving at or before the
+        returned time is in.
+        """
+        deadline = self.deadline
+        best = (deadline, 1, TIMEOUT)  # (time, order at one instant, reason)
+        heard = arrivals[np.isfinite(arrivals)]
+        if heard.size == self.workers and heard.size:
+            best = min(best, (float(heard.max()), 0, ALL))
+        if self.quorum is not None:
+            kept = arrivals[accepted & np.isfinite(arrivals)]
+            if kept.size >= self.quorum:
+                reached = float(np.partition(kept, self.quorum - 1)[self.quorum - 1])
+                if self.grace > 0:
+                    self.grace_at = reached + self.grace
+                    best = min(best, (self.grace_at, 2, QUORUM))
+                else:  # checked before ``all`` at the report that completes both
+                    best = min(best, (reached, -1, QUORUM))
+        self.reason = best[2]
+        return best[0], best[2]
 
     def timer(self, kind: str) -> Decision:
         """The ``timeout`` or the ``quorum`` (grace) timer went off."""

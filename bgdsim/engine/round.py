@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim import __version__
+from bgdsim import __version__, msglog
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Decision, Fire
@@ -77,11 +77,13 @@ class Stop:
 
 @dataclass(frozen=True)
 class Opened:
-    """Round ``plan.t`` is open: deliver the ``down`` groups, time out at ``deadline``."""
+    """Round ``plan.t`` is open: deliver the ``down`` groups, time out ``timeout`` seconds
+    from now (at ``deadline``)."""
 
     plan: PlannedRound
     down: Groups
     deadline: float
+    timeout: float
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,17 @@ class Forward:
 
     up: Groups
     send: Groups
+
+
+def group_by_delay(delays: np.ndarray, workers: np.ndarray) -> Groups:
+    """:func:`_grouped` for arrays: one group per distinct delay, by first appearance."""
+    if not delays.size:
+        return []
+    values, first, inverse = np.unique(delays, return_index=True, return_inverse=True)
+    members = np.argsort(inverse, kind="stable")
+    bounds = np.cumsum(np.bincount(inverse, minlength=values.size))[:-1]
+    chunks = np.split(workers[members], bounds)
+    return [(float(values[g]), chunks[g].tolist()) for g in np.argsort(first, kind="stable")]
 
 
 def _grouped(delays: list[float], workers: list[int]) -> Groups:
@@ -146,6 +159,7 @@ class RoundEngine:
         order: the driver calls :meth:`fault_event` for each at its time.
         """
         sc, log, world = self.sc, self.log, self.world
+        log.dim = self.core.dim
         head = world.header()
         log.emit(
             ev.RUN_START,
@@ -179,8 +193,12 @@ class RoundEngine:
         """A seconds-unit fault starts or ends at ``now``."""
         self.log.emit(event, now, **fault.describe())
 
-    def begin_round(self, now: float) -> Wait | Stop | Opened:
-        """Open the next round at ``now`` if the server may (see :class:`RoundEngine`)."""
+    def begin_round(self, now: float, *, grouped: bool = True) -> Wait | Stop | Opened:
+        """Open the next round at ``now`` if the server may (see :class:`RoundEngine`).
+
+        ``grouped``: return the broadcast's down-link groups (a closed-form driver that
+        resolves the round from the plan's arrays does not need them).
+        """
         t = self.t + 1
         if t > self.sc.rounds:
             return Stop("completed")
@@ -206,20 +224,20 @@ class RoundEngine:
             return self._stop("diverged")
         log.emit(ev.BYZANTINE_SET, now, round=t, workers=sorted(plan.byzantine))
         if self.write_block:
-            ref = log.payload(plan.block)
-            plan.block_offset = None if ref is None else ref.get("offset")
+            plan.store(log.payload)
         self.plan = plan
         self.plans[t] = plan
         self.plans.pop(t - _KEEP_ROUNDS, None)
         self.inbox = self.core.open_round(t)
         deadline = self.barrier.open(now)
-        return Opened(plan, self._broadcast(plan, now), deadline)
+        groups = self._broadcast(plan, now, grouped)
+        return Opened(plan, groups, deadline, self.barrier.timeout)
 
     def _stop(self, status: str) -> Stop:
         self.status = status
         return Stop(status)
 
-    def _broadcast(self, plan: PlannedRound, now: float) -> Groups:
+    def _broadcast(self, plan: PlannedRound, now: float, grouped: bool) -> Groups:
         """Log the broadcast and its lost down-links; the rest, grouped by latency."""
         log, t = self.log, plan.t
         log.emit(
@@ -229,21 +247,23 @@ class RoundEngine:
             theta=log.payload(self.core.theta),
             latency=log.payload(plan.lat_down),
         )
-        self.acct.per_worker["down_sent"] += 1
-        delays: list[float] = []
-        going: list[int] = []
-        lost: list[int] = []
-        for j, (latency, reason) in enumerate(
-            zip(plan.lat_down.tolist(), plan.down_lost, strict=True)
-        ):
-            if reason is not None:
-                lost.append(j)
-                log.message(ev.DROP, now, t, j, "down", {"reason": reason})
-            else:
-                delays.append(latency)
-                going.append(j)
-        self.acct.add("down_dropped", lost)
-        return _grouped(delays, going)
+        acct = self.acct.per_worker
+        acct["down_sent"] += 1
+        lost = np.flatnonzero(plan.down_lost_mask)
+        if lost.size:
+            acct["down_dropped"][lost] += 1
+            log.messages(
+                round=np.full(lost.size, t),
+                worker=lost,
+                dir=np.zeros(lost.size),
+                event=np.full(lost.size, msglog.EVENT_CODES[ev.DROP]),
+                time=np.full(lost.size, now),
+                reason=[plan.down_lost[j] for j in lost.tolist()],
+            )
+        if not grouped:
+            return []
+        going = np.flatnonzero(~plan.down_lost_mask)
+        return group_by_delay(plan.lat_down[going], going)
 
     # ------------------------------------------------------------------ messages
     def broadcast_arrived(self, plan: PlannedRound, workers: list[int], now: float) -> Forward:

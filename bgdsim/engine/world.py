@@ -72,22 +72,29 @@ class PlannedRound:
     """
 
     __slots__ = (
+        "accepted",
         "block",
         "block_offset",
         "byzantine",
         "down_lost",
+        "down_lost_mask",
         "lat_down",
         "loose",
+        "loose_refs",
         "outgoing",
         "row_bytes",
         "seed",
         "send_at",
+        "send_at_arr",
         "sends",
+        "sends_arr",
         "shape",
         "start",
         "t",
         "up_latency",
+        "up_latency_arr",
         "up_lost",
+        "up_lost_mask",
         "verdicts",
     )
 
@@ -114,17 +121,36 @@ class PlannedRound:
         self.verdicts = verdicts  # validate_report of each message (None: acceptable)
         self.lat_down = lat_down
         self.down_lost = down_lost  # why each broadcast is lost, or None
+        self.down_lost_mask = np.array([r is not None for r in down_lost], dtype=bool)
         self.send_at: list[float] = send_at.tolist()  # when each worker sends
         self.sends: list[bool] = sends.tolist()  # whether it sends at all
         self.up_latency: list[float] = up_latency.tolist()
         self.up_lost = up_lost  # why each report is lost, or None
+        # the same as arrays, for the closed-form round
+        self.send_at_arr = np.asarray(send_at, dtype=np.float64)
+        self.sends_arr = np.asarray(sends, dtype=bool)
+        self.up_latency_arr = np.asarray(up_latency, dtype=np.float64)
+        self.up_lost_mask = np.array([r is not None for r in up_lost], dtype=bool)
+        self.accepted = np.array([v is None for v in verdicts], dtype=bool)
         self.seed = seed  # the server's random bits this round
         d = self.block.shape[1]
         self.shape, self.row_bytes = [d], 8 * d
         self.block_offset: int | None = None  # where the log stored the block
+        self.loose_refs: dict[int, Any] = {}  # where it stored the loose messages
+
+    def store(self, store: Any) -> None:
+        """Put the round's messages in the log (``store``: its ``payload`` method): the
+        block, then every loose message in worker order."""
+        ref = store(self.block)
+        self.block_offset = None if ref is None else ref.get("offset")
+        for j in sorted(self.loose):
+            if self.outgoing[j] is not None:
+                self.loose_refs[j] = store(self.outgoing[j])
 
     def payload_ref(self, j: int, store: Any) -> dict[str, Any] | None:
         """The log reference of worker j's message (a row of the stored block if it is one)."""
+        if j in self.loose_refs:
+            return self.loose_refs[j]
         if self.block_offset is None or j in self.loose:
             return store(self.outgoing[j])
         return {"offset": self.block_offset + j * self.row_bytes, "shape": self.shape}

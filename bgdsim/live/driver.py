@@ -15,6 +15,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
+from bgdsim import msglog
 from bgdsim.engine import Arm, Decision, Fire, Groups, PlannedRound, RoundEngine, Stop, Wait
 from bgdsim.eventlog import EventLog
 
@@ -31,6 +34,7 @@ class LiveLog(EventLog):
     """
 
     def __init__(self, path: str | Path | None, *, wall: bool = True, tap: Tap | None = None):
+        self.wall_column = wall
         super().__init__(path)
         self.wall = wall
         self.tap = tap
@@ -39,6 +43,12 @@ class LiveLog(EventLog):
         super()._write_line(data)
         if self.tap is not None:
             self.tap(data)
+
+    def _sealed_messages(self, blob: bytes) -> None:
+        # the tap sees the span's message events just before the seal, as readers do
+        if self.tap is not None:
+            for event in msglog.expand(msglog.decode(blob), self.dim):
+                self.tap(orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE))
 
     def emit(self, event: str, time: float, **fields: Any) -> None:
         if self.wall:
@@ -145,7 +155,7 @@ class LiveDriver:
         if isinstance(decision, Fire):
             self.barrier.set()
         elif isinstance(decision, Arm):
-            self.later(decision.at - self.now(), self._timer, t, "quorum")
+            self.later(decision.delay, self._timer, t, "quorum")
 
     def _timer(self, t: int, kind: str) -> None:
         self.decide(t, self.engine.timer_fired(t, kind, self.now()))

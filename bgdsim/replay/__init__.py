@@ -1,7 +1,9 @@
 """Replaying event logs: read them, verify them bit for bit, look into them, re-run them.
 
-* :func:`read_log` yields a log's events as dicts (payload vectors as arrays on request);
-  :class:`Log` is the one reader every command uses (:mod:`bgdsim.replay.reader`).
+* :func:`read_log` yields a log's events as dicts (payload vectors as arrays on request),
+  :func:`read_messages` its per-message records as a DataFrame; :class:`Log` is the one
+  reader every command uses (:mod:`bgdsim.replay.reader`); :func:`export_parquet` writes
+  tables for DuckDB and polars (:mod:`bgdsim.replay.export`).
 * :func:`verify` checks the digest chain and recomputes every complete round with the
   round engine (:mod:`bgdsim.replay.checker`).
 * :func:`timeline` lays out one round worker by worker; :func:`export_csv` flattens a
@@ -18,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.replay.checker import Verification, verify
+from bgdsim.replay.export import export_parquet
 from bgdsim.replay.inspect import diff, export_csv, timeline
-from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log
+from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log, read_messages
 from bgdsim.replay.recording import CHANGEABLE, read_recording, rerun
 
 __all__ = [
@@ -30,7 +33,9 @@ __all__ = [
     "Verification",
     "diff",
     "export_csv",
+    "export_parquet",
     "read_log",
+    "read_messages",
     "read_recording",
     "replay",
     "rerun",

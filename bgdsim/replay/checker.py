@@ -23,6 +23,7 @@ from bgdsim.engine import Barrier, Outcome, build_barrier, build_server
 from bgdsim.engine.barrier import QUORUM, TIMEOUT
 from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
+from bgdsim.msglog import expand
 from bgdsim.problems import safe_norm
 from bgdsim.replay.reader import Log, LogError, same_vector
 
@@ -86,11 +87,11 @@ class _Verifier:
             raise LogError(f"{log.path}: the header cannot be replayed: {exc}") from None
         self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
         self.payload_start = 0
-        self.sends: dict[tuple[int, int], dict[str, Any]] = {}
+        self.sends: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self.inbox: Any = None
         self.t = 0
         self.pending: dict[str, Any] = {}
-        self.found: _Mismatch | None = None
+        self.span: list[dict[str, Any]] = []  # the round-level events since the last seal
         self.arrivals: list[tuple[str, int, int, dict[str, Any], str | None, float]] = []
 
     def seal(self, e: dict[str, Any]) -> None:
@@ -107,17 +108,33 @@ class _Verifier:
         self.digest, self.lines_h, self.payload_h = want, span_hasher(), span_hasher()
         self.payload_start = end
 
-    def report(self, kind: str, e: dict[str, Any]) -> None:
-        """Queue an arrival; the round's arrivals are validated together at its barrier."""
-        key = (e["round"], e["worker"])
-        ref = self.sends.pop(key, None)
-        if ref is None:
-            raise _Mismatch("reports", f"{kind} of worker {key[1]} with no recorded send")
-        if self.inbox is None:  # between rounds (a live runtime): only a late report fits
-            if kind != "late" or key[0] > self.t:
-                raise _Mismatch("sequence", f"{kind} of round {key[0]} outside any round")
-            return
-        self.arrivals.append((kind, key[0], key[1], ref, e.get("reason"), float(e["time"])))
+    def messages(self, seal: dict[str, Any]) -> None:
+        """The span's message records: register its sends, queue its report arrivals."""
+        try:
+            table = self.log.messages(seal)
+        except LogError as exc:  # the span verified: its record was written broken
+            raise _Mismatch("integrity", str(exc)) from None
+        rows = [] if table is None else list(expand(table, self.core.dim))
+        for e in rows:
+            if e["dir"] == "up" and e["event"] == ev.SEND:
+                self.sends.setdefault((e["round"], e["worker"]), []).append(e["payload"])
+        arrivals = [e for e in rows if e["dir"] == "up" and e["event"] in ev.ARRIVALS]
+        arrivals.sort(key=lambda e: e["time"])  # stable: the record's order within ties
+        self.arrivals = []
+        for e in arrivals:
+            key = (e["round"], e["worker"])
+            queue = self.sends.get(key)
+            if not queue:
+                raise _Mismatch("reports", f"{e['event']} of worker {key[1]} with no recorded send")
+            ref = queue.pop(0)
+            self.arrivals.append((e["event"], key[0], key[1], ref, e.get("reason"), e["time"]))
+
+    def leftover_arrivals(self) -> None:
+        """Arrivals in a span with no barrier (after the last round): only late ones fit."""
+        for kind, r, j, _, _, _ in self.arrivals:
+            if kind != ev.LATE or r > self.t:
+                raise _Mismatch("sequence", f"{kind} of round {r} (worker {j}) outside any round")
+        self.arrivals = []
 
     def receive_arrivals(self) -> str | None:
         """Hand the round's arrivals to the server core in order, screened in one pass.
@@ -125,6 +142,8 @@ class _Verifier:
         Returns the barrier's reason recomputed from the arrivals and the round's timers.
         """
         log, core, inbox, barrier = self.log, self.core, self.inbox, self.barrier
+        if inbox is None:
+            raise _Mismatch("sequence", "a barrier outside any round")
         vectors = [log.view(a[3]) for a in self.arrivals]
         dim = core.dim
         rows = [i for i, v in enumerate(vectors) if v.dtype == _F8 and v.shape == (dim,)]
@@ -193,21 +212,27 @@ class _Verifier:
             raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
 
     def step(self, seq: int, raw: bytes, e: dict[str, Any]) -> None:
+        """One line: buffered until its span's seal, which checks the span's integrity,
+        then recomputes its rounds from its lines and message records."""
         kind = e.get("event")
         if e.get("seq") != seq:
             raise _Mismatch("sequence", f"seq {e.get('seq')} where {seq} was due "
                             "(a line was deleted, inserted or moved)")  # fmt: skip
-        if "digest" in e:  # a seal closes the span of lines and payloads before it
-            self.seal(e)
-            if self.found is not None:  # the span is intact: the server itself differs
-                raise self.found
+        if kind == ev.ROUND_START and isinstance(e.get("round"), int):
+            self.t = e["round"]  # where a mismatch or the end of a cut log is reported
+        if "digest" not in e:
+            self.lines_h.update(raw)
+            self.span.append(e)
+            return
+        self.seal(e)  # the span is intact: what follows checks the server itself
         self.lines_h.update(raw)
-        if self.found is not None:
-            return  # a recomputation failed: only the integrity of its span is left to check
-        try:
-            self.recompute(kind, e)
-        except _Mismatch as bad:
-            self.found = bad  # reported at the seal, unless the span was tampered with
+        self.messages(e)
+        span, self.span = self.span, []
+        for line in span:
+            self.recompute(line.get("event"), line)
+        if self.arrivals:
+            self.leftover_arrivals()
+        self.recompute(kind, e)
 
     def recompute(self, kind: Any, e: dict[str, Any]) -> None:
         if kind == ev.ROUND_START:
@@ -215,10 +240,6 @@ class _Verifier:
             self.inbox = self.core.open_round(self.t)
             self.barrier.open(float(e["time"]))
             self.pending = {}
-        elif kind == ev.SEND and e.get("dir") == "up":
-            self.sends[(e["round"], e["worker"])] = e["payload"]
-        elif kind in ev.ARRIVALS and e.get("dir") == "up":
-            self.report(kind, e)
         elif kind == ev.BARRIER:
             reason = self.receive_arrivals()
             if e.get("reason") != reason:
@@ -249,29 +270,18 @@ def verify(path: str | Path) -> Verification:
     result = Verification()
     with Log(path) as log:
         v = _Verifier(log, result)
-        lines = log.lines()
         try:
-            for seq, (raw, e) in enumerate(lines):
+            for seq, (raw, e) in enumerate(log.lines()):
                 try:
                     v.step(seq, raw, e)
-                except LogError as exc:  # a payload past the sidecar's end
-                    sealed = any(
-                        later.get("event") == "round_end" and later.get("round") == v.t
-                        for _, later in lines
-                    )
-                    if sealed or v.t <= result.rounds:  # the round completed: tampering
-                        raise _Mismatch("integrity", str(exc)) from None
-                    result.notes.append(f"the sidecar ends in round {v.t}")  # a killed run
-                    break
+                except LogError as exc:  # a payload past the sidecar's end, in a sealed span
+                    raise _Mismatch("integrity", str(exc)) from None
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     raise _Mismatch(
                         "event", f"malformed {e.get('event')!r} line: {exc!r}"
                     ) from None
         except _Mismatch as bad:
             result.mismatch = (v.t, bad.what, bad.detail)
-            return result
-        if v.found is not None:  # a recomputation failed in the last, unsealed span
-            result.mismatch = (v.t, v.found.what, v.found.detail)
             return result
         if not result.complete:
             result.notes.append(

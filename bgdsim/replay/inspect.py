@@ -32,7 +32,7 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
         reports: dict[int, np.ndarray] = {}
         byz: set[int] = set()
         seen = False
-        for _, e in log.lines():
+        for e in log.events():
             if e.get("round") != t:
                 continue
             seen = True
@@ -97,7 +97,7 @@ def export_csv(path: str | Path, out: str | Path) -> int:
     rows: list[dict[str, Any]] = []
     keys: dict[str, None] = dict.fromkeys(first)
     with Log(path) as log:
-        for _, e in log.lines():
+        for e in log.events():
             row: dict[str, Any] = {}
             for key, value in e.items():
                 if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
@@ -116,7 +116,7 @@ def export_csv(path: str | Path, out: str | Path) -> int:
     return len(rows)
 
 
-_VOLATILE = ("digest", "payload_end", "parent")
+_VOLATILE = ("digest", "payload_end", "parent", "messages")
 
 
 def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, str] | None:
@@ -126,10 +126,11 @@ def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, 
     and the re-run's ``parent`` are ignored). Returns ``(round, seq, event, field)``.
     """
     with Log(path_a) as a, Log(path_b) as b:
-        it_a, it_b = a.lines(), b.lines()
+        it_a, it_b = enumerate(a.events()), enumerate(b.events())
         while True:
-            ea = next(it_a, (b"", None))[1]
-            eb = next(it_b, (b"", None))[1]
+            na, ea = next(it_a, (-1, None))
+            nb, eb = next(it_b, (-1, None))
+            n = na if ea is not None else nb  # a message event's place (it has no seq)
             if ea is None and eb is None:
                 return None
             if ea is None or eb is None:
@@ -137,7 +138,7 @@ def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, 
                 assert longer is not None
                 return (
                     longer.get("round"),
-                    int(longer["seq"]),
+                    int(longer.get("seq", n)),
                     str(longer["event"]),
                     "(end of log)",
                 )
@@ -150,4 +151,4 @@ def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, 
                         continue
                 elif va == vb:
                     continue
-                return (ea.get("round"), int(ea["seq"]), str(ea["event"]), key)
+                return (ea.get("round"), int(ea.get("seq", n)), str(ea["event"]), key)

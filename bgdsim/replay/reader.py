@@ -15,14 +15,24 @@ from typing import IO, Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
 
+from bgdsim import msglog
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
 from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
 
-__all__ = ["SUPPORTED_SCHEMAS", "VECTOR_KEYS", "Log", "LogError", "read_log", "same_vector"]
+__all__ = [
+    "SUPPORTED_SCHEMAS",
+    "VECTOR_KEYS",
+    "Log",
+    "LogError",
+    "read_log",
+    "read_messages",
+    "same_vector",
+]
 
 #: schema versions this reader understands (every older documented one stays here)
-SUPPORTED_SCHEMAS = (1,)
+SUPPORTED_SCHEMAS = (2,)
 #: the fields of an event that hold a payload reference
 VECTOR_KEYS = ("payload", "theta", "theta_star", "latency")
 
@@ -61,6 +71,12 @@ class Log:
         if not isinstance(header, dict) or header.get("event") != "run_start":
             raise LogError(f"{self.path}: not a bgdsim event log (no run_start header)")
         schema = header.get("schema")
+        if schema == 1:
+            raise LogError(
+                f"{self.path}: log schema 1 (one JSON line per message, bgdsim 0.1) is not "
+                "read by this bgdsim, which reads schema 2 (per-message records as Arrow "
+                "columns); run the scenario again to get a schema-2 log"
+            )
         if schema not in SUPPORTED_SCHEMAS:
             known = ", ".join(map(str, SUPPORTED_SCHEMAS))
             raise LogError(
@@ -118,6 +134,42 @@ class Log:
                 except orjson.JSONDecodeError:
                     raise LogError(f"{self.path} line {n}: not valid JSON") from None
 
+    def messages(self, seal: dict[str, Any]) -> pa.Table | None:
+        """A seal's per-message records (None if its span had none).
+
+        Raises:
+            LogError: the reference points outside the sidecar or is not an Arrow record.
+        """
+        ref = seal.get("messages")
+        if ref is None:
+            return None
+        try:
+            start, size = int(ref["offset"]), int(ref["bytes"])
+        except (KeyError, TypeError, ValueError):
+            raise LogError(f"{self.path}: malformed message reference {ref!r}") from None
+        if start < 0 or size < 0 or start + size > self.sidecar_size:
+            raise LogError(f"{self.path}: message records at byte {start} are past the sidecar")
+        try:
+            return msglog.decode(self.sidecar_bytes(start, start + size))
+        except pa.ArrowException as exc:
+            raise LogError(
+                f"{self.path}: unreadable message records at byte {start}: {exc}"
+            ) from None
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Every event: the lines, each seal preceded by its span's per-message events."""
+        dim = self.dim
+        for _, event in self.lines():
+            table = self.messages(event) if "messages" in event else None
+            if table is not None:
+                yield from msglog.expand(table, dim)
+            yield event
+
+    @property
+    def dim(self) -> int:
+        """d, from the header's scenario."""
+        return int(self.header.get("scenario", {}).get("problem", {}).get("dim", 0))
+
     def sidecar_bytes(self, start: int, end: int) -> bytes:
         """Raw sidecar bytes ``[start, end)``."""
         return b"" if self._map is None else self._map[start:end]
@@ -142,13 +194,33 @@ class Log:
 def read_log(path: str | Path, *, payloads: bool = False) -> Iterator[dict[str, Any]]:
     """Yield a log's events as dicts; with ``payloads``, vector references become arrays."""
     with Log(path) as log:
-        for _, event in log.lines():
+        for event in log.events():
             if payloads:
                 for key in VECTOR_KEYS:
                     ref = event.get(key)
                     if isinstance(ref, dict) and "offset" in ref:
                         event[key] = np.array(log.payload(ref))
             yield event
+
+
+def read_messages(path: str | Path) -> Any:
+    """Every per-message record of a log as a pandas DataFrame.
+
+    One row per event: ``round``, ``worker``, ``dir`` (down/up), ``event`` (send, deliver,
+    drop, late, rejected), ``time``, ``latency`` and ``byzantine`` (of a send), ``reason``,
+    ``payload`` (sidecar offset of a sent report, -1 if none), ``spec``, plus ``span``:
+    the round whose seal wrote the record (0 for the ``run_end`` seal's span).
+    """
+    tables = []
+    with Log(path) as log:
+        for _, event in log.lines():
+            table = log.messages(event) if "messages" in event else None
+            if table is not None:
+                span = int(event.get("round", 0)) if event["event"] == "round_end" else 0
+                tables.append(
+                    table.append_column("span", pa.array([span] * table.num_rows, pa.int32()))
+                )
+    return msglog.to_frame(tables)
 
 
 def same_vector(a: np.ndarray, b: np.ndarray) -> bool:

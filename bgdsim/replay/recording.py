@@ -44,7 +44,7 @@ def read_recording(log: Log) -> Recording:
     rounds: dict[int, RoundRecord] = {}
     complete: list[int] = []
     digest = ""
-    for _, e in log.lines():
+    for e in log.events():
         kind = e["event"]
         t = int(e.get("round", 0))
         if kind == ev.ROUND_START:

@@ -91,7 +91,7 @@ class SimPyDriver:
         env, plan = self.env, opened.plan
         self.barrier = barrier = env.event()
         schedule_groups(env, opened.down, self._down_arrive, plan)
-        timeout = env.timeout(opened.deadline - env.now)
+        timeout = env.timeout(opened.timeout)
         timeout.callbacks.append(partial(self._timer, plan.t, "timeout"))
         yield barrier
 
@@ -119,7 +119,7 @@ class SimPyDriver:
             assert self.barrier is not None
             self.barrier.succeed()
         elif isinstance(decision, Arm):
-            timer = self.env.timeout(decision.at - self.env.now)
+            timer = self.env.timeout(decision.delay)
             timer.callbacks.append(partial(self._timer, t, "quorum"))
 
 

@@ -32,7 +32,7 @@ def test_quorum_with_grace_arms_one_timer_then_fires_on_it() -> None:
     b = Barrier(4, timeout=1.0, quorum=2, grace=0.25)
     b.open(10.0)
     b.heard(1, 1, 10.1)
-    assert b.heard(2, 2, 10.5) == Arm(10.75)
+    assert b.heard(2, 2, 10.5) == Arm(10.75, 0.25)
     assert b.heard(3, 3, 10.6) is None  # armed once
     assert b.timer("quorum") == Fire("quorum")
 
@@ -40,7 +40,7 @@ def test_quorum_with_grace_arms_one_timer_then_fires_on_it() -> None:
 def test_all_heard_during_the_grace_period_fires_at_once() -> None:
     b = Barrier(2, timeout=1.0, quorum=1, grace=0.5)
     b.open(0.0)
-    assert b.heard(1, 1, 0.1) == Arm(0.6)
+    assert b.heard(1, 1, 0.1) == Arm(0.6, 0.5)
     assert b.heard(2, 2, 0.2) == Fire("all")
     assert b.timer("quorum") is None
 
@@ -52,7 +52,7 @@ def test_a_new_round_forgets_the_last_one() -> None:
     b.timer("timeout")
     b.open(5.0)
     assert not b.fired and b.deadline == 6.0
-    assert b.heard(1, 1, 5.1) == Arm(5.6)
+    assert b.heard(1, 1, 5.1) == Arm(5.6, 0.5)
 
 
 def test_a_timer_already_due_comes_before_a_late_message() -> None:

@@ -46,7 +46,7 @@ class QueueDriver:
         if isinstance(decision, Fire):
             self.fired = True
         elif isinstance(decision, Arm):
-            self.at(decision.at - self.now, 1, self.timer, t, "quorum")
+            self.at(decision.delay, 1, self.timer, t, "quorum")
 
     def timer(self, t: int, kind: str) -> None:
         self.decide(t, self.engine.timer_fired(t, kind, self.now))
@@ -79,7 +79,7 @@ class QueueDriver:
             self.fired = False
             for delay, group in step.down:
                 self.at(delay, 0, self.down, step.plan, group)
-            self.at(step.deadline - self.now, 1, self.timer, step.plan.t, "timeout")
+            self.at(step.timeout, 1, self.timer, step.plan.t, "timeout")
             while not self.fired:
                 self.now, _, _, fn, args = heapq.heappop(self.heap)
                 fn(*args)

@@ -48,7 +48,8 @@ def test_read_log_gives_back_every_vector_bit_for_bit(
     thetas = [events[0]["theta"]] + [e["theta"] for e in events if e["event"] == "update"]
     np.testing.assert_array_equal(np.array(thetas), result.thetas)
     assert all(isinstance(e["payload"], np.ndarray) for e in events if e["event"] == "send")
-    assert [e["seq"] for e in read_log(path)] == list(range(len(events)))
+    lines = [e for e in read_log(path) if "seq" in e]  # message events are Arrow records
+    assert [e["seq"] for e in lines] == list(range(len(lines)))
 
 
 @pytest.mark.parametrize(
@@ -102,15 +103,25 @@ def test_a_flipped_sidecar_byte_is_caught_and_its_round_named(busy_log: Path) ->
 
 def test_an_edited_number_is_caught_and_its_round_named(busy_log: Path) -> None:
     lines = _lines(busy_log)
-    i = next(
-        i
-        for i, raw in enumerate(lines)
-        if b'"event":"send"' in raw and b'"round":3' in raw and b'"dir":"up"' in raw
-    )
+    i = next(i for i, raw in enumerate(lines) if b'"barrier"' in raw and b'"round":3,' in raw)
     e = orjson.loads(lines[i])
-    e["latency"] = e["latency"] * 1.5
+    e["time"] = e["time"] * 1.5
     lines[i] = orjson.dumps(e) + b"\n"
     busy_log.write_bytes(b"".join(lines))
+    check = verify(busy_log)
+    assert check.mismatch is not None and check.mismatch[:2] == (3, "integrity")
+
+
+def test_an_edited_message_record_is_caught_and_its_round_named(busy_log: Path) -> None:
+    seal = next(
+        e for e in map(orjson.loads, _lines(busy_log))
+        if e["event"] == "round_end" and e["round"] == 3
+    )  # fmt: skip
+    ref = seal["messages"]
+    side = busy_log.with_suffix(".bin")
+    data = bytearray(side.read_bytes())
+    data[ref["offset"] + ref["bytes"] // 2] ^= 0x01
+    side.write_bytes(bytes(data))
     check = verify(busy_log)
     assert check.mismatch is not None and check.mismatch[:2] == (3, "integrity")
 
@@ -131,7 +142,7 @@ def test_an_edited_byzantine_set_is_caught(busy_log: Path) -> None:
 def test_a_deleted_or_swapped_line_is_caught_and_its_round_named(busy_log: Path, edit: str) -> None:
     lines = _lines(busy_log)
     i = next(
-        i for i, raw in enumerate(lines) if b'"event":"deliver"' in raw and b'"round":5' in raw
+        i for i, raw in enumerate(lines) if b'"event":"barrier"' in raw and b'"round":5' in raw
     )
     if edit == "delete":
         del lines[i]
@@ -226,10 +237,12 @@ def test_export_csv_writes_one_row_per_event(busy_log: Path, tmp_path: Path) -> 
         (lambda p: p.write_text("hello\n"), "not a bgdsim event log"),
         (lambda p: p.write_bytes(b'{"event":"run_start","seq":0,"time":0.0,"schema":99}\n'),
          "unknown log schema 99"),
-        (lambda p: p.write_bytes(b'{"event":"run_start","seq":0,"time":0.0,"schema":1}\n'),
+        (lambda p: p.write_bytes(b'{"event":"run_start","seq":0,"time":0.0,"schema":2}\n'),
          "sidecar nope.bin is missing"),
+        (lambda p: p.write_bytes(b'{"event":"run_start","seq":0,"time":0.0,"schema":1}\n'),
+         "log schema 1 (one JSON line per message"),
     ],
-    ids=["not-a-log", "unknown-schema", "missing-sidecar"],
+    ids=["not-a-log", "unknown-schema", "missing-sidecar", "schema-1"],
 )  # fmt: skip
 def test_bad_logs_exit_2_with_one_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, fragment: str

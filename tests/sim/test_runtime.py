@@ -259,12 +259,28 @@ def test_the_log_has_every_event_type_in_order(scenario: ScenarioFactory, tmp_pa
         "run_end",
     ):
         assert kinds[name] > 0, name
-    assert events[0]["event"] == "run_start" and events[0]["schema"] == 1
+    assert events[0]["event"] == "run_start" and events[0]["schema"] == 2
     assert events[0]["scenario"] == sc.to_dict()
-    assert [e["seq"] for e in events] == list(range(len(events)))
-    times = [e["time"] for e in events]
+    lines = [e for e in events if "seq" in e]  # per-message events are Arrow records
+    assert [e["seq"] for e in lines] == list(range(len(lines)))
+    assert all(e["event"] in ("send", "deliver", "drop", "late", "rejected")
+               for e in events if "seq" not in e)  # fmt: skip
+    times = [e["time"] for e in lines]
     assert times == sorted(times)
     assert all(isinstance(t, float) for t in times)
+    # a span's records come just before its seal, by round, direction and worker
+    span: list[dict[str, Any]] = []
+    for e in events:
+        if "seq" not in e:
+            span.append(e)
+            continue
+        if e["event"] in ("round_end", "run_end"):
+            keys = [(m["round"], m["dir"] == "up", m["worker"]) for m in span]
+            assert keys == sorted(keys)
+            bound = e["time"]
+            assert all(m["time"] <= bound for m in span)
+            assert e.get("messages", {}).get("rows", 0) == len(span)
+            span = []
 
 
 def test_update_events_carry_the_iterates_losslessly(

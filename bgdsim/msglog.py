@@ -1,0 +1,259 @@
+"""Per-message records of log schema 2: one columnar Arrow record per span of the log.
+
+The per-message events (``send``, ``deliver``, ``drop``, ``late``, ``rejected``, both
+directions) are O(m) per round — the bulk of a log. Instead of one JSON line each, they
+are buffered as columns and written at each seal (``round_end``, ``run_end``) as one
+Arrow IPC stream (zstd-compressed buffers) into the payload sidecar; the seal line
+references it (``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
+bytes like any payload.
+
+Columns (one row per event): ``round`` (the round the message belongs to), ``worker``,
+``dir`` (0 down, 1 up), ``event`` (codes in :data:`EVENT_CODES`), ``time`` (simulated
+seconds), ``latency`` (the up-link latency of a ``send``; NaN otherwise), ``byzantine``
+(of a ``send``), ``reason`` (of a ``drop`` or ``rejected``; dictionary-encoded),
+``payload`` (sidecar byte offset of a sent report, -1 if none), ``spec`` (the payload's
+dtype and shape when it is not a ``(d,)`` float64 vector; dictionary-encoded), and, in
+live logs, ``wall`` (Unix seconds).
+
+Rows are in canonical order: by round, direction and worker, and in the order they
+happened within one (round, direction, worker). Two runtimes that made the same messages
+happen therefore write the same bytes, whatever order they handled simultaneous events in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pyarrow import ipc
+
+from bgdsim import events as ev
+
+__all__ = [
+    "DIRECTIONS",
+    "EVENT_CODES",
+    "MessageBuffer",
+    "decode",
+    "expand",
+    "payload_spec",
+    "to_frame",
+]
+
+EVENT_CODES = {ev.SEND: 0, ev.DELIVER: 1, ev.DROP: 2, ev.LATE: 3, ev.REJECTED: 4}
+EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()}
+DIRECTIONS = {"down": 0, "up": 1}
+DIRECTION_NAMES = ("down", "up")
+_F8 = "<f8"
+_WRITE = ipc.IpcWriteOptions(compression="zstd")
+_NAN = math.nan
+
+
+def payload_spec(ref: dict[str, Any], dim: int) -> str:
+    """``""`` for a ``(dim,)`` float64 payload, else ``"<dtype>:<shape as JSON>"``."""
+    dtype = ref.get("dtype", _F8)
+    shape = ref["shape"]
+    if dtype == _F8 and len(shape) == 1 and shape[0] == dim:
+        return ""
+    return f"{dtype}:{json.dumps(shape, separators=(',', ':'))}"
+
+
+def _ref(offset: int, spec: str, dim: int) -> dict[str, Any]:
+    """The payload reference a schema-1 line would carry."""
+    if not spec:
+        return {"offset": offset, "shape": [dim]}
+    dtype, shape = spec.split(":", 1)
+    ref: dict[str, Any] = {"offset": offset, "shape": json.loads(shape)}
+    if dtype != _F8:
+        ref["dtype"] = dtype
+    return ref
+
+
+class MessageBuffer:
+    """A span's message events, as columns, until the next seal.
+
+    Args:
+        dim: d (payloads of shape ``(d,)`` and dtype float64 need no ``spec``).
+        wall: keep a ``wall`` column (live runtimes).
+    """
+
+    def __init__(self, dim: int, *, wall: bool = False) -> None:
+        self.dim = dim
+        self.wall = wall
+        self._columns: list[dict[str, Any]] = []  # batches of whole columns (vector runtime)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.round: list[int] = []
+        self.worker: list[int] = []
+        self.dir: list[int] = []
+        self.event: list[int] = []
+        self.time: list[float] = []
+        self.latency: list[float] = []
+        self.byzantine: list[bool] = []
+        self.reason: list[str | None] = []
+        self.payload: list[int] = []
+        self.spec: list[str] = []
+        self.walls: list[float] = []
+        self._columns = []
+
+    def __len__(self) -> int:
+        return len(self.round) + sum(len(c["round"]) for c in self._columns)
+
+    def add(
+        self,
+        event: str,
+        time: float,
+        round: int,
+        worker: int,
+        direction: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """One event (``extra``: ``latency``, ``byzantine``, ``payload``, ``reason``, ``wall``)."""
+        self.round.append(round)
+        self.worker.append(worker)
+        self.dir.append(DIRECTIONS[direction])
+        self.event.append(EVENT_CODES[event])
+        self.time.append(time)
+        if extra:
+            latency = extra.get("latency")
+            self.latency.append(_NAN if latency is None else latency)
+            self.byzantine.append(bool(extra.get("byzantine", False)))
+            self.reason.append(extra.get("reason"))
+            ref = extra.get("payload")
+            self.payload.append(-1 if ref is None else int(ref["offset"]))
+            self.spec.append("" if ref is None else payload_spec(ref, self.dim))
+            if self.wall:
+                self.walls.append(extra.get("wall", _NAN))
+        else:
+            self.latency.append(_NAN)
+            self.byzantine.append(False)
+            self.reason.append(None)
+            self.payload.append(-1)
+            self.spec.append("")
+            if self.wall:
+                self.walls.append(_NAN)
+
+    def add_columns(self, **columns: Any) -> None:
+        """Many events at once, as equal-length arrays (missing columns take defaults)."""
+        n = len(columns["round"])
+        out = {
+            "round": np.asarray(columns["round"], dtype=np.int32),
+            "worker": np.asarray(columns["worker"], dtype=np.int32),
+            "dir": np.asarray(columns["dir"], dtype=np.uint8),
+            "event": np.asarray(columns["event"], dtype=np.uint8),
+            "time": np.asarray(columns["time"], dtype=np.float64),
+            "latency": np.asarray(columns.get("latency", np.full(n, _NAN)), dtype=np.float64),
+            "byzantine": np.asarray(columns.get("byzantine", np.zeros(n, bool)), dtype=bool),
+            "reason": list(columns.get("reason", [None] * n)),
+            "payload": np.asarray(columns.get("payload", np.full(n, -1)), dtype=np.int64),
+            "spec": list(columns.get("spec", [""] * n)),
+        }
+        if self.wall:
+            out["wall"] = np.asarray(columns.get("wall", np.full(n, _NAN)), dtype=np.float64)
+        self._columns.append(out)
+
+    def encode(self) -> tuple[bytes, int]:
+        """The span's records in canonical order as an Arrow IPC stream; clears the buffer."""
+        parts = [
+            {
+                "round": np.asarray(self.round, dtype=np.int32),
+                "worker": np.asarray(self.worker, dtype=np.int32),
+                "dir": np.asarray(self.dir, dtype=np.uint8),
+                "event": np.asarray(self.event, dtype=np.uint8),
+                "time": np.asarray(self.time, dtype=np.float64),
+                "latency": np.asarray(self.latency, dtype=np.float64),
+                "byzantine": np.asarray(self.byzantine, dtype=bool),
+                "reason": self.reason,
+                "payload": np.asarray(self.payload, dtype=np.int64),
+                "spec": self.spec,
+                **({"wall": np.asarray(self.walls, dtype=np.float64)} if self.wall else {}),
+            },
+            *self._columns,
+        ]
+        cols: dict[str, Any] = {}
+        for key in parts[0]:
+            if key in ("reason", "spec"):
+                cols[key] = [x for p in parts for x in p[key]]
+            else:
+                cols[key] = np.concatenate([np.asarray(p[key]) for p in parts])
+        # canonical order: (round, dir, worker), stable within each
+        order = np.lexsort((cols["worker"], cols["dir"], cols["round"]))
+        n = int(order.size)
+        arrays: dict[str, pa.Array] = {}
+        for key, values in cols.items():
+            if key in ("reason", "spec"):
+                picked = [values[i] for i in order.tolist()]
+                arrays[key] = pa.array(picked, type=pa.string()).dictionary_encode()
+            else:
+                arrays[key] = pa.array(values[order])
+        batch = pa.RecordBatch.from_pydict(arrays)
+        sink = pa.BufferOutputStream()
+        with ipc.new_stream(sink, batch.schema, options=_WRITE) as writer:
+            writer.write_batch(batch)
+        self._reset()
+        return sink.getvalue().to_pybytes(), n
+
+
+def decode(blob: bytes | memoryview) -> pa.Table:
+    """One span's records (an Arrow IPC stream) as a table."""
+    with ipc.open_stream(pa.py_buffer(blob)) as reader:
+        return reader.read_all()
+
+
+def expand(table: pa.Table, dim: int) -> Iterator[dict[str, Any]]:
+    """The records as schema-1-style event dicts (``event``, ``time``, ``round``, ``worker``,
+    ``dir``, then ``latency``/``byzantine``/``payload`` of a send, ``reason``, ``wall``)."""
+    cols = table.to_pydict()
+    wall = cols.get("wall")
+    for i in range(table.num_rows):
+        name = EVENT_NAMES[cols["event"][i]]
+        e: dict[str, Any] = {
+            "event": name,
+            "time": cols["time"][i],
+            "round": cols["round"][i],
+            "worker": cols["worker"][i],
+            "dir": DIRECTION_NAMES[cols["dir"][i]],
+        }
+        if name == ev.SEND:
+            latency = cols["latency"][i]
+            e["latency"] = None if latency is None or math.isnan(latency) else latency
+            e["byzantine"] = cols["byzantine"][i]
+            offset = cols["payload"][i]
+            e["payload"] = None if offset < 0 else _ref(offset, cols["spec"][i] or "", dim)
+        reason = cols["reason"][i]
+        if reason is not None:
+            e["reason"] = reason
+        if wall is not None and not math.isnan(wall[i]):
+            e["wall"] = wall[i]
+        yield e
+
+
+def to_frame(tables: list[pa.Table]) -> Any:
+    """Span tables as one pandas DataFrame with readable ``dir`` and ``event`` columns."""
+    import pandas as pd
+
+    if not tables:
+        return pd.DataFrame(
+            columns=[
+                "round",
+                "worker",
+                "dir",
+                "event",
+                "time",
+                "latency",
+                "byzantine",
+                "reason",
+                "payload",
+                "spec",
+            ]
+        )
+    table = pa.concat_tables(tables, promote_options="permissive")
+    frame = table.to_pandas()
+    frame["dir"] = pd.Categorical.from_codes(frame["dir"].to_numpy(), list(DIRECTION_NAMES))
+    names = [EVENT_NAMES[c] for c in range(len(EVENT_NAMES))]
+    frame["event"] = pd.Categorical.from_codes(frame["event"].to_numpy(), names)
+    return frame
