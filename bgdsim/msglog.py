@@ -148,9 +148,9 @@ class MessageBuffer:
             "time": np.asarray(columns["time"], dtype=np.float64),
             "latency": np.asarray(columns.get("latency", np.full(n, _NAN)), dtype=np.float64),
             "byzantine": np.asarray(columns.get("byzantine", np.zeros(n, bool)), dtype=bool),
-            "reason": list(columns.get("reason", [None] * n)),
+            "reason": _objects(columns.get("reason"), n, None),
             "payload": np.asarray(columns.get("payload", np.full(n, -1)), dtype=np.int64),
-            "spec": list(columns.get("spec", [""] * n)),
+            "spec": _objects(columns.get("spec"), n, ""),
         }
         if self.wall:
             out["wall"] = np.asarray(columns.get("wall", np.full(n, _NAN)), dtype=np.float64)
@@ -167,27 +167,24 @@ class MessageBuffer:
                 "time": np.asarray(self.time, dtype=np.float64),
                 "latency": np.asarray(self.latency, dtype=np.float64),
                 "byzantine": np.asarray(self.byzantine, dtype=bool),
-                "reason": self.reason,
+                "reason": _objects(self.reason, len(self.reason), None),
                 "payload": np.asarray(self.payload, dtype=np.int64),
-                "spec": self.spec,
+                "spec": _objects(self.spec, len(self.spec), ""),
                 **({"wall": np.asarray(self.walls, dtype=np.float64)} if self.wall else {}),
             },
             *self._columns,
         ]
-        cols: dict[str, Any] = {}
-        for key in parts[0]:
-            if key in ("reason", "spec"):
-                cols[key] = [x for p in parts for x in p[key]]
-            else:
-                cols[key] = np.concatenate([np.asarray(p[key]) for p in parts])
+        if not len(parts[0]["round"]):
+            parts = parts[1:] or parts
+        cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         # canonical order: (round, dir, worker), stable within each
         order = np.lexsort((cols["worker"], cols["dir"], cols["round"]))
         n = int(order.size)
         arrays: dict[str, pa.Array] = {}
         for key, values in cols.items():
             if key in ("reason", "spec"):
-                picked = [values[i] for i in order.tolist()]
-                arrays[key] = pa.array(picked, type=pa.string()).dictionary_encode()
+                strings = pa.array(values[order], type=pa.string(), from_pandas=False)
+                arrays[key] = strings.dictionary_encode()
             else:
                 arrays[key] = pa.array(values[order])
         batch = pa.RecordBatch.from_pydict(arrays)
@@ -196,6 +193,16 @@ class MessageBuffer:
             writer.write_batch(batch)
         self._reset()
         return sink.getvalue().to_pybytes(), n
+
+
+def _objects(values: Any, n: int, fill: Any) -> np.ndarray:
+    """A column of optional strings as an object array (``fill`` where none is given)."""
+    out = np.empty(n, dtype=object)
+    if values is None:
+        out[:] = fill
+    else:
+        out[:] = values
+    return out
 
 
 def decode(blob: bytes | memoryview) -> pa.Table:

@@ -45,12 +45,12 @@ from typing import Any, Literal
 import numpy as np
 
 from bgdsim.config import load_scenario
-from bgdsim.sim import run
 from bgdsim.sweep._engines import _dask, _local, _Outcome, _Task
 from bgdsim.sweep.columns import _COUNTS, COLUMNS, _csv_line
 from bgdsim.sweep.errors import SweepError, SweepRunError
 from bgdsim.sweep.results import _columns, _existing, _manifest, _write, read_results
 from bgdsim.sweep.spec import Cell, SweepSpec, load_sweep
+from bgdsim.vector import run_vector
 
 __all__ = [
     "COLUMNS",
@@ -74,12 +74,14 @@ def run_cell(
     """Run one cell for one seed: the worker function of every engine.
 
     The scenario is loaded here (in the worker), so files it names resolve against it.
+    It runs on the vector runtime: the SimPy runtime's log and result, byte for byte, with
+    each round resolved in closed form.
 
     Returns:
         The measured columns (:data:`COLUMNS`) of the cell's row.
     """
     sc = load_scenario(scenario, dict(overrides), seed=seed)
-    result = run(sc, log_path=log_path)
+    result = run_vector(sc, log_path=log_path)
     errors = np.asarray(result.errors, dtype=np.float64)
     hits = np.flatnonzero(errors <= 2 * result.floor)
     row: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -118,3 +119,40 @@ def test_the_reason_is_whichever_rule_is_met_first(
     if expected[0] > 1.0:
         expected = (1.0, 1, "timeout")
     assert b.reason == expected[2], (times, quorum, grace, fired_at)
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, np.inf]), min_size=6, max_size=6),
+    st.lists(st.booleans(), min_size=6, max_size=6),
+    st.integers(1, 6),
+    st.sampled_from([0.0, 0.25, 0.5]),
+)
+def test_the_closed_form_agrees_with_the_event_driven_barrier(
+    times: list[float], ok: list[bool], quorum: int, grace: float
+) -> None:
+    """Ties included: reports at one instant before timers, the timeout before grace."""
+    arrivals, accepted = np.array(times), np.array(ok)
+    closed = Barrier(6, timeout=1.0, quorum=quorum, grace=grace)
+    closed.open(0.0)
+    at, reason = closed.resolve(arrivals, accepted)
+    driven = Barrier(6, timeout=1.0, quorum=quorum, grace=grace)
+    driven.open(0.0)
+    timers = [(1.0, 1, "timeout")]
+    heard = kept = 0
+    fired_at = None
+    for time, good in sorted(zip(arrivals.tolist(), ok, strict=True), key=lambda x: x[0]):
+        due = [x for x in timers if x[0] < time]
+        if due or not np.isfinite(time):
+            break
+        heard, kept = heard + 1, kept + good
+        decision = driven.heard(heard, kept, time)
+        if isinstance(decision, Arm):
+            timers.append((decision.at, 2, "quorum"))
+        if isinstance(decision, Fire):
+            fired_at = time
+            break
+    if fired_at is None:
+        first = min(timers)
+        driven.timer(first[2])
+        fired_at = first[0]
+    assert (at, reason) == (fired_at, driven.reason)
