@@ -27,10 +27,10 @@ scripted            explicit sets per round (``sets``), empty after the list end
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 import numpy as np
 from pydantic import Field
@@ -242,6 +242,39 @@ class AdaptiveSchedule(Schedule):
 # ----------------------------------------------------------------------------- adversary
 
 
+class Messages(Sequence[np.ndarray | None]):
+    """Each worker's message: row j of the round's block unless set otherwise.
+
+    A list of m row views would cost O(m) Python every round; this holds the block and
+    the few messages (silence, a malformed message) that are not one of its rows.
+    """
+
+    __slots__ = ("block", "other")
+
+    def __init__(self, block: np.ndarray) -> None:
+        self.block = block
+        self.other: dict[int, np.ndarray | None] = {}
+
+    def __len__(self) -> int:
+        return int(self.block.shape[0])
+
+    @overload
+    def __getitem__(self, j: int) -> np.ndarray | None: ...
+    @overload
+    def __getitem__(self, j: slice) -> list[np.ndarray | None]: ...
+    def __getitem__(self, j: int | slice) -> Any:
+        if isinstance(j, slice):
+            return [self[i] for i in range(len(self))[j]]
+        if j in self.other:
+            return self.other[j]
+        if not -len(self) <= j < len(self):
+            raise IndexError(j)
+        return self.block[j]
+
+    def __setitem__(self, j: int, message: np.ndarray | None) -> None:
+        self.other[j] = message
+
+
 @dataclass
 class RoundPlan:
     """What every worker sends in one round.
@@ -258,7 +291,7 @@ class RoundPlan:
 
     byzantine: np.ndarray
     block: np.ndarray
-    outgoing: list[np.ndarray | None]
+    outgoing: Messages
     loose: set[int]
     delays: np.ndarray
 
@@ -326,7 +359,7 @@ class Adversary:
     def craft(self, view: AdversaryView, rng: np.random.Generator) -> RoundPlan:
         m, d = view.m, view.dim
         block = view.honest.copy()
-        outgoing: list[np.ndarray | None] = list(block)
+        outgoing = Messages(block)
         loose: set[int] = set()
         delays = np.zeros(m)
         byz = view.byzantine

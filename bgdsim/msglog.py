@@ -48,7 +48,7 @@ EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()}
 DIRECTIONS = {"down": 0, "up": 1}
 DIRECTION_NAMES = ("down", "up")
 _F8 = "<f8"
-_WRITE = ipc.IpcWriteOptions(compression="zstd")
+_WRITE = ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))
 _NAN = math.nan
 
 
@@ -87,21 +87,13 @@ class MessageBuffer:
         self._reset()
 
     def _reset(self) -> None:
-        self.round: list[int] = []
-        self.worker: list[int] = []
-        self.dir: list[int] = []
-        self.event: list[int] = []
-        self.time: list[float] = []
-        self.latency: list[float] = []
-        self.byzantine: list[bool] = []
-        self.reason: list[str | None] = []
-        self.payload: list[int] = []
-        self.spec: list[str] = []
-        self.walls: list[float] = []
+        # one tuple per event from add(): (round, worker, dir, event, time, latency,
+        # byzantine, reason, payload, spec, wall)
+        self.rows: list[tuple[Any, ...]] = []
         self._columns = []
 
     def __len__(self) -> int:
-        return len(self.round) + sum(len(c["round"]) for c in self._columns)
+        return len(self.rows) + sum(len(c["round"]) for c in self._columns)
 
     def add(
         self,
@@ -113,29 +105,25 @@ class MessageBuffer:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """One event (``extra``: ``latency``, ``byzantine``, ``payload``, ``reason``, ``wall``)."""
-        self.round.append(round)
-        self.worker.append(worker)
-        self.dir.append(DIRECTIONS[direction])
-        self.event.append(EVENT_CODES[event])
-        self.time.append(time)
-        if extra:
-            latency = extra.get("latency")
-            self.latency.append(_NAN if latency is None else latency)
-            self.byzantine.append(bool(extra.get("byzantine", False)))
-            self.reason.append(extra.get("reason"))
-            ref = extra.get("payload")
-            self.payload.append(-1 if ref is None else int(ref["offset"]))
-            self.spec.append("" if ref is None else payload_spec(ref, self.dim))
-            if self.wall:
-                self.walls.append(extra.get("wall", _NAN))
+        if not extra:
+            self.rows.append(
+                (round, worker, DIRECTIONS[direction], EVENT_CODES[event], time, _NAN, False,
+                 None, -1, None, _NAN)
+            )  # fmt: skip
+            return
+        latency = extra.get("latency")
+        ref = extra.get("payload")
+        if ref is None:
+            offset, spec = -1, None
         else:
-            self.latency.append(_NAN)
-            self.byzantine.append(False)
-            self.reason.append(None)
-            self.payload.append(-1)
-            self.spec.append("")
-            if self.wall:
-                self.walls.append(_NAN)
+            offset = int(ref["offset"])
+            standard = "dtype" not in ref and ref["shape"] == [self.dim]
+            spec = None if standard else payload_spec(ref, self.dim) or None
+        self.rows.append(
+            (round, worker, DIRECTIONS[direction], EVENT_CODES[event], time,
+             _NAN if latency is None else latency, bool(extra.get("byzantine", False)),
+             extra.get("reason"), offset, spec, extra.get("wall", _NAN))
+        )  # fmt: skip
 
     def add_columns(self, **columns: Any) -> None:
         """Many events at once, as equal-length arrays (missing columns take defaults)."""
@@ -148,45 +136,48 @@ class MessageBuffer:
             "time": np.asarray(columns["time"], dtype=np.float64),
             "latency": np.asarray(columns.get("latency", np.full(n, _NAN)), dtype=np.float64),
             "byzantine": np.asarray(columns.get("byzantine", np.zeros(n, bool)), dtype=bool),
-            "reason": _objects(columns.get("reason"), n, None),
+            "reason": _objects(columns.get("reason"), n),
             "payload": np.asarray(columns.get("payload", np.full(n, -1)), dtype=np.int64),
-            "spec": _objects(columns.get("spec"), n, ""),
+            "spec": _objects(columns.get("spec"), n),
         }
         if self.wall:
             out["wall"] = np.asarray(columns.get("wall", np.full(n, _NAN)), dtype=np.float64)
         self._columns.append(out)
 
+    def _rows_as_columns(self) -> dict[str, Any]:
+        """The events added one by one, as a part of columns."""
+        names = ("round", "worker", "dir", "event", "time", "latency", "byzantine")
+        types = (np.int32, np.int32, np.uint8, np.uint8, np.float64, np.float64, bool)
+        rows = self.rows
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 11
+        typed = zip(names, cols[:7], types, strict=True)
+        out: dict[str, Any] = {name: np.asarray(col, dtype=kind) for name, col, kind in typed}
+        out["reason"] = _objects(list(cols[7]), len(rows))
+        out["payload"] = np.asarray(cols[8], dtype=np.int64)
+        out["spec"] = _objects(list(cols[9]), len(rows))
+        if self.wall:
+            out["wall"] = np.asarray(cols[10], dtype=np.float64)
+        return out
+
     def encode(self) -> tuple[bytes, int]:
         """The span's records in canonical order as an Arrow IPC stream; clears the buffer."""
-        parts = [
-            {
-                "round": np.asarray(self.round, dtype=np.int32),
-                "worker": np.asarray(self.worker, dtype=np.int32),
-                "dir": np.asarray(self.dir, dtype=np.uint8),
-                "event": np.asarray(self.event, dtype=np.uint8),
-                "time": np.asarray(self.time, dtype=np.float64),
-                "latency": np.asarray(self.latency, dtype=np.float64),
-                "byzantine": np.asarray(self.byzantine, dtype=bool),
-                "reason": _objects(self.reason, len(self.reason), None),
-                "payload": np.asarray(self.payload, dtype=np.int64),
-                "spec": _objects(self.spec, len(self.spec), ""),
-                **({"wall": np.asarray(self.walls, dtype=np.float64)} if self.wall else {}),
-            },
-            *self._columns,
-        ]
+        parts = [self._rows_as_columns(), *self._columns]
+
         if not len(parts[0]["round"]):
             parts = parts[1:] or parts
-        cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        strings = ("reason", "spec")
+        cols = {
+            key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in strings
+        }
         # canonical order: (round, dir, worker), stable within each
         order = np.lexsort((cols["worker"], cols["dir"], cols["round"]))
         n = int(order.size)
         arrays: dict[str, pa.Array] = {}
         for key, values in cols.items():
-            if key in ("reason", "spec"):
-                strings = pa.array(values[order], type=pa.string(), from_pandas=False)
-                arrays[key] = strings.dictionary_encode()
-            else:
-                arrays[key] = pa.array(values[order])
+            arrays[key] = pa.array(values[order])
+        for key in strings:
+            arrays[key] = _dictionary([(p[key], len(p["round"])) for p in parts], order)
+        arrays = {key: arrays[key] for key in parts[0]}  # the schema's column order
         batch = pa.RecordBatch.from_pydict(arrays)
         sink = pa.BufferOutputStream()
         with ipc.new_stream(sink, batch.schema, options=_WRITE) as writer:
@@ -195,14 +186,35 @@ class MessageBuffer:
         return sink.getvalue().to_pybytes(), n
 
 
-def _objects(values: Any, n: int, fill: Any) -> np.ndarray:
-    """A column of optional strings as an object array (``fill`` where none is given)."""
-    out = np.empty(n, dtype=object)
+def _objects(values: Any, n: int) -> np.ndarray | None:
+    """A column of optional strings as an object array; None when every entry is None."""
     if values is None:
-        out[:] = fill
-    else:
-        out[:] = values
+        return None
+    if isinstance(values, list) and values.count(None) == n:
+        return None
+    out = np.empty(n, dtype=object)
+    out[:] = values
     return out
+
+
+def _dictionary(parts: list[tuple[np.ndarray | None, int]], order: np.ndarray) -> pa.Array:
+    """Optional strings as a dictionary column with a sorted dictionary (so the bytes
+    depend only on the values, not on the order they were added in)."""
+    n = int(order.size)
+    if all(values is None for values, _ in parts):
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string()))
+    full = np.concatenate(
+        [np.full(size, None, dtype=object) if v is None else v for v, size in parts]
+    )[order]
+    where = np.flatnonzero(full != None)  # noqa: E711 - elementwise, on objects
+    words, codes = np.unique(full[where].astype(str), return_inverse=True)
+    indices = np.zeros(n, dtype=np.int32)
+    indices[where] = codes
+    mask = np.ones(n, dtype=bool)
+    mask[where] = False
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=mask), pa.array(words.tolist(), pa.string())
+    )
 
 
 def decode(blob: bytes | memoryview) -> pa.Table:

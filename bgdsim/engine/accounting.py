@@ -30,7 +30,12 @@ class Accounting:
 
     def add(self, key: str, workers: list[int] | np.ndarray | int) -> None:
         """Count one message for each of ``workers`` (distinct) under ``key``."""
-        self.per_worker[key][workers] += 1
+        counts = self.per_worker[key]
+        if isinstance(workers, list) and len(workers) < 16:  # cheaper than fancy indexing
+            for j in workers:
+                counts[j] += 1
+        else:
+            counts[workers] += 1
 
     def totals(self) -> dict[str, int]:
         """Totals over the workers, plus barrier reasons and skipped aggregations."""

@@ -104,28 +104,30 @@ class ClosedForm:
         )  # fmt: skip
         came = np.flatnonzero(going)
         code = np.where(inside[came], np.where(plan.accepted[came], _DELIVER, _REJECTED), _LATE)
-        reasons = np.full(came.size, None, dtype=object)
         rejected = code == _REJECTED
         if rejected.any():
-            verdicts = np.empty(len(plan.verdicts), dtype=object)
-            verdicts[:] = plan.verdicts
-            reasons[rejected] = verdicts[came[rejected]]
-        self._queue(t, came, _UP, code, arrive_up[came], reason=reasons)
+            reasons = np.full(came.size, None, dtype=object)
+            reasons[rejected] = _pick(plan.verdicts, came[rejected])
+            self._queue(t, came, _UP, code, arrive_up[came], reason=reasons)
+        else:
+            self._queue(t, came, _UP, code, arrive_up[came])
         return fire
 
-    def _payloads(self, plan: PlannedRound, senders: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    def _payloads(
+        self, plan: PlannedRound, senders: np.ndarray
+    ) -> tuple[np.ndarray, list[str | None] | None]:
         """Each sender's payload offset in the sidecar and its spec (see msglog)."""
         base = -1 if plan.block_offset is None else plan.block_offset
         offsets = np.where(base >= 0, base + senders * plan.row_bytes, -1).astype(np.int64)
-        specs = [""] * senders.size
+        specs: list[str | None] = [None] * senders.size
         if plan.loose_refs:
             where = {int(j): i for i, j in enumerate(senders.tolist())}
             for j, ref in plan.loose_refs.items():
                 i = where.get(j)
                 if i is not None and ref is not None:
                     offsets[i] = int(ref["offset"])
-                    specs[i] = payload_spec(ref, self.dim)
-        return offsets, specs
+                    specs[i] = payload_spec(ref, self.dim) or None
+        return offsets, (specs if plan.loose_refs else None)
 
     def _queue(
         self,
@@ -137,16 +139,10 @@ class ClosedForm:
         **extra: Any,
     ) -> None:
         if workers.size:
-            self.pending.append(
-                {
-                    "round": np.full(workers.size, t),
-                    "worker": workers,
-                    "dir": np.full(workers.size, direction),
-                    "event": event,
-                    "time": time,
-                    **extra,
-                }
-            )
+            n = workers.size
+            batch = {"round": np.full(n, t), "worker": workers, "dir": np.full(n, direction)}
+            given = {key: value for key, value in extra.items() if value is not None}
+            self.pending.append({**batch, "event": event, "time": time, **given})
 
     def flush(self, upto: float) -> None:
         """Log and count every queued event that has happened by ``upto``."""

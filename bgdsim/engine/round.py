@@ -107,6 +107,8 @@ def group_by_delay(delays: np.ndarray, workers: np.ndarray) -> Groups:
 
 def _grouped(delays: list[float], workers: list[int]) -> Groups:
     """``(delay, workers)`` per distinct delay, in first-appearance order."""
+    if len(workers) < 2:
+        return [(delays[0], workers)] if workers else []
     groups: dict[float, list[int]] = {}
     for delay, j in zip(delays, workers, strict=True):
         groups.setdefault(delay, []).append(j)

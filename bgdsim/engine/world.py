@@ -63,6 +63,14 @@ def build_barrier(scenario: Scenario) -> Barrier:
     return Barrier(m, srv.round_timeout, quorum, srv.grace)
 
 
+def given(values: list[Any]) -> np.ndarray:
+    """``(n,)`` bool: which entries of a per-worker list are not None."""
+    n = len(values)
+    if values.count(None) == n:  # entries are strings or None: == is identity here
+        return np.zeros(n, dtype=bool)
+    return np.array([v is not None for v in values], dtype=bool)
+
+
 class PlannedRound:
     """Round t as decided when it opens: what each worker sends, when, and its fate.
 
@@ -121,7 +129,7 @@ class PlannedRound:
         self.verdicts = verdicts  # validate_report of each message (None: acceptable)
         self.lat_down = lat_down
         self.down_lost = down_lost  # why each broadcast is lost, or None
-        self.down_lost_mask = np.array([r is not None for r in down_lost], dtype=bool)
+        self.down_lost_mask = given(down_lost)
         self.send_at: list[float] = send_at.tolist()  # when each worker sends
         self.sends: list[bool] = sends.tolist()  # whether it sends at all
         self.up_latency: list[float] = up_latency.tolist()
@@ -130,8 +138,8 @@ class PlannedRound:
         self.send_at_arr = np.asarray(send_at, dtype=np.float64)
         self.sends_arr = np.asarray(sends, dtype=bool)
         self.up_latency_arr = np.asarray(up_latency, dtype=np.float64)
-        self.up_lost_mask = np.array([r is not None for r in up_lost], dtype=bool)
-        self.accepted = np.array([v is None for v in verdicts], dtype=bool)
+        self.up_lost_mask = given(up_lost)
+        self.accepted = ~given(verdicts)
         self.seed = seed  # the server's random bits this round
         d = self.block.shape[1]
         self.shape, self.row_bytes = [d], 8 * d
@@ -223,9 +231,10 @@ class World:
         verdicts = validate_block(plan.block, max_norm=core.max_norm)
         for j in plan.loose:
             verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
-        willing = np.array(
-            [r is None and v is not None for r, v in zip(down_lost, outgoing, strict=True)]
-        )
+        speaks = np.ones(len(outgoing), dtype=bool)  # only a Byzantine worker may be silent
+        for j in plan.byzantine.tolist():
+            speaks[j] = outgoing[j] is not None
+        willing = ~given(down_lost) & speaks
         send_at = net.send_times(t, start, lat_down, compute, plan.delays)
         up = net.reports(t, send_at, willing, lat_up)
         return PlannedRound(
