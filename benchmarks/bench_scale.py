@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             extra = f"data {r['setup_s']:.1f} s + rounds {r['rounds_s']:.1f} s"
         else:
             wall = r["wall_s"]
-            base = by[("numpy", m)] if ("numpy", m) in by else None
+            base = by.get(("numpy", m))
             extra = ""
             if base is not None:
                 work = base["setup_s"] + base["rounds_s"]

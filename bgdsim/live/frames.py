@@ -1,17 +1,27 @@
-"""Wire frames of the TCP runtime, and the per-worker keys that sign them.
+"""Wire frames of the TCP runtime, the per-worker keys, and the channel that signs them.
 
-A frame is ``len ‖ hlen ‖ header ‖ payload ‖ mac``:
+A connection opens with the server's *greeting*, ``"BGD2" ‖ run id ‖ nonce`` (4 + 16 + 16
+bytes): the run id is random per run, the nonce random per connection. Every message
+after it, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ mac``:
 
 * ``len``: 4 bytes, big-endian, the length of everything after it;
 * ``hlen``: 2 bytes, big-endian, the header's length;
-* ``header``: a small JSON object ``{"round", "worker", "kind", "dtype", "shape", ...}``;
-* ``payload``: the raw array bytes (``dtype``, ``shape``), e.g. float64 little-endian;
-* ``mac``: HMAC-SHA256 of ``len ‖ hlen ‖ header ‖ payload`` under the worker's key.
+* ``header``: a small JSON object ``{"round", "worker", "kind", "seq", ...}``;
+* ``payload``: raw array bytes (``dtype``, ``shape``), e.g. float64 little-endian, or JSON;
+* ``mac``: 32 bytes, keyed BLAKE2b-256 under worker j's key (personalisation
+  ``bgdsim-frame-v2``) of ``run id ‖ nonce ‖ direction ‖ seq ‖ len ‖ hlen ‖ header ‖
+  BLAKE2b-256(payload)``; direction is ``D`` (server → worker) or ``U``, seq (8 bytes,
+  big-endian) counts that direction's frames on the connection from 0.
 
-Worker j's key is ``HMAC-SHA256(run secret, "worker-j")``; the server signs the frames it
-sends j with the same key. Anything that does not parse, exceeds the size limit or fails
-its MAC raises :class:`FrameError`; the caller decides what it costs (the server drops the
-connection and counts the worker as missing).
+So a frame is good once, in one place: replayed on the same connection (a seq already
+used), on another connection (another nonce) or run (another run id), for another worker
+(another key) or with another round (the header is signed), it is refused. The payload is
+signed through its digest so that a broadcast hashes θ once for all its frames.
+A :class:`Channel` keeps the counters of one connection. Worker j's key is keyed
+BLAKE2b-256 of ``"worker-j"`` under the run secret; the server signs the frames it sends j
+with the same key. Anything that does not parse, exceeds the size limit, comes out of
+order or fails its MAC raises :class:`FrameError`; the caller decides what it costs (the
+server drops the connection and counts the worker as missing).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import asyncio
 import hashlib
 import hmac
 import math
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -28,31 +39,47 @@ import numpy as np
 import orjson
 
 __all__ = [
+    "GREETING_SIZE",
+    "ID_SIZE",
     "MAC_SIZE",
+    "MAX_HEADER",
+    "Channel",
     "FrameError",
     "derive_key",
-    "encode",
-    "parse",
+    "greeting",
+    "key_path",
+    "payload_digest",
+    "peek_header",
     "read_body",
+    "read_greeting",
     "read_key",
     "to_array",
     "write_keys",
 ]
 
+MAGIC = b"BGD2"
+ID_SIZE = 16
+GREETING_SIZE = len(MAGIC) + 2 * ID_SIZE
 MAC_SIZE = 32
 MAX_HEADER = 4096
+_PERSON = b"bgdsim-frame-v2"
 _LEN = struct.Struct(">I")
 _HLEN = struct.Struct(">H")
+_SEQ = struct.Struct(">Q")
 _DTYPE_KINDS = "biufc"
 
 
 class FrameError(ValueError):
-    """A frame the receiver refuses (malformed, oversized, truncated, bad MAC)."""
+    """A frame the receiver refuses (malformed, oversized, truncated, replayed, bad MAC)."""
 
 
+# ---------------------------------------------------------------------------- keys
 def derive_key(secret: bytes, worker: int) -> bytes:
-    """Worker ``worker``'s key: HMAC-SHA256(secret, "worker-<worker>")."""
-    return hmac.new(secret, f"worker-{worker}".encode(), hashlib.sha256).digest()
+    """Worker ``worker``'s key: BLAKE2b-256 of ``"worker-<worker>"`` keyed by ``secret``
+    (a secret longer than 64 bytes is hashed first)."""
+    if len(secret) > 64:
+        secret = hashlib.blake2b(secret).digest()
+    return hashlib.blake2b(f"worker-{worker}".encode(), key=secret, digest_size=32).digest()
 
 
 def key_path(keys_dir: str | Path, worker: int) -> Path:
@@ -63,8 +90,6 @@ def key_path(keys_dir: str | Path, worker: int) -> Path:
 def write_keys(keys_dir: str | Path, m: int, secret: bytes | None = None) -> list[Path]:
     """Write ``worker-<j>.key`` (hex, one line) for j < m, derived from ``secret``
     (random if None); files are created readable by their owner only."""
-    import os
-
     secret = os.urandom(32) if secret is None else secret
     folder = Path(keys_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,26 +104,108 @@ def write_keys(keys_dir: str | Path, m: int, secret: bytes | None = None) -> lis
 
 
 def read_key(path: str | Path) -> bytes:
-    """A key file's bytes (hex text)."""
+    """A key file's bytes (hex text, 16 to 64 bytes)."""
     text = Path(path).read_text(encoding="ascii").strip()
     try:
         key = bytes.fromhex(text)
     except ValueError:
         raise ValueError(f"{path}: not a hex key") from None
-    if len(key) < 16:
-        raise ValueError(f"{path}: key shorter than 16 bytes")
+    if not 16 <= len(key) <= 64:
+        raise ValueError(f"{path}: a key must be 16 to 64 bytes, got {len(key)}")
     return key
 
 
-def encode(key: bytes, header: dict[str, Any], payload: bytes | np.ndarray = b"") -> bytes:
-    """One signed frame."""
-    data = payload.tobytes() if isinstance(payload, np.ndarray) else payload
-    head = orjson.dumps(header)
-    if len(head) > MAX_HEADER:
-        raise ValueError("frame header too large")
-    size = _HLEN.size + len(head) + len(data) + MAC_SIZE
-    body = _LEN.pack(size) + _HLEN.pack(len(head)) + head + data
-    return body + hmac.new(key, body, hashlib.sha256).digest()
+# ---------------------------------------------------------------------------- greeting
+def greeting(run_id: bytes, nonce: bytes) -> bytes:
+    """The server's first bytes on a connection."""
+    if len(run_id) != ID_SIZE or len(nonce) != ID_SIZE:
+        raise ValueError(f"run id and nonce must be {ID_SIZE} bytes")
+    return MAGIC + run_id + nonce
+
+
+async def read_greeting(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """(run id, nonce) from the server's greeting."""
+    data = await reader.readexactly(GREETING_SIZE)
+    if not data.startswith(MAGIC):
+        raise FrameError(f"not a bgdsim server speaking {MAGIC.decode()} (got {data[:4]!r})")
+    return data[4 : 4 + ID_SIZE], data[4 + ID_SIZE :]
+
+
+# ---------------------------------------------------------------------------- frames
+def payload_digest(payload: bytes | memoryview) -> bytes:
+    """What a frame's MAC covers of its payload: BLAKE2b-256, unkeyed."""
+    return hashlib.blake2b(payload, digest_size=32).digest()
+
+
+class Channel:
+    """The frames of one connection between the server and worker ``worker``.
+
+    Args:
+        key: worker j's key.
+        worker: j.
+        run_id: the run's id, from the greeting.
+        nonce: the connection's nonce, from the greeting.
+        server: True on the server's end (it sends ``D`` frames and receives ``U``).
+    """
+
+    def __init__(
+        self, key: bytes, worker: int, run_id: bytes, nonce: bytes, *, server: bool
+    ) -> None:
+        self.worker = worker
+        self.run_id, self.nonce = run_id, nonce
+        self._key = key
+        self._out, self._in = (b"D", b"U") if server else (b"U", b"D")
+        self.sent = 0  # seq of the next frame out
+        self.received = 0  # seq the next frame in must carry
+
+    def _mac(self, direction: bytes, seq: int, head: bytes, digest: bytes) -> bytes:
+        mac = hashlib.blake2b(key=self._key, digest_size=MAC_SIZE, person=_PERSON)
+        for part in (self.run_id, self.nonce, direction, _SEQ.pack(seq), head, digest):
+            mac.update(part)
+        return mac.digest()
+
+    def seal(
+        self,
+        kind: str,
+        round: int,
+        payload: bytes | np.ndarray = b"",
+        digest: bytes | None = None,
+        **fields: Any,
+    ) -> bytes:
+        """The next frame out: ``fields`` join the header; ``digest``: the payload's
+        :func:`payload_digest` if already known (a broadcast's θ)."""
+        data = payload.tobytes() if isinstance(payload, np.ndarray) else payload
+        header = {"round": round, "worker": self.worker, "kind": kind, "seq": self.sent, **fields}
+        head = orjson.dumps(header)
+        if len(head) > MAX_HEADER:
+            raise ValueError("frame header too large")
+        size = _HLEN.size + len(head) + len(data) + MAC_SIZE
+        prefix = _LEN.pack(size) + _HLEN.pack(len(head)) + head
+        mac = self._mac(self._out, self.sent, prefix, digest or payload_digest(data))
+        self.sent += 1
+        return b"".join((prefix, data, mac))
+
+    def open(self, frame: bytes) -> tuple[dict[str, Any], memoryview]:
+        """Check the next frame in (from :func:`read_body`); its (header, payload), the
+        payload a view into ``frame``."""
+        header = peek_header(frame)
+        seq = header.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise FrameError("header field 'seq' missing or not int")
+        if header["worker"] != self.worker:
+            raise FrameError(f"a {header['kind']!r} frame claiming worker {header['worker']}")
+        if seq != self.received:
+            raise FrameError(
+                f"replayed or out-of-order frame (seq {seq}, expected {self.received})"
+            )
+        (hlen,) = _HLEN.unpack_from(frame, _LEN.size)
+        start = _LEN.size + _HLEN.size + hlen
+        payload = memoryview(frame)[start:-MAC_SIZE]
+        mac = self._mac(self._in, seq, frame[:start], payload_digest(payload))
+        if not hmac.compare_digest(mac, frame[-MAC_SIZE:]):
+            raise FrameError("bad MAC")
+        self.received += 1
+        return header, payload
 
 
 async def read_body(
@@ -143,18 +250,11 @@ def peek_header(frame: bytes) -> dict[str, Any]:
     return header
 
 
-def parse(frame: bytes, key: bytes) -> tuple[dict[str, Any], bytes]:
-    """Check ``frame``'s MAC under ``key``; return (header, payload bytes)."""
-    header = peek_header(frame)
-    body, mac = frame[:-MAC_SIZE], frame[-MAC_SIZE:]
-    if not hmac.compare_digest(hmac.new(key, body, hashlib.sha256).digest(), mac):
-        raise FrameError("bad MAC")
-    (hlen,) = _HLEN.unpack_from(frame, _LEN.size)
-    return header, body[_LEN.size + _HLEN.size + hlen :]
-
-
-def to_array(header: dict[str, Any], payload: bytes) -> np.ndarray:
-    """The array a frame carries (its ``dtype`` and ``shape`` must match the payload)."""
+def to_array(
+    header: dict[str, Any], payload: bytes | memoryview, *, copy: bool = True
+) -> np.ndarray:
+    """The array a frame carries (its ``dtype`` and ``shape`` must match the payload);
+    ``copy=False``: a read-only view of the payload."""
     try:
         dtype = np.dtype(str(header.get("dtype")))
     except TypeError:
@@ -168,4 +268,5 @@ def to_array(header: dict[str, Any], payload: bytes) -> np.ndarray:
         raise FrameError(f"bad shape {shape!r}")
     if math.prod(shape) * dtype.itemsize != len(payload):
         raise FrameError(f"payload of {len(payload)} bytes does not hold {dtype.str} {shape}")
-    return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(payload, dtype=dtype).reshape(shape)
+    return array.copy() if copy else array

@@ -5,10 +5,13 @@ random stream. It holds every worker's local samples and computes the honest loc
 gradients ∇f̄_j(θ) of all m workers in one vectorised call (paper eq. (3)). It also knows
 θ*, the population risk F and its gradient, and the constants L (strong convexity) and
 M (smoothness) of Assumption 1, from which ``step_size = "auto"`` takes η = L/(2M²).
+:meth:`Problem.local` gives one worker its own share, whose gradient is the batched one's
+row bit for bit (what a TCP worker computes on its own).
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -42,6 +45,35 @@ class Problem(ABC):
     @abstractmethod
     def gradients(self, theta: np.ndarray) -> np.ndarray:
         """Honest local gradients ∇f̄_j(θ) of all workers, shape ``(workers, dim)``."""
+
+    def local(self, j: int) -> Problem:
+        """Worker j's own share: a one-worker problem of the same kind on j's samples.
+
+        ``local(j).gradients(θ)[0]`` is ``gradients(θ)[j]`` bit for bit (the same kernel
+        on a one-worker slice), so a worker computing its own gradient reports exactly what
+        the batched call would. The share's arrays are views into this problem's; deep-copy
+        it (``copy.deepcopy``) to own them and let the full data go.
+
+        Raises:
+            IndexError: j is not a worker.
+            NotImplementedError: the problem cannot be split (the default).
+        """
+        if not 0 <= j < self.workers:
+            raise IndexError(f"worker {j} is not in 0..{self.workers - 1}")
+        share = copy.copy(self)
+        share._take(slice(j, j + 1))
+        return share
+
+    def _take(self, rows: slice) -> None:
+        """Keep only the workers ``rows`` (views); a problem that can be split extends it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be split into workers' shares")
+
+    def _take_sizes(self, rows: slice) -> None:
+        """The base fields of :meth:`_take`: the local sizes and the counts they imply."""
+        self.sizes = self.sizes[rows]
+        self.workers = int(self.sizes.shape[0])
+        self.samples = int(self.sizes.sum())
+        self.equal_sizes = bool((self.sizes == self.sizes[0]).all())
 
     @abstractmethod
     def population_risk(self, theta: np.ndarray) -> float:

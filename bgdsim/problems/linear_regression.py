@@ -51,6 +51,16 @@ class LinearRegression(Problem):
         resid = np.matmul(self.covariates, theta) - self.responses  # (m, n)
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
+    def _take(self, rows: slice) -> None:
+        # the statistics are sliced, not recomputed: the share uses the batched kernel
+        self._take_sizes(rows)
+        self._n = self._n[rows]
+        self.covariates = self.covariates[rows]
+        self.responses = self.responses[rows]
+        if self._stats is not None:
+            gram, rhs = self._stats
+            self._stats = (gram[rows], rhs[rows])
+
     corruptions = ("flip", "shift", "scale")
 
     def corrupted_gradients(

@@ -65,6 +65,12 @@ class LogisticRegression(Problem):
         # padding rows have w = 0, so they add nothing whatever their residual
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
+    def _take(self, rows: slice) -> None:
+        self._take_sizes(rows)
+        self._n = self._n[rows]
+        self.covariates = self.covariates[rows]
+        self.labels = self.labels[rows]
+
     corruptions = ("flip",)
 
     def corrupted_gradients(

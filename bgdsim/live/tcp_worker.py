@@ -1,0 +1,163 @@
+"""The TCP runtime's worker: its own data, its own gradient, signed reports.
+
+A worker connects and reads the server's greeting (the run id and a connection nonce,
+:mod:`bgdsim.live.frames`), says ``hello`` and gets ``welcome``: the resolved scenario
+(``Scenario.to_dict()``) and the seed, as JSON. From them it rebuilds the run's data as
+the server's world draws it — ``problems.build(scenario.problem, m, stream(seed,
+"data"))`` — keeps its own share (:meth:`~bgdsim.problems.Problem.local`) and says
+``ready``. Then, round after round, a ``task``:
+
+* ``role="honest"``: the payload is θ; the worker computes ∇f̄_j(θ) on its own samples
+  (bit for bit the row the server's batched call computes for the adversary's view) and
+  reports it ``wait`` seconds after the task arrived (its compute time counts in);
+* ``role="byzantine"``: the payload is the message the omniscient adversary (which lives
+  on the server) wrote for j this round; reported after ``wait``;
+* ``silent``: nothing to send (a silenced worker, or an up-link that loses the report).
+
+``end`` closes the run. A frame that fails its checks raises
+:class:`~bgdsim.live.frames.FrameError` (the worker stops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from bgdsim import problems
+from bgdsim.config import validate_scenario
+from bgdsim.live.frames import Channel, FrameError, read_body, read_greeting, read_key, to_array
+from bgdsim.rng import stream
+
+__all__ = ["Gradient", "LocalData", "WorkerFn", "handshake", "split_address", "worker",
+           "worker_loop"]  # fmt: skip
+
+WorkerFn = Callable[[str, int, int, bytes], Coroutine[Any, Any, None]]
+Gradient = Callable[[np.ndarray], np.ndarray]
+WORKER_MAX_FRAME = 1 << 28
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` → (host, port)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"expected HOST:PORT, got {address!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class LocalData:
+    """A worker's data, derived from the run: the server's welcome → its gradient.
+
+    The data are rebuilt once per distinct welcome in this process, so the workers of one
+    process (``run_tcp``'s) share one build.
+
+    Args:
+        own: deep-copy the worker's share so the full data can be freed (a worker
+            process); otherwise shares are views into the shared build.
+    """
+
+    def __init__(self, *, own: bool) -> None:
+        self.own = own
+        self._welcome: bytes | None = None
+        self._problem: problems.Problem | None = None
+
+    def _build(self, welcome: bytes) -> problems.Problem:
+        if welcome != self._welcome or self._problem is None:
+            try:
+                doc = orjson.loads(welcome)
+                scenario, seed = doc["scenario"], int(doc["seed"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                raise FrameError("a welcome without a scenario and a seed") from None
+            sc = validate_scenario(scenario, "the server's scenario")
+            problem = problems.build(sc.problem, sc.cluster.workers, stream(seed, "data"))
+            self._welcome, self._problem = welcome, problem
+        return self._problem
+
+    def gradient(self, welcome: bytes, j: int) -> Gradient:
+        """Worker j's ∇f̄_j: θ → its local gradient (a ``(d,)`` float64 array)."""
+        full = self._build(welcome)
+        if not 0 <= j < full.workers:
+            raise FrameError(f"worker {j} is not in the run's 0..{full.workers - 1}")
+        try:
+            share = full.local(j)
+        except NotImplementedError:  # a problem that cannot be split: its row j
+            return lambda theta: full.gradients(theta)[j]
+        if self.own:
+            share = copy.deepcopy(share)
+            self._welcome = self._problem = None
+        return lambda theta: share.gradients(theta)[0]
+
+
+async def handshake(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, j: int, key: bytes
+) -> tuple[Channel, bytes]:
+    """Greeting, ``hello``, ``welcome``: worker j's channel and the welcome's payload
+    (the caller says ``ready`` once it has its data)."""
+    run_id, nonce = await read_greeting(reader)
+    channel = Channel(key, j, run_id, nonce, server=False)
+    writer.write(channel.seal("hello", 0))
+    await writer.drain()
+    header, payload = channel.open(await read_body(reader, WORKER_MAX_FRAME))
+    if header["kind"] != "welcome":
+        raise FrameError(f"expected a welcome, got a {header['kind']!r} frame")
+    return channel, bytes(payload)
+
+
+async def worker_loop(
+    host: str, port: int, j: int, key: bytes, *, data: LocalData | None = None
+) -> None:
+    """Worker j: connect, get the run's data, answer every task until the server ends
+    the run. ``data``: where its data come from (default: its own copy)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    pending: set[asyncio.Task[Any]] = set()
+    loop = asyncio.get_running_loop()
+
+    async def reply(wait: float, t: int, vector: np.ndarray) -> None:
+        await asyncio.sleep(wait)
+        shape = list(vector.shape)
+        writer.write(channel.seal("report", t, vector, dtype=vector.dtype.str, shape=shape))
+        await writer.drain()
+
+    try:
+        channel, welcome = await handshake(reader, writer, j, key)
+        gradient = (LocalData(own=True) if data is None else data).gradient(welcome, j)
+        writer.write(channel.seal("ready", 0))
+        await writer.drain()
+        while True:
+            try:
+                frame = await read_body(reader, WORKER_MAX_FRAME)
+            except asyncio.IncompleteReadError:
+                return  # the server closed the connection
+            header, payload = channel.open(frame)
+            if header["kind"] == "end":
+                return
+            if header["kind"] != "task" or header.get("silent"):
+                continue
+            start = loop.time()
+            vector = to_array(header, payload, copy=False)
+            if header.get("role") == "honest":
+                with np.errstate(all="ignore"):  # θ may be huge after an attack
+                    vector = gradient(vector)
+            wait = float(header.get("wait", 0.0)) - (loop.time() - start)
+            task = loop.create_task(reply(max(wait, 0.0), header["round"], vector))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+    finally:
+        for task in list(pending):
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def worker(connect: str, worker_id: int, key_file: str | Path) -> None:
+    """``bgdsim worker --connect HOST:PORT --id J --key-file FILE``: one worker process."""
+    host, port = split_address(connect)
+    await worker_loop(host, port, worker_id, read_key(key_file), data=LocalData(own=True))
