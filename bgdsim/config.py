@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BeforeValidator,
     Field,
@@ -23,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim._params import check_params
 from bgdsim._section import Section as _Section
 from bgdsim.network.faults import Fault, check_faults
 from bgdsim.network.latency import (
@@ -85,8 +88,6 @@ class ProblemConfig(_Section):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        from bgdsim import problems
-
         problems.registry.get(v)
         return v
 
@@ -159,9 +160,6 @@ class ServerConfig(_Section):
 
     @model_validator(mode="after")
     def _aggregator(self) -> ServerConfig:
-        from bgdsim import aggregators
-        from bgdsim._params import check_params
-
         try:
             fn = aggregators.get(self.aggregator)
         except ValueError as exc:
@@ -252,9 +250,6 @@ class AdversaryConfig(_Section):
 
     @model_validator(mode="after")
     def _names(self) -> AdversaryConfig:
-        from bgdsim import adversary, attacks
-        from bgdsim._params import check_params
-
         try:
             attack = attacks.get(self.attack)
         except ValueError as exc:
@@ -327,10 +322,6 @@ class Scenario(_Section):
         except ValueError as exc:
             raise ValueError(f"network.topology: {exc}") from None
         check_faults(self.faults, m, q, set(routes.relays))
-        import numpy as np
-
-        from bgdsim import adversary
-
         adv = self.adversary
         k = self.server.batches
         try:  # a schedule checks its parameters against m and q when built
@@ -339,8 +330,6 @@ class Scenario(_Section):
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
-        from bgdsim import aggregators
-
         fn = aggregators.get(self.server.aggregator)
         try:  # a rule checks its preconditions (e.g. krum: m >= 2q + 3) on a dry run
             aggregators.call(fn, np.zeros((m, 1)), self.server.params, batches=k, f=q, seed=0)

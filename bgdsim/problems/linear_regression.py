@@ -11,10 +11,14 @@ statistics are computed once, so a round costs O(m d²) instead of O(N d).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from bgdsim.config import ProblemConfig
 from bgdsim.problems import Problem, draw_data, registry
+
+if TYPE_CHECKING:
+    from bgdsim.config import ProblemConfig
 
 
 class LinearRegression(Problem):

@@ -12,10 +12,14 @@ that governs the final rate — so ``step_size = "auto"`` gives η = L/(2M²) = 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from bgdsim.config import ProblemConfig
 from bgdsim.problems import Problem, draw_data, registry
+
+if TYPE_CHECKING:
+    from bgdsim.config import ProblemConfig
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(96)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()  # E[h(Z)] ≈ Σ w_i h(z_i) for Z ~ N(0, 1)
