@@ -5,7 +5,10 @@
 * :mod:`~bgdsim.engine.server` — :class:`ServerCore`, :class:`ServerRule`,
   :func:`build_server`; :mod:`~bgdsim.engine.validation` screens reports;
 * :mod:`~bgdsim.engine.barrier` — all / quorum + grace / timeout, as decisions;
-* :mod:`~bgdsim.engine.round` — :class:`RoundEngine`, the round's rules in order;
+* :mod:`~bgdsim.engine.round` — :class:`RoundEngine`, the round's rules in order, with
+  :mod:`~bgdsim.engine.messages` (the per-message rules) and :mod:`~bgdsim.engine.steps`
+  (what it tells its driver); :mod:`~bgdsim.engine.resolve` — the same round in closed
+  form, for the vector runtime;
 * :mod:`~bgdsim.engine.accounting` — per-worker message counts.
 
 Nothing here sleeps, schedules or touches SimPy, asyncio or sockets: drivers
@@ -14,18 +17,9 @@ Nothing here sleeps, schedules or touches SimPy, asyncio or sockets: drivers
 
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Arm, Barrier, Decision, Fire
-from bgdsim.engine.round import (
-    SCHEMA_VERSION,
-    Forward,
-    Groups,
-    Opened,
-    Progress,
-    RoundEngine,
-    Stop,
-    TimedFault,
-    Wait,
-)
+from bgdsim.engine.round import SCHEMA_VERSION, RoundEngine
 from bgdsim.engine.server import RoundInbox, RoundResult, ServerCore, ServerRule, build_server
+from bgdsim.engine.steps import Forward, Groups, Opened, Progress, Stop, TimedFault, Wait
 from bgdsim.engine.validation import Outcome, validate_block, validate_report
 from bgdsim.engine.world import PlannedRound, RecordedWorld, World, build_barrier, paper_floor
 

@@ -23,8 +23,6 @@ reference semantics) does. At one instant, messages are handled before timers.
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,89 +31,21 @@ import numpy as np
 from bgdsim import __version__, msglog
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
-from bgdsim.engine.barrier import Decision, Fire
+from bgdsim.engine.messages import MessageRules
 from bgdsim.engine.server import RoundInbox
-from bgdsim.engine.validation import Outcome
+from bgdsim.engine.steps import Groups, Opened, Progress, Stop, TimedFault, Wait, group_by_delay
 from bgdsim.engine.world import PlannedRound, World, build_barrier, paper_floor
 from bgdsim.eventlog import SCHEMA_VERSION
 from bgdsim.events import EventSink
 from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "Forward",
-    "Groups",
-    "Opened",
-    "Progress",
-    "RoundEngine",
-    "Stop",
-    "TimedFault",
-    "Wait",
-]
+__all__ = ["SCHEMA_VERSION", "RoundEngine"]
 
-Progress = Callable[[int, int], None]
-Groups = list[tuple[float, list[int]]]
-TimedFault = tuple[float, str, Fault]
-_KEEP_ROUNDS = 3
-_UNCHECKED: Any = object()  # planned rounds kept for reports that arrive after their barrier
+_KEEP_ROUNDS = 3  # planned rounds kept for reports that arrive after their barrier
 
 
-@dataclass(frozen=True)
-class Wait:
-    """The server is paused: call :meth:`RoundEngine.begin_round` again after ``seconds``."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Stop:
-    """No more rounds: ``status`` is ``completed``, ``paused`` or ``diverged``."""
-
-    status: str
-
-
-@dataclass(frozen=True)
-class Opened:
-    """Round ``plan.t`` is open: deliver the ``down`` groups, time out ``timeout`` seconds
-    from now (at ``deadline``)."""
-
-    plan: PlannedRound
-    down: Groups
-    deadline: float
-    timeout: float
-
-
-@dataclass(frozen=True)
-class Forward:
-    """After a broadcast arrived: reports on their way now (``up``) and later (``send``)."""
-
-    up: Groups
-    send: Groups
-
-
-def group_by_delay(delays: np.ndarray, workers: np.ndarray) -> Groups:
-    """:func:`_grouped` for arrays: one group per distinct delay, by first appearance."""
-    if not delays.size:
-        return []
-    values, first, inverse = np.unique(delays, return_index=True, return_inverse=True)
-    members = np.argsort(inverse, kind="stable")
-    bounds = np.cumsum(np.bincount(inverse, minlength=values.size))[:-1]
-    chunks = np.split(workers[members], bounds)
-    return [(float(values[g]), chunks[g].tolist()) for g in np.argsort(first, kind="stable")]
-
-
-def _grouped(delays: list[float], workers: list[int]) -> Groups:
-    """``(delay, workers)`` per distinct delay, in first-appearance order."""
-    if len(workers) < 2:
-        return [(delays[0], workers)] if workers else []
-    groups: dict[float, list[int]] = {}
-    for delay, j in zip(delays, workers, strict=True):
-        groups.setdefault(delay, []).append(j)
-    return list(groups.items())
-
-
-class RoundEngine:
+class RoundEngine(MessageRules):
     """One run's rounds, driven by a runtime.
 
     Args:
@@ -266,156 +196,6 @@ class RoundEngine:
             return []
         going = np.flatnonzero(~plan.down_lost_mask)
         return group_by_delay(plan.lat_down[going], going)
-
-    # ------------------------------------------------------------------ messages
-    def broadcast_arrived(self, plan: PlannedRound, workers: list[int], now: float) -> Forward:
-        """θ of round ``plan.t`` reached ``workers`` at ``now``.
-
-        Workers whose send time has come put their reports on their up-links now (logged
-        as sent); the rest are returned as ``send`` groups.
-        """
-        now_senders, later = self.deliver(plan, workers, now)
-        up = self.reports_sent(plan, now_senders, now) if now_senders else []
-        return Forward(up, later)
-
-    def deliver(
-        self,
-        plan: PlannedRound,
-        workers: list[int],
-        now: float,
-        lost: dict[int, str] | None = None,
-    ) -> tuple[list[int], Groups]:
-        """Log θ of round ``plan.t`` reaching ``workers`` at ``now``; who sends when.
-
-        ``lost``: workers the transport could not reach after all (e.g. ``disconnected``),
-        with the reason; logged as dropped. Returns the workers whose send time has come
-        and the ``(delay, workers)`` groups of those that send later.
-        """
-        log, t = self.log, plan.t
-        delivered: list[int] = []
-        dropped: list[int] = []
-        now_senders: list[int] = []
-        delays: list[float] = []
-        later: list[int] = []
-        for j in workers:
-            if lost and j in lost:
-                dropped.append(j)
-                log.message(ev.DROP, now, t, j, "down", {"reason": lost[j]})
-                continue
-            delivered.append(j)
-            log.message(ev.DELIVER, now, t, j, "down")
-            if not plan.sends[j]:
-                continue
-            wait = plan.send_at[j] - now
-            if wait > 0:
-                delays.append(wait)
-                later.append(j)
-            else:
-                now_senders.append(j)
-        self.acct.add("down_delivered", delivered)
-        self.acct.add("down_dropped", dropped)
-        return now_senders, _grouped(delays, later)
-
-    def reports_sent(self, plan: PlannedRound, workers: list[int], now: float) -> Groups:
-        """``workers`` put their round-``plan.t`` reports on their up-links at ``now``.
-
-        Returns the up-link arrival groups (lost reports are logged and left out).
-        """
-        log, t = self.log, plan.t
-        delays: list[float] = []
-        going: list[int] = []
-        lost: list[int] = []
-        enabled = log.enabled
-        byz, latencies, reasons = plan.byzantine, plan.up_latency, plan.up_lost
-        for j in workers:
-            latency = latencies[j]
-            if enabled:
-                ref = plan.payload_ref(j, log.payload)
-                extra = {"latency": latency, "byzantine": j in byz, "payload": ref}
-                log.message(ev.SEND, now, t, j, "up", extra)
-            reason = reasons[j]
-            if reason is not None:
-                lost.append(j)
-                log.message(ev.DROP, now, t, j, "up", {"reason": reason})
-            else:
-                delays.append(latency)
-                going.append(j)
-        self.acct.add("up_sent", workers)
-        self.acct.add("up_dropped", lost)
-        return _grouped(delays, going)
-
-    def reports_arrived(self, plan: PlannedRound, workers: list[int], now: float) -> Decision:
-        """The planned round-``plan.t`` reports of ``workers`` reach the server at ``now``."""
-        decision = self._due(now)
-        outgoing, verdicts, t = plan.outgoing, plan.verdicts, plan.t
-        for j in workers:
-            got = self._arrive(j, t, outgoing[j], verdicts[j], now)[1]
-            if isinstance(got, Fire) or decision is None:
-                decision = got or decision
-        return decision
-
-    def remote_report(
-        self, j: int, t: int, vector: Any, now: float, **fields: Any
-    ) -> tuple[Outcome, Decision]:
-        """A report for round t from worker j came over the wire at ``now``.
-
-        Logged as sent when it entered its up-link (``now`` minus the round's planned
-        up-link latency), with the payload as received; then validated as any report.
-        ``fields``: transport details for the ``send`` line (e.g. ``peer``).
-        """
-        plan = self.plans.get(t)
-        latency = plan.up_latency[j] if plan is not None and 0 <= j < self.m else None
-        log = self.log
-        if 0 <= j < self.m:
-            self.acct.add("up_sent", j)
-        extra = {
-            "latency": latency,
-            "byzantine": plan is not None and j in plan.byzantine,
-            "payload": log.payload(vector) if isinstance(vector, np.ndarray) else None,
-            **fields,
-        }
-        sent = now - latency if latency is not None else now
-        log.message(ev.SEND, sent, t, j, "up", extra)
-        decision = self._due(now)
-        outcome, got = self._arrive(j, t, vector, _UNCHECKED, now)
-        return outcome, got or decision
-
-    def _due(self, now: float) -> Decision:
-        """Timers already due before a message at ``now`` (a live clock can be late)."""
-        if self.inbox is None or self.inbox.closed:
-            return None
-        return self.barrier.due(now)
-
-    def _arrive(
-        self, j: int, t: int, vector: Any, verdict: Any, now: float
-    ) -> tuple[Outcome, Decision]:
-        """One report reaches the server: validate, log, count, ask the barrier."""
-        inbox, log, acct = self.inbox, self.log, self.acct
-        if inbox is None:
-            return Outcome.REJECTED, None
-        if verdict is _UNCHECKED:
-            outcome, reason = self.core.receive(inbox, j, t, vector)
-        else:
-            outcome, reason = self.core.receive(inbox, j, t, vector, verdict)
-        if outcome is Outcome.ACCEPTED:
-            acct.per_worker["up_delivered"][j] += 1
-            log.message(ev.DELIVER, now, t, j, "up")
-        elif outcome is Outcome.LATE:
-            if 0 <= j < self.m:
-                acct.per_worker["up_late"][j] += 1
-            log.message(ev.LATE, now, t, j, "up")
-            return outcome, None
-        else:
-            if 0 <= j < self.m:
-                acct.per_worker["up_rejected"][j] += 1
-            log.message(ev.REJECTED, now, t, j, "up", {"reason": reason})
-        return outcome, self.barrier.heard(inbox.n_heard, inbox.n_received, now)
-
-    def timer_fired(self, t: int, kind: str, now: float) -> Decision:
-        """Round t's ``timeout`` or ``quorum`` (grace) timer went off at ``now``."""
-        if t != self.t or self.inbox is None or self.inbox.closed:
-            return None
-        return self.barrier.timer(kind)
 
     # ------------------------------------------------------------------ closing
     def end_round(self, now: float) -> Stop | None:
