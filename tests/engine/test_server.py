@@ -33,13 +33,47 @@ def core(missing: str = "zero", aggregator: str = "mean", **kw: object) -> Serve
         ([1.0, 2.0, 3.0], "not an array (list)"),
         (np.array(["a", "b", "c"]), "wrong dtype"),
         (np.array([1 + 1j, 0, 0]), "wrong dtype"),
+        # integers: np.abs(-2**63) overflows, the norm came out negative and passed max_norm
+        (np.full(3, -(2**63), dtype=np.int64), "wrong dtype <i8"),
+        # float128 passed the finite check and became +inf as float64
+        (np.full(3, np.longdouble("1e4000")), "wrong dtype"),
+        (np.zeros(3, dtype=np.float16), "wrong dtype <f2"),
+        (np.zeros(3, dtype=">f8"), "wrong dtype >f8"),
+        (np.array(1.0), "wrong shape ()"),
+        (np.zeros((0, 3)), "wrong shape (0, 3)"),
+        (np.zeros((1,) * 32), "wrong shape"),
+        (np.full(3, np.inf, dtype=np.float32), "non-finite entry inf"),
     ],
-    ids=["nan", "inf", "long", "2d", "list", "str", "complex"],
+    ids=[
+        "nan",
+        "inf",
+        "long",
+        "2d",
+        "list",
+        "str",
+        "complex",
+        "int64-min",
+        "float128",
+        "float16",
+        "big-endian",
+        "0-d",
+        "empty-2d",
+        "32-d",
+        "float32-inf",
+    ],
 )
 def test_malformed_reports_are_rejected_with_the_reason(vector: object, fragment: str) -> None:
     reason = validate_report(vector, dim=D)
     assert reason is not None
     assert fragment in reason
+
+
+def test_float32_reports_are_taken_at_their_exact_float64_values() -> None:
+    c = core()
+    inbox = c.open_round(1)
+    v = np.array([0.1, -3.5, 1e30], dtype=np.float32)
+    assert c.receive(inbox, 0, 1, v) == (Outcome.ACCEPTED, None)
+    assert inbox.reports[0].tobytes() == v.astype(np.float64).tobytes()
 
 
 def test_huge_but_finite_reports_pass_unless_a_norm_cap_is_set() -> None:
