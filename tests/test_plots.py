@@ -10,6 +10,7 @@ import pytest
 
 import bgdsim
 from bgdsim import plots
+from bgdsim.plots import table
 
 TINY: dict[str, Any] = {
     "rounds": 3,
@@ -156,8 +157,8 @@ def test_plot_results_byzantine_axis_with_a_zipped_key(tmp_path: Path) -> None:
               "final_error", "min_error", "rounds_to_floor"]  # fmt: skip
     folder = write_csv(tmp_path / "q", header, rows)
     as_rows = [dict(zip(header, map(str, r), strict=True)) for r in rows]
-    assert plots._follows("server.batches", "cluster.byzantine", as_rows)
-    assert not plots._follows("server.aggregator", "cluster.byzantine", as_rows)
+    assert table._follows("server.batches", "cluster.byzantine", as_rows)
+    assert not table._follows("server.aggregator", "cluster.byzantine", as_rows)
     paths = plots.plot_results(folder, tmp_path / "out")
     assert_written(paths, {"final_error_vs_cluster-byzantine", "final_error_vs_server-batches"})
 

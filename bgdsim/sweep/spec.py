@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
 
 from bgdsim._section import Section
-from bgdsim.config import ScenarioError, _format_error, load_scenario
+from bgdsim.config import ScenarioError, format_error, load_scenario
 from bgdsim.sweep.columns import COLUMNS, _toml
 from bgdsim.sweep.errors import SweepError
 
@@ -200,7 +200,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise SweepError(_format_error(exc, source)) from None
+        raise SweepError(format_error(exc, source)) from None
     spec._root = Path(path).parent
     if not spec.scenario_file.is_file():
         raise SweepError(

@@ -1,0 +1,101 @@
+"""The commands on event logs: ``replay`` (verify, a round, export, re-run) and ``diff``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.summary import _print_summary
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from bgdsim.replay import export_csv, timeline, verify
+
+    actions = [bool(args.verify), args.round is not None, bool(args.overrides), bool(args.export)]
+    if sum(actions) > 1:
+        return _fail("replay: choose one of --verify, --round, --set, --export")
+    if args.round is not None:
+        summary, rows = timeline(args.log, args.round)
+        _print_timeline(summary, rows)
+        return EXIT_OK
+    if args.export == "parquet":
+        from bgdsim.replay import export_parquet
+
+        folder = args.out or args.log.with_suffix("")
+        msg_path, ev_path, n_msg, n_ev = export_parquet(args.log, folder)
+        print(f"{msg_path}: {n_msg} message records")
+        print(f"{ev_path}: {n_ev} events")
+        return EXIT_OK
+    if args.export:
+        out = args.out or args.log.with_suffix(".csv")
+        n = export_csv(args.log, out)
+        print(f"{out}: {n} events")
+        return EXIT_OK
+    if args.overrides:
+        from bgdsim.replay import rerun
+
+        result = rerun(args.log, args.overrides, log_path=args.log_out or True)
+        if args.json:
+            sys.stdout.buffer.write(orjson.dumps(result.summary()) + b"\n")
+        else:
+            print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
+            _print_summary(result, _load_logged(result.log_path))
+        return EXIT_OK
+    check = verify(args.log)
+    print(check.message())
+    return EXIT_OK if check.ok else EXIT_FAILED
+
+
+def _load_logged(path: Path | None) -> Any:
+    from bgdsim.replay import Log
+
+    assert path is not None
+    with Log(path) as log:
+        return log.scenario()
+
+
+def _print_timeline(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(v: Any) -> str:
+        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    title = (
+        f"round {summary['round']}: start {fmt(summary.get('start'))} s, barrier "
+        f"{fmt(summary.get('barrier'))} s ({summary.get('reason', '?')}), "
+        f"‖aggregate‖ {fmt(summary.get('aggregate_norm'))}, error {fmt(summary.get('error'))}"
+    )
+    cols = {
+        "worker": "w", "byzantine": "byz", "batch": "batch", "down_latency": "↓ latency",
+        "down_deliver": "↓ arrives", "down_drop": "↓ lost", "down_reason": "↓ why",
+        "up_send": "↑ sent", "up_latency": "↑ latency", "up_deliver": "↑ arrives",
+        "up_drop": "↑ lost", "up_reason": "↑ why", "up_late": "↑ late",
+        "up_rejected": "↑ rejected", "dist_to_honest_mean": "‖g − honest mean‖",
+    }  # fmt: skip
+    used = [c for c in cols if any(r.get(c) not in (None, False) for r in rows)]
+    t = Table(title=title)
+    for c in used:
+        t.add_column(cols[c], justify="right", no_wrap=True)
+    for r in rows:
+        cells = [("B" if r.get(c) else "") if c == "byzantine" else fmt(r.get(c)) for c in used]
+        t.add_row(*cells)
+    Console(width=max(160, Console().width)).print(t)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from bgdsim.replay import diff
+
+    first = diff(args.log_a, args.log_b)
+    if first is None:
+        print("identical runs")
+        return EXIT_OK
+    t, seq, event, key = first
+    where = f"round {t}, " if t is not None else ""
+    print(f"first divergence: {where}event #{seq} ({event}), field {key}")
+    return EXIT_FAILED

@@ -1,0 +1,44 @@
+"""The commands on many runs: ``sweep`` (a grid, locally or on Dask) and ``plot``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from bgdsim.sweep import SweepError, SweepRunError, read_results, run_sweep
+
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs: must be >= 1, got {args.jobs}")
+    try:
+        csv_path = run_sweep(
+            args.sweep,
+            engine=args.engine,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            out=args.out,
+            logs=args.logs,
+        )
+    except SweepError as exc:
+        return _fail(str(exc))
+    except SweepRunError as exc:
+        print(f"bgdsim: sweep failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    rows = read_results(csv_path.parent)
+    print(f"{csv_path}: {len(rows)} runs")
+    return EXIT_OK
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from bgdsim.plots import plot_path
+
+    try:
+        written = plot_path(args.path, args.out)
+    except ValueError as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(path)
+    return EXIT_OK

@@ -1,0 +1,106 @@
+"""The whole scenario: :class:`Scenario`, one model per table and the checks across them.
+
+Its validator checks what no section can alone: q ≤ m, k ≤ m, N a multiple of m, group
+workers and faults within the cluster, the topology built for m workers, the schedule
+built and the aggregator dry-run for (m, q, k).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
+
+from bgdsim import adversary, aggregators
+from bgdsim._section import Section as _Section
+from bgdsim.config.sections import (
+    AdversaryConfig,
+    ClusterConfig,
+    NetworkConfig,
+    PositiveInt,
+    ProblemConfig,
+    ServerConfig,
+)
+from bgdsim.network.faults import Fault, check_faults
+
+__all__ = ["Scenario"]
+
+
+def _table(v: Any) -> Any:
+    return {} if v is None else v
+
+
+class Scenario(_Section):
+    """A whole scenario: the run's name, seed and length, and one model per table."""
+
+    name: str = Field(
+        "scenario", description="run name; the default log is logs/<name>-seed<seed>.jsonl"
+    )
+    seed: int = Field(0, ge=0, description="master seed; every random stream derives from it")
+    rounds: PositiveInt = Field(40, description="T, gradient-descent rounds")
+    problem: Annotated[ProblemConfig, BeforeValidator(_table)] = Field(
+        default_factory=ProblemConfig
+    )
+    cluster: Annotated[ClusterConfig, BeforeValidator(_table)] = Field(
+        default_factory=ClusterConfig
+    )
+    server: Annotated[ServerConfig, BeforeValidator(_table)] = Field(default_factory=ServerConfig)
+    network: Annotated[NetworkConfig, BeforeValidator(_table)] = Field(
+        default_factory=NetworkConfig
+    )
+    adversary: Annotated[AdversaryConfig, BeforeValidator(_table)] = Field(
+        default_factory=AdversaryConfig
+    )
+    faults: list[Fault] = Field(default_factory=list, description="scripted faults")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        m, q = self.cluster.workers, self.cluster.byzantine
+        if q > m:
+            raise ValueError(f"cluster.byzantine ({q}) must be <= cluster.workers ({m})")
+        if self.server.batches > m:
+            raise ValueError(
+                f"server.batches ({self.server.batches}) must be <= cluster.workers ({m})"
+            )
+        if self.problem.samples % m and self.problem.size_spread == 0:
+            raise ValueError(
+                f"problem.samples ({self.problem.samples}) must be a multiple of "
+                f"cluster.workers ({m}) so that every worker holds N/m samples "
+                "(or set problem.size_spread for unequal local sizes)"
+            )
+        if self.problem.samples < m:
+            raise ValueError(f"problem.samples ({self.problem.samples}) must be >= {m} workers")
+        quorum = self.server.quorum
+        if quorum is not None and quorum > m:
+            raise ValueError(f"server.quorum ({quorum}) must be <= cluster.workers ({m})")
+        net = self.network
+        for i, g in enumerate(net.groups):
+            bad = [w for w in g.workers if not 0 <= w < m]
+            if bad:
+                raise ValueError(
+                    f"network.groups[{i}].workers: worker {bad[0]} is not in 0..{m - 1}"
+                )
+        try:
+            routes = net.topology.build(m)
+        except ValueError as exc:
+            raise ValueError(f"network.topology: {exc}") from None
+        check_faults(self.faults, m, q, set(routes.relays))
+        adv = self.adversary
+        k = self.server.batches
+        try:  # a schedule checks its parameters against m and q when built
+            adversary.schedules.get(adv.schedule)(
+                m, q, np.random.default_rng(0), k, **adv.schedule_params
+            )
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        fn = aggregators.get(self.server.aggregator)
+        try:  # a rule checks its preconditions (e.g. krum: m >= 2q + 3) on a dry run
+            aggregators.call(fn, np.zeros((m, 1)), self.server.params, batches=k, f=q, seed=0)
+        except ValueError as exc:
+            raise ValueError(f"server.aggregator: {exc}") from None
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fully resolved scenario as plain TOML-able data."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)

@@ -1,0 +1,240 @@
+"""The scenario's sections: one pydantic model per TOML table.
+
+``[problem]`` (:class:`ProblemConfig`), ``[cluster]`` (:class:`ClusterConfig`),
+``[server]`` (:class:`ServerConfig`), ``[network]`` (:class:`NetworkConfig`, with its
+``[[network.groups]]``, :class:`LinkGroup`) and ``[adversary]`` (:class:`AdversaryConfig`).
+Each checks its own keys and names, with the registries' "did you mean" hints; checks
+across sections are :class:`~bgdsim.config.Scenario`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
+
+from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim._params import check_params
+from bgdsim._section import Section as _Section
+from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
+from bgdsim.network.loss import LossModel, parse_loss
+from bgdsim.network.topology import StarTopology, Topology, parse_topology
+
+__all__ = [
+    "MISSING_POLICIES",
+    "AdversaryConfig",
+    "ClusterConfig",
+    "LinkGroup",
+    "NetworkConfig",
+    "PositiveInt",
+    "ProblemConfig",
+    "Seconds",
+    "ServerConfig",
+]
+
+MISSING_POLICIES = ("zero", "exclude", "stale")
+
+
+PositiveInt = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class ProblemConfig(_Section):
+    """``[problem]``: what is learned and from how much data."""
+
+    kind: str = Field("linear_regression", description="learning problem (`bgdsim list problems`)")
+    dim: PositiveInt = Field(10, description="d, the dimension of θ")
+    samples: PositiveInt = Field(100_000, description="N, samples in all, split evenly")
+    noise: float = Field(
+        1.0, ge=0, allow_inf_nan=False, description="std of ζ in y = ⟨w,θ*⟩ + ζ (linear only)"
+    )
+    theta_star: list[float] | None = Field(
+        None, description="θ*; default: random, ‖θ*‖ = theta_norm"
+    )
+    theta_norm: float = Field(1.0, gt=0, allow_inf_nan=False, description="‖θ*‖ when drawn")
+    size_spread: float = Field(
+        0.0, ge=0, lt=1, allow_inf_nan=False, description="local sizes n_j ∝ 1 + spread·U(−1, 1)"
+    )
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        problems.registry.get(v)
+        return v
+
+    @model_validator(mode="after")
+    def _theta(self) -> ProblemConfig:
+        if self.theta_star is not None and len(self.theta_star) != self.dim:
+            raise ValueError(
+                f"theta_star: has {len(self.theta_star)} entries but problem.dim is {self.dim}"
+            )
+        return self
+
+
+class ClusterConfig(_Section):
+    """``[cluster]``: the working machines."""
+
+    workers: PositiveInt = Field(100, description="m, the number of working machines")
+    byzantine: int = Field(5, ge=0, description="q, the most Byzantine machines in one round")
+    compute_time: float | SerializeAsAny[LatencyModel] = Field(
+        0.0, description="seconds a worker computes before replying, or a delay model"
+    )
+    compute_per_sample: bool = Field(False, description="scale compute time by n_j / mean n")
+
+    @field_validator("compute_time", mode="before")
+    @classmethod
+    def _compute(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return parse_latency(v)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < float("inf"):
+            raise ValueError(f"must be seconds >= 0 or a delay model table, got {v!r}")
+        return float(v)
+
+    def compute_time_model(self) -> LatencyModel | None:
+        """The compute-time distribution (None: workers reply at once)."""
+        if isinstance(self.compute_time, LatencyModel):
+            return self.compute_time
+        return ConstantLatency(value=self.compute_time) if self.compute_time > 0 else None
+
+
+def _step_size(v: Any) -> Any:
+    if v == "auto":
+        return v
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < float("inf"):
+        raise ValueError(f'must be a positive number or "auto", got {v!r}')
+    return float(v)
+
+
+class ServerConfig(_Section):
+    """``[server]``: the parameter server's rule."""
+
+    aggregator: str = Field("gmom", description="aggregation rule (`bgdsim list aggregators`)")
+    batches: PositiveInt = Field(20, description="k, batches of the geometric median of means")
+    step_size: Annotated[float | Literal["auto"], BeforeValidator(_step_size)] = Field(
+        0.5, description='η, or "auto" = L/(2M²)'
+    )
+    round_timeout: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="seconds the barrier waits after broadcast"
+    )
+    missing: Literal["zero", "exclude", "stale"] = Field(
+        "zero", description="a missing report counts as: zero | exclude | stale"
+    )
+    barrier: Literal["all", "quorum"] = Field(
+        "all", description="fire when all m are heard, or once a quorum of reports is in"
+    )
+    quorum: int | None = Field(None, ge=1, description="reports that make a quorum (default m − q)")
+    grace: Seconds = Field(0.0, description="quorum: seconds to wait after the quorum is reached")
+    max_norm: float | None = Field(
+        None, gt=0, description="reject reports with a larger norm (default: no limit)"
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="aggregator parameters")
+
+    @model_validator(mode="after")
+    def _aggregator(self) -> ServerConfig:
+        try:
+            fn = aggregators.get(self.aggregator)
+        except ValueError as exc:
+            raise ValueError(f"aggregator: {exc}") from None
+        check_params(fn, self.params, where="params", supplied=aggregators.SUPPLIED)
+        return self
+
+
+class LinkGroup(_Section):
+    """``[[network.groups]]``: workers whose links have their own models."""
+
+    name: str = Field(..., description="the group's name")
+    workers: list[int] = Field(..., min_length=1, description="its workers")
+    latency: SerializeAsAny[LatencyModel] | None = Field(None, description="latency model")
+    loss: SerializeAsAny[LossModel] | None = Field(None, description="loss model")
+    bandwidth: float | None = Field(None, gt=0, description="bytes per second")
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _latency(cls, v: Any) -> LatencyModel | None:
+        return None if v is None else parse_latency(v)
+
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss(cls, v: Any) -> LossModel | None:
+        return None if v is None else parse_loss(v)
+
+
+class NetworkConfig(_Section):
+    """``[network]``: the links between the server and each worker (both directions)."""
+
+    latency: SerializeAsAny[LatencyModel] = Field(
+        default_factory=ConstantLatency, description="latency model (`bgdsim list latencies`)"
+    )
+    drop: float = Field(0.0, ge=0, le=1, description="probability a message is lost, per message")
+    loss: SerializeAsAny[LossModel] | None = Field(
+        None, description="a loss model instead of drop (`bgdsim list losses`)"
+    )
+    bandwidth: float | None = Field(None, gt=0, description="bytes per second (unset: infinite)")
+    groups: list[LinkGroup] = Field(default_factory=list, description="per-link overrides")
+    topology: SerializeAsAny[Topology] = Field(
+        default_factory=StarTopology, description="star (default), tree or graphml"
+    )
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _latency(cls, v: Any) -> LatencyModel:
+        return parse_latency(v)
+
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss(cls, v: Any) -> LossModel | None:
+        return None if v is None else parse_loss(v)
+
+    @field_validator("topology", mode="before")
+    @classmethod
+    def _topology(cls, v: Any) -> Topology:
+        return parse_topology(v)
+
+    @model_validator(mode="after")
+    def _groups(self) -> NetworkConfig:
+        if self.loss is not None and self.drop > 0:
+            raise ValueError("drop: set either network.drop or network.loss, not both")
+        seen: dict[int, str] = {}
+        names: set[str] = set()
+        for i, g in enumerate(self.groups):
+            if g.name in names:
+                raise ValueError(f"groups[{i}].name: duplicate group name '{g.name}'")
+            names.add(g.name)
+            for w in g.workers:
+                if w in seen:
+                    raise ValueError(
+                        f"groups[{i}].workers: worker {w} is in groups '{seen[w]}' and '{g.name}'"
+                    )
+                seen[w] = g.name
+        return self
+
+
+class AdversaryConfig(_Section):
+    """``[adversary]``: who is Byzantine each round and what they send."""
+
+    schedule: str = Field("random", description="Byzantine-set schedule (`bgdsim list schedules`)")
+    schedule_params: dict[str, Any] = Field(default_factory=dict, description="schedule parameters")
+    attack: str = Field(
+        "sign_flip", description="what Byzantine workers send (`bgdsim list attacks`)"
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="attack parameters")
+
+    @model_validator(mode="after")
+    def _names(self) -> AdversaryConfig:
+        try:
+            attack = attacks.get(self.attack)
+        except ValueError as exc:
+            raise ValueError(f"attack: {exc}") from None
+        try:
+            sched = adversary.schedules.get(self.schedule)
+        except ValueError as exc:
+            raise ValueError(f"schedule: {exc}") from None
+        check_params(attack, self.params, where="params")
+        check_params(sched, self.schedule_params, where="schedule_params", supplied=("q", "m"))
+        return self

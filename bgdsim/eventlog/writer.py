@@ -1,0 +1,190 @@
+"""The writer of a run's event log: :class:`EventLog`.
+
+Lines go through one structlog processor chain (:meth:`EventLog._stamp`, then orjson) into
+a buffered ``.jsonl`` file; per-message events are buffered as columns and written, one
+Arrow record per span, into the sidecar at each seal; vectors go to the sidecar as raw
+bytes and the line carries a reference. Each seal chains the span's digest
+(:mod:`bgdsim.eventlog.digest`). The format as a whole is described in
+:mod:`bgdsim.eventlog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import orjson
+import structlog
+
+from bgdsim.eventlog.digest import chain_digest, span_hasher
+from bgdsim.eventlog.layout import PAYLOAD_DTYPE, sidecar_path
+from bgdsim.msglog import MessageBuffer
+
+__all__ = ["EventLog"]
+
+_FIRST = ("event", "seq", "time", "round", "worker")
+
+
+def _serialize(obj: Any, **_: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+_BUFFER_BYTES = 1 << 20
+
+
+class _Sink:
+    """structlog's final "logger": appends each rendered line to the buffered log file."""
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+
+    def msg(self, message: bytes) -> None:
+        self._write(message + b"\n")
+
+    info = msg
+
+
+class EventLog:
+    """Writes one run's events.
+
+    Lines and payloads go to buffered files as they happen; :meth:`flush` (once per round)
+    pushes both to the OS, payloads first. Lines of the round in progress may reach the
+    disk earlier than their payloads (when a buffer fills); readers trust a round only once
+    its ``round_end`` line is there.
+
+    Args:
+        path: the ``.jsonl`` file (its sidecar goes beside it), or None to record nothing.
+    """
+
+    #: live runtimes keep each message's wall-clock time
+    wall_column = False
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.enabled = self.path is not None
+        self.seq = 0
+        self.dim = 0  # d, set by the run's header: (d,) float64 payloads need no spec
+        self._messages: MessageBuffer | None = None
+        self._offset = 0
+        self._lines: IO[bytes] | None = None
+        self._side: IO[bytes] | None = None
+        self._line_hash = span_hasher()
+        self._payload_hash = span_hasher()
+        self._digest = b""
+        write: Any = lambda _b: None  # noqa: E731 - a disabled log writes nowhere
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lines = open(self.path, "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._side = open(sidecar_path(self.path), "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            write = self._write_line
+        self._write = write
+        self._log = structlog.wrap_logger(
+            _Sink(write),
+            processors=[self._stamp, structlog.processors.JSONRenderer(serializer=_serialize)],
+            wrapper_class=structlog.BoundLogger,
+        ).bind()
+
+    def _stamp(
+        self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> dict[str, Any]:
+        out = {"event": event_dict.pop("event"), "seq": self.seq}
+        self.seq += 1
+        for key in _FIRST[2:]:
+            if key in event_dict:
+                out[key] = event_dict.pop(key)
+        out.update(event_dict)
+        return out
+
+    def emit(self, event: str, time: float, **fields: Any) -> None:
+        """Record one event at simulated ``time``."""
+        if self.enabled:
+            self._log.info(event, time=time, **fields)
+
+    def message(
+        self,
+        event: str,
+        time: float,
+        round: int,
+        worker: int,
+        direction: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a per-message event: a row of the span's columnar record (see
+        :mod:`bgdsim.msglog`), written at the next seal."""
+        if self.enabled:
+            self._buffer().add(event, time, round, worker, direction, extra)
+
+    def messages(self, **columns: Any) -> None:
+        """Record many per-message events at once, as arrays (the vector runtime)."""
+        if self.enabled:
+            self._buffer().add_columns(**columns)
+
+    def _buffer(self) -> MessageBuffer:
+        if self._messages is None:
+            self._messages = MessageBuffer(self.dim, wall=self.wall_column)
+        return self._messages
+
+    def seal(self, event: str, time: float, **fields: Any) -> None:
+        """Record ``event`` closing a span: the span's message records go to the sidecar
+        (``messages``), and the line carries ``payload_end`` and the chained ``digest`` of
+        everything written since the previous seal (see the module doc)."""
+        if not self.enabled:
+            return
+        if self._messages is not None and len(self._messages):
+            blob, rows = self._messages.encode()
+            offset = self._offset
+            self._append(blob)
+            self._sealed_messages(blob)
+            fields["messages"] = {"offset": offset, "bytes": len(blob), "rows": rows}
+        digest = chain_digest(self._digest, self._line_hash.digest(), self._payload_hash.digest())
+        self._digest = digest
+        self._line_hash = span_hasher()
+        self._payload_hash = span_hasher()
+        self.emit(event, time, **fields, payload_end=self._offset, digest=digest.hex())
+
+    def _sealed_messages(self, blob: bytes) -> None:
+        """A span's message records were written (a hook for subclasses)."""
+
+    def _write_line(self, data: bytes) -> None:
+        self._lines.write(data)  # type: ignore[union-attr]
+        self._line_hash.update(data)
+
+    def payload(self, vector: np.ndarray) -> dict[str, Any] | None:
+        """Append a vector to the sidecar; return the reference a line carries."""
+        if self._side is None:
+            return None
+        arr = np.ascontiguousarray(vector)
+        ref: dict[str, Any] = {"offset": self._offset, "shape": list(arr.shape)}
+        if arr.dtype.str != PAYLOAD_DTYPE:
+            ref["dtype"] = arr.dtype.str
+        self._append(arr.data)
+        return ref
+
+    def _append(self, data: Any) -> None:
+        """Raw bytes to the sidecar, hashed into the current span."""
+        assert self._side is not None
+        self._side.write(data)
+        self._payload_hash.update(data)
+        self._offset += memoryview(data).nbytes
+
+    def flush(self) -> None:
+        """Push buffered payloads, then buffered lines, to the OS."""
+        if self._side is not None and self._lines is not None:
+            self._side.flush()
+            self._lines.flush()
+
+    def close(self) -> None:
+        """Flush and close the files."""
+        self.flush()
+        for f in (self._lines, self._side):
+            if f is not None:
+                f.close()
+        self._lines = self._side = None
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
