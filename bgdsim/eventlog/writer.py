@@ -155,7 +155,7 @@ class EventLog:
         """Append a vector to the sidecar; return the reference a line carries."""
         if self._side is None:
             return None
-        arr = np.ascontiguousarray(vector)
+        arr = np.asarray(vector, order="C")  # keeps a 0-d array 0-d (ascontiguousarray would not)
         ref: dict[str, Any] = {"offset": self._offset, "shape": list(arr.shape)}
         if arr.dtype.str != PAYLOAD_DTYPE:
             ref["dtype"] = arr.dtype.str
