@@ -41,6 +41,7 @@ __all__ = [
     "MessageBuffer",
     "decode",
     "expand",
+    "payload_reference",
     "payload_spec",
     "to_frame",
 ]
@@ -70,7 +71,7 @@ def payload_spec(ref: dict[str, Any], dim: int) -> str:
     return f"{dtype}:{json.dumps(shape, separators=(',', ':'))}"
 
 
-def _ref(offset: int, spec: str, dim: int) -> dict[str, Any]:
+def payload_reference(offset: int, spec: str, dim: int) -> dict[str, Any]:
     """The payload reference a schema-1 line would carry."""
     if not spec:
         return {"offset": offset, "shape": [dim]}
@@ -264,7 +265,9 @@ def expand(table: pa.Table, dim: int) -> Iterator[dict[str, Any]]:
             e["latency"] = None if latency is None or math.isnan(latency) else latency
             e["byzantine"] = cols["byzantine"][i]
             offset = cols["payload"][i]
-            e["payload"] = None if offset < 0 else _ref(offset, cols["spec"][i] or "", dim)
+            e["payload"] = (
+                None if offset < 0 else payload_reference(offset, cols["spec"][i] or "", dim)
+            )
         reason = cols["reason"][i]
         if reason is not None:
             e["reason"] = reason

@@ -7,6 +7,13 @@ why), missing reports, aggregate and update recomputed from the recorded reports
 round engine's own :class:`~bgdsim.engine.ServerCore` and
 :class:`~bgdsim.engine.Barrier`, compared bit for bit. A log cut short (a killed run)
 verifies up to its last complete round and says so.
+
+A round's reports are checked on their record's columns (:mod:`bgdsim.replay._batch`)
+whenever the round is ordinary — every arrival late or from a distinct known worker of
+the round, with a recorded send and a readable payload — and one message at a time
+through :meth:`~bgdsim.engine.ServerCore.receive` otherwise; both reach the same
+verdicts and report the same first mismatch. The lines, the span hashes and the records
+are read ahead in a background thread (:mod:`bgdsim.replay._ahead`).
 """
 
 from __future__ import annotations
@@ -23,8 +30,11 @@ from bgdsim.engine import Barrier, Outcome, build_barrier, build_server
 from bgdsim.engine.barrier import QUORUM, TIMEOUT
 from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
-from bgdsim.msglog import expand
 from bgdsim.problems import safe_norm
+from bgdsim.replay import _batch
+from bgdsim.replay._ahead import ReadAhead, Span
+from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
+from bgdsim.replay._arrivals import Mismatch as _Mismatch
 from bgdsim.replay.reader import Log, LogError, same_vector
 
 __all__ = ["Verification", "verify"]
@@ -63,14 +73,6 @@ class Verification:
         return f"verified {self.rounds} rounds{tail}"
 
 
-class _Mismatch(Exception):
-    """The first recomputed quantity that differs from the log."""
-
-    def __init__(self, what: str, detail: str) -> None:
-        super().__init__(what, detail)
-        self.what, self.detail = what, detail
-
-
 class _Verifier:
     """Walks a log line by line: the digest chain, then the server's recomputation."""
 
@@ -87,50 +89,53 @@ class _Verifier:
             raise LogError(f"{log.path}: the header cannot be replayed: {exc}") from None
         self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
         self.payload_start = 0
-        self.sends: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self.sends = Sends(self.core.dim)
         self.inbox: Any = None
         self.t = 0
         self.pending: dict[str, Any] = {}
         self.span: list[dict[str, Any]] = []  # the round-level events since the last seal
-        self.arrivals: list[tuple[str, int, int, dict[str, Any], str | None, float]] = []
+        self.arrivals: list[Arrival] | Arrivals = []
 
-    def seal(self, e: dict[str, Any]) -> None:
+    def seal(self, e: dict[str, Any], ahead: Span | None = None) -> None:
         log = self.log
         end = int(e.get("payload_end", -1))
         if not self.payload_start <= end <= log.sidecar_size:
             raise _Mismatch("integrity", f"payload_end {end} is outside the sidecar")
-        if end > self.payload_start:
-            self.payload_h.update(log.sidecar_bytes(self.payload_start, end))
-        want = chain_digest(self.digest, self.lines_h.digest(), self.payload_h.digest())
+        if (
+            ahead is not None
+            and ahead.digest
+            and (ahead.start, ahead.end) == (self.payload_start, end)
+        ):
+            payload = ahead.digest  # hashed ahead, in the background
+        else:
+            if end > self.payload_start:
+                self.payload_h.update(log.sidecar_view(self.payload_start, end))
+            payload = self.payload_h.digest()
+        want = chain_digest(self.digest, self.lines_h.digest(), payload)
         if want.hex() != e["digest"]:
             raise _Mismatch("integrity", "digest differs: a line or payload byte of this round "
                             "was changed")  # fmt: skip
         self.digest, self.lines_h, self.payload_h = want, span_hasher(), span_hasher()
         self.payload_start = end
 
-    def messages(self, seal: dict[str, Any]) -> None:
+    def messages(self, seal: dict[str, Any], ahead: Span | None = None) -> None:
         """The span's message records: register its sends, queue its report arrivals."""
         try:
-            table = self.log.messages(seal)
+            if ahead is None:
+                table = self.log.messages(seal)
+            elif ahead.error is not None:
+                raise ahead.error
+            else:
+                table = ahead.table
         except LogError as exc:  # the span verified: its record was written broken
             raise _Mismatch("integrity", str(exc)) from None
-        rows = [] if table is None else list(expand(table, self.core.dim))
-        for e in rows:
-            if e["dir"] == "up" and e["event"] == ev.SEND:
-                self.sends.setdefault((e["round"], e["worker"]), []).append(e["payload"])
-        arrivals = [e for e in rows if e["dir"] == "up" and e["event"] in ev.ARRIVALS]
-        arrivals.sort(key=lambda e: e["time"])  # stable: the record's order within ties
-        self.arrivals = []
-        for e in arrivals:
-            key = (e["round"], e["worker"])
-            queue = self.sends.get(key)
-            if not queue:
-                raise _Mismatch("reports", f"{e['event']} of worker {key[1]} with no recorded send")
-            ref = queue.pop(0)
-            self.arrivals.append((e["event"], key[0], key[1], ref, e.get("reason"), e["time"]))
+        batch = None if table is None else _batch.pair(table, self.sends, self.core.dim)
+        self.arrivals = batch if batch is not None else pair(table, self.sends, self.core.dim)
 
     def leftover_arrivals(self) -> None:
         """Arrivals in a span with no barrier (after the last round): only late ones fit."""
+        if isinstance(self.arrivals, Arrivals):
+            self.arrivals = self.arrivals.tuples(self.core.dim)
         for kind, r, j, _, _, _ in self.arrivals:
             if kind != ev.LATE or r > self.t:
                 raise _Mismatch("sequence", f"{kind} of round {r} (worker {j}) outside any round")
@@ -144,6 +149,11 @@ class _Verifier:
         log, core, inbox, barrier = self.log, self.core, self.inbox, self.barrier
         if inbox is None:
             raise _Mismatch("sequence", "a barrier outside any round")
+        if isinstance(self.arrivals, Arrivals):
+            if _batch.receive(log, core, inbox, barrier, self.arrivals):
+                self.arrivals = []
+                return barrier.reason
+            self.arrivals = self.arrivals.tuples(core.dim)  # an unusual round: one by one
         vectors = [log.view(a[3]) for a in self.arrivals]
         dim = core.dim
         rows = [i for i, v in enumerate(vectors) if v.dtype == _F8 and v.shape == (dim,)]
@@ -211,7 +221,7 @@ class _Verifier:
         if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
             raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
 
-    def step(self, seq: int, raw: bytes, e: dict[str, Any]) -> None:
+    def step(self, seq: int, raw: bytes, e: dict[str, Any], ahead: Span | None = None) -> None:
         """One line: buffered until its span's seal, which checks the span's integrity,
         then recomputes its rounds from its lines and message records."""
         kind = e.get("event")
@@ -224,9 +234,9 @@ class _Verifier:
             self.lines_h.update(raw)
             self.span.append(e)
             return
-        self.seal(e)  # the span is intact: what follows checks the server itself
+        self.seal(e, ahead)  # the span is intact: what follows checks the server itself
         self.lines_h.update(raw)
-        self.messages(e)
+        self.messages(e, ahead)
         span, self.span = self.span, []
         for line in span:
             self.recompute(line.get("event"), line)
@@ -270,10 +280,11 @@ def verify(path: str | Path) -> Verification:
     result = Verification()
     with Log(path) as log:
         v = _Verifier(log, result)
+        ahead = ReadAhead(log)
         try:
-            for seq, (raw, e) in enumerate(log.lines()):
+            for seq, (raw, e, span) in enumerate(ahead):
                 try:
-                    v.step(seq, raw, e)
+                    v.step(seq, raw, e, span)
                 except LogError as exc:  # a payload past the sidecar's end, in a sealed span
                     raise _Mismatch("integrity", str(exc)) from None
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -283,6 +294,8 @@ def verify(path: str | Path) -> Verification:
         except _Mismatch as bad:
             result.mismatch = (v.t, bad.what, bad.detail)
             return result
+        finally:
+            ahead.close()
         if not result.complete:
             result.notes.append(
                 f"the log ends in round {v.t} before its round_end: verified up to round "

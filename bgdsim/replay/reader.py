@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import orjson
 import pyarrow as pa
+from numpy.lib.stride_tricks import sliding_window_view
 
 from bgdsim import msglog
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
@@ -173,6 +174,44 @@ class Log:
     def sidecar_bytes(self, start: int, end: int) -> bytes:
         """Raw sidecar bytes ``[start, end)``."""
         return b"" if self._map is None else self._map[start:end]
+
+    def sidecar_view(self, start: int, end: int) -> np.ndarray:
+        """Sidecar bytes ``[start, end)`` without a copy (uint8): must not outlive the ``Log``."""
+        return np.empty(0, np.uint8) if self._bytes is None else self._bytes[start:end]
+
+    def rows(self, offsets: np.ndarray, dim: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The ``(dim,)`` float64 payloads at byte ``offsets``, copied into one ``(k, dim)``
+        matrix (``out`` if given).
+
+        Payloads stored as rows of one block (offsets ``base + i·8·dim``, as a round's
+        reports are) are taken from one ``(n, dim)`` view of the sidecar; any others
+        through a sliding window over it. Each row holds what :meth:`view` would give.
+
+        Raises:
+            LogError: a payload is past the sidecar's end.
+        """
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if out is None:
+            out = np.empty((offsets.size, dim), dtype=_F8)
+        if not offsets.size or not dim:
+            return out
+        row = _F8.itemsize * dim
+        lo, hi = int(offsets.min()), int(offsets.max())
+        if self._bytes is None or lo < 0 or hi + row > self.sidecar_size:
+            bad = lo if lo < 0 else hi
+            raise LogError(f"{self.path}: payload at byte {bad} is past the sidecar's end")
+        rel = offsets - lo
+        if not (rel % row).any():  # one block
+            n = int(rel.max()) // row + 1
+            block = self._bytes[lo : lo + n * row].view(_F8).reshape(n, dim)
+            return np.take(block, rel // row, axis=0, out=out, mode="clip")  # all in range
+        phase = offsets % _F8.itemsize
+        for r in np.unique(phase).tolist():
+            pick = phase == r
+            end = r + (self.sidecar_size - r) // _F8.itemsize * _F8.itemsize
+            window = sliding_window_view(self._bytes[r:end].view(_F8), dim)
+            out[pick] = window[(offsets[pick] - r) // _F8.itemsize]
+        return out
 
     def payload(self, ref: dict[str, Any]) -> np.ndarray:
         """The vector a reference points to (a copy: the log may be closed after)."""
