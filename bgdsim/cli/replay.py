@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
 from bgdsim.cli.summary import _print_summary
 
@@ -41,6 +39,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
         result = rerun(args.log, args.overrides, log_path=args.log_out or True)
         if args.json:
+            import orjson
+
             sys.stdout.buffer.write(orjson.dumps(result.summary()) + b"\n")
         else:
             print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from bgdsim.cli.exits import EXIT_OK, _fail
 from bgdsim.cli.summary import _print_summary
 
@@ -65,6 +63,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 run_tcp(scenario, log_path=log_path, time_scale=args.time_scale, progress=progress)
             )
     if args.json:
+        import orjson
+
         sys.stdout.buffer.write(orjson.dumps(result.summary(), default=_jsonable) + b"\n")
     else:
         _print_summary(result, scenario)
