@@ -155,18 +155,16 @@ class MessageBuffer:
         self._columns.append(out)
 
     def _rows_as_columns(self) -> dict[str, Any]:
-        """The events added one by one, as a part of columns."""
+        """The events added one by one, as a part of columns (numpy converts the tuples)."""
+        table = np.array(self.rows, dtype=_ROW)
         names = ("round", "worker", "dir", "event", "time", "latency", "byzantine")
-        types = (np.int32, np.int32, np.uint8, np.uint8, np.float64, np.float64, bool)
-        rows = self.rows
-        cols = list(zip(*rows, strict=True)) if rows else [()] * 11
-        typed = zip(names, cols[:7], types, strict=True)
-        out: dict[str, Any] = {name: np.asarray(col, dtype=kind) for name, col, kind in typed}
-        out["reason"] = _objects(list(cols[7]), len(rows))
-        out["payload"] = np.asarray(cols[8], dtype=np.int64)
-        out["spec"] = _objects(list(cols[9]), len(rows))
+        out: dict[str, Any] = {name: table[name] for name in names}
+        reason, spec = table["reason"], table["spec"]
+        out["reason"] = None if _all_none(reason) else reason  # empty: None too
+        out["payload"] = table["payload"]
+        out["spec"] = None if _all_none(spec) else spec
         if self.wall:
-            out["wall"] = np.asarray(cols[10], dtype=np.float64)
+            out["wall"] = table["wall"]
         return out
 
     def encode(self) -> tuple[bytes, int]:
@@ -199,6 +197,18 @@ class MessageBuffer:
             return stream.to_pybytes(), n
         size = len(stream).to_bytes(8, "little")
         return _WHOLE + size + _ZSTD.compress(stream, asbytes=True), n
+
+
+_ROW = np.dtype(
+    [("round", "i4"), ("worker", "i4"), ("dir", "u1"), ("event", "u1"), ("time", "f8"),
+     ("latency", "f8"), ("byzantine", "?"), ("reason", "O"), ("payload", "i8"), ("spec", "O"),
+     ("wall", "f8")]
+)  # fmt: skip
+
+
+def _all_none(values: np.ndarray) -> bool:
+    """Every entry of an object column is None."""
+    return bool((values == None).all())  # noqa: E711 - elementwise, on objects
 
 
 def _objects(values: Any, n: int) -> np.ndarray | None:
