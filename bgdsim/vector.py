@@ -11,17 +11,16 @@ after their time.
 
 from __future__ import annotations
 
-import time as _time
 from collections.abc import Callable
 from pathlib import Path
 
 from bgdsim.config import Scenario
-from bgdsim.engine import Opened, Progress, RecordedWorld, RoundEngine, Stop, TimedFault, World
+from bgdsim.engine import Opened, Progress, RoundEngine, Stop, TimedFault
 from bgdsim.engine.recorded import Recording
 from bgdsim.engine.resolve import ClosedForm
 from bgdsim.eventlog import EventLog
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import resolve_log_path
+from bgdsim.sim.runtime import drive
 
 __all__ = ["VectorDriver", "run_vector"]
 
@@ -74,11 +73,7 @@ def run_vector(
     open_log: Callable[[Path | None], EventLog] = EventLog,
 ) -> RunResult:
     """Run a scenario on the vector runtime (arguments as :func:`bgdsim.sim.run`)."""
-    wall = _time.perf_counter()
-    path = resolve_log_path(scenario, log_path)
-    world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
-    with open_log(path) as log:
-        engine = RoundEngine(world, log, progress)
-        driver = VectorDriver(engine)
-        driver.run()
-        return engine.finish(driver.now, path, wall)
+    return drive(
+        scenario, VectorDriver, log_path=log_path, progress=progress, recording=recording,
+        open_log=open_log,
+    )  # fmt: skip

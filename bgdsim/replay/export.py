@@ -12,27 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bgdsim.replay.reader import VECTOR_KEYS, Log, read_messages
+from bgdsim.replay.reader import Log, flatten, read_messages
 
 __all__ = ["export_parquet"]
-
-
-def _flat(log: Log, event: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for key, value in event.items():
-        if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
-            vec = np.asarray(log.payload(value), dtype=np.float64)
-            row[f"{key}_norm"] = float(np.linalg.norm(vec)) if vec.size else 0.0
-        elif isinstance(value, dict | list):
-            row[key] = orjson.dumps(value).decode()
-        else:
-            row[key] = value
-    return row
 
 
 def export_parquet(path: str | Path, out_dir: str | Path) -> tuple[Path, Path, int, int]:
@@ -49,7 +35,7 @@ def export_parquet(path: str | Path, out_dir: str | Path) -> tuple[Path, Path, i
     keys: dict[str, None] = dict.fromkeys(["seq", "event", "time", "round"])
     with Log(path) as log:
         for _, event in log.lines():
-            row = _flat(log, event)
+            row = flatten(log, event)
             keys.update(dict.fromkeys(row))
             rows.append(row)
     columns = {key: [row.get(key) for row in rows] for key in keys}

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from bgdsim import aggregators
 from bgdsim import events as ev
-from bgdsim.replay.reader import VECTOR_KEYS, Log, LogError, same_vector
+from bgdsim.replay.reader import VECTOR_KEYS, Log, LogError, flatten, same_vector
 
 __all__ = ["diff", "export_csv", "timeline"]
 
@@ -98,15 +97,7 @@ def export_csv(path: str | Path, out: str | Path) -> int:
     keys: dict[str, None] = dict.fromkeys(first)
     with Log(path) as log:
         for e in log.events():
-            row: dict[str, Any] = {}
-            for key, value in e.items():
-                if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
-                    vec = np.asarray(log.payload(value), dtype=np.float64)
-                    row[f"{key}_norm"] = float(np.linalg.norm(vec)) if vec.size else 0.0
-                elif isinstance(value, dict | list):
-                    row[key] = orjson.dumps(value).decode()
-                else:
-                    row[key] = value
+            row = flatten(log, e)
             keys.update(dict.fromkeys(row))
             rows.append(row)
     with open(out, "w", newline="", encoding="utf-8") as f:

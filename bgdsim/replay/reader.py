@@ -27,6 +27,7 @@ __all__ = [
     "VECTOR_KEYS",
     "Log",
     "LogError",
+    "flatten",
     "read_log",
     "read_messages",
     "same_vector",
@@ -260,6 +261,21 @@ def read_messages(path: str | Path) -> Any:
                     table.append_column("span", pa.array([span] * table.num_rows, pa.int32()))
                 )
     return msglog.to_frame(tables)
+
+
+def flatten(log: Log, event: dict[str, Any]) -> dict[str, Any]:
+    """An event as a flat row: vectors as their norms (``<field>_norm``), nested fields as
+    JSON text (``export_csv`` and ``export_parquet``)."""
+    row: dict[str, Any] = {}
+    for key, value in event.items():
+        if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
+            vec = np.asarray(log.payload(value), dtype=np.float64)
+            row[f"{key}_norm"] = float(np.linalg.norm(vec)) if vec.size else 0.0
+        elif isinstance(value, dict | list):
+            row[key] = orjson.dumps(value).decode()
+        else:
+            row[key] = value
+    return row
 
 
 def same_vector(a: np.ndarray, b: np.ndarray) -> bool:

@@ -16,6 +16,7 @@ import time as _time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import simpy
 from simpy.events import Event
@@ -41,7 +42,15 @@ from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
 from bgdsim.sim._events import At, schedule_groups
 
-__all__ = ["SimPyDriver", "default_log_path", "paper_floor", "resolve_log_path", "run"]
+__all__ = [
+    "Driver",
+    "SimPyDriver",
+    "default_log_path",
+    "drive",
+    "paper_floor",
+    "resolve_log_path",
+    "run",
+]
 
 
 def default_log_path(scenario: Scenario) -> Path:
@@ -70,6 +79,11 @@ class SimPyDriver:
         """Every round, to the end of the run."""
         proc = self.env.process(self.server())
         self.env.run(until=proc)
+
+    @property
+    def now(self) -> float:
+        """SimPy's clock."""
+        return float(self.env.now)
 
     def server(self) -> simpy.events.ProcessGenerator:
         """The parameter server: open a round, wait on its barrier, close it."""
@@ -123,6 +137,37 @@ class SimPyDriver:
             timer.callbacks.append(partial(self._timer, t, "quorum"))
 
 
+class Driver(Protocol):
+    """What :func:`drive` needs of a simulated-clock driver."""
+
+    def run(self) -> None:
+        """Every round, to the end of the run."""
+
+    @property
+    def now(self) -> float:
+        """The simulated time at which the run stopped."""
+
+
+def drive(
+    scenario: Scenario,
+    make_driver: Callable[[RoundEngine], Driver],
+    *,
+    log_path: str | Path | bool | None = True,
+    progress: Progress | None = None,
+    recording: Recording | None = None,
+    open_log: Callable[[Path | None], EventLog] = EventLog,
+) -> RunResult:
+    """Build the world (or the recorded one) and the engine, run a driver over it, seal."""
+    wall = _time.perf_counter()
+    path = resolve_log_path(scenario, log_path)
+    world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
+    with open_log(path) as log:
+        engine = RoundEngine(world, log, progress)
+        driver = make_driver(engine)
+        driver.run()
+        return engine.finish(driver.now, path, wall)
+
+
 def run(
     scenario: Scenario,
     *,
@@ -145,11 +190,7 @@ def run(
     Returns:
         The :class:`~bgdsim.result.RunResult`.
     """
-    wall = _time.perf_counter()
-    path = resolve_log_path(scenario, log_path)
-    world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
-    with open_log(path) as log:
-        engine = RoundEngine(world, log, progress)
-        driver = SimPyDriver(engine)
-        driver.run()
-        return engine.finish(driver.env.now, path, wall)
+    return drive(
+        scenario, SimPyDriver, log_path=log_path, progress=progress, recording=recording,
+        open_log=open_log,
+    )  # fmt: skip
