@@ -152,9 +152,14 @@ def gm_shift(
     seen: dict[float, float] = {}
 
     def displacement(log_lam: float) -> float:
-        reports[byz] = mu + math.exp(log_lam) * u
-        value = float(rule(reports) @ u)
-        value = value if math.isfinite(value) else -math.inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            candidate = mu + math.exp(log_lam) * u
+        if np.isfinite(candidate).all():  # a diverging run: far candidates overflow
+            reports[byz] = candidate
+            value = float(rule(reports) @ u)
+            value = value if math.isfinite(value) else -math.inf
+        else:
+            value = -math.inf
         seen[log_lam] = value
         return value
 

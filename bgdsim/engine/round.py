@@ -40,9 +40,12 @@ from bgdsim.events import EventSink
 from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
 
-__all__ = ["SCHEMA_VERSION", "RoundEngine"]
+__all__ = ["DIVERGENCE_FACTOR", "SCHEMA_VERSION", "RoundEngine"]
 
 _KEEP_ROUNDS = 3  # planned rounds kept for reports that arrive after their barrier
+#: a run stops as ``diverged`` once ‖θ_t − θ*‖ exceeds this factor times
+#: max(‖θ₀ − θ*‖, √(dk/N)) (or θ_t is not finite)
+DIVERGENCE_FACTOR = 1e6
 
 
 class RoundEngine(MessageRules):
@@ -81,6 +84,8 @@ class RoundEngine(MessageRules):
         self.status = "completed"
         problem = world.problem
         self.errors: list[float] = [problem.error(self.core.theta)]
+        scale = max(self.errors[0], paper_floor(self.sc))
+        self.divergence_bound = DIVERGENCE_FACTOR * scale if scale > 0 else float("inf")
         self.thetas: list[np.ndarray] = [self.core.theta.copy()]
 
     # ------------------------------------------------------------------ the run
@@ -251,6 +256,16 @@ class RoundEngine(MessageRules):
         log.flush()
         if self.progress is not None:
             self.progress(t, sc.rounds)
+        if self.errors[-1] > self.divergence_bound:
+            log.emit(
+                ev.DIVERGED,
+                now,
+                round=t,
+                reason=f"‖θ_t − θ*‖ = {self.errors[-1]:.3g} exceeds {DIVERGENCE_FACTOR:g} × "
+                f"max(‖θ₀ − θ*‖, √(dk/N)) = {self.divergence_bound:.3g}",
+            )
+            log.flush()
+            return self._stop("diverged")
         return None
 
     def finish(

@@ -199,3 +199,19 @@ def test_gm_shift_does_more_damage_to_gmom_than_sign_flip(paper: ScenarioFactory
     # bound without a scale chosen in advance.
     far = gmom_errors(paper, "sign_flip", {"scale": 1e4})
     assert shifted > 0.9 * far
+
+
+def test_a_diverging_run_ends_as_diverged_instead_of_crashing_the_attack() -> None:
+    # geomed with q = m/2 breaks down; gm_shift's far candidates then overflow, and the
+    # server's rule refused them with "points must be finite" (a traceback in round 33)
+    sc = bgdsim.load_scenario(
+        overrides={
+            "server.aggregator": "geomed",
+            "cluster.byzantine": 50,
+            "rounds": 40,
+            "adversary.attack": "gm_shift",
+            "adversary.params": {},
+        }
+    )
+    result = bgdsim.run(sc, log_path=None)
+    assert result.status == "diverged"

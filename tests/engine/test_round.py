@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from bgdsim.engine import (
     Wait,
     World,
 )
+from bgdsim.engine.round import DIVERGENCE_FACTOR
 from bgdsim.eventlog import MemorySink
 from tests.conftest import ScenarioFactory
 
@@ -209,3 +211,25 @@ def test_a_report_after_its_timeout_but_before_the_timer_counts_after_the_barrie
     assert decision == Fire("timeout")
     engine.end_round(0.7)
     assert engine.acct.barrier["timeout"] == 1
+
+
+def test_a_run_whose_error_explodes_stops_as_diverged_after_a_sealed_round(
+    scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # the mean under a sign flip of scale 1e4 grows θ by ~1e4 per round: finite, not sane
+    sc = scenario(rounds=20, server__aggregator="mean", adversary__params={"scale": 1e4})
+    path = tmp_path / "diverged.jsonl"
+    result = bgdsim.run(sc, log_path=path)
+    assert result.status == "diverged"
+    assert result.rounds < 20
+    assert result.final_error > DIVERGENCE_FACTOR * result.errors[0]
+    assert np.isfinite(result.thetas).all()
+    events = [e["event"] for e in bgdsim.read_log(path) if "seq" in e]
+    assert events[-3:] == ["round_end", "diverged", "run_end"]
+    check = bgdsim.verify(path)
+    assert check.ok and check.rounds == result.rounds
+
+
+def test_a_sane_run_is_not_called_diverged(scenario: ScenarioFactory) -> None:
+    result = bgdsim.run(scenario(rounds=10), log_path=None)
+    assert result.status == "completed"

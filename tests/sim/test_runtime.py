@@ -209,7 +209,8 @@ def test_huge_finite_reports_move_the_mean_far_but_not_gmom(
 ) -> None:
     huge = {"adversary__attack": "malformed", "adversary__params": {"kind": "huge"}}
     broken = bgdsim.run(scenario(server__aggregator="mean", **huge), log_path=None)
-    assert broken.status == "completed"
+    # finite but absurd: reported as diverged (it used to say "completed" at 1e290)
+    assert broken.status == "diverged" and broken.rounds == 1
     assert np.isfinite(broken.errors).all() and broken.final_error > 1e290
     robust = bgdsim.run(scenario(**huge), log_path=None)
     assert robust.final_error < 0.5
