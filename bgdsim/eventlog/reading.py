@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import orjson
 
+from bgdsim import events as ev
 from bgdsim.eventlog.layout import PAYLOAD_DTYPE, sidecar_path
 from bgdsim.msglog import decode, expand
 
@@ -36,7 +37,7 @@ def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
             if not line.endswith(b"\n"):
                 return
             event = orjson.loads(line)
-            if event.get("event") == "run_start":
+            if event.get("event") == ev.RUN_START:
                 dim = int(event.get("scenario", {}).get("problem", {}).get("dim", 0))
             ref = event.get("messages")
             if isinstance(ref, dict):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from bgdsim import events as ev
 from bgdsim.plots.canvas import _figure, _safe, _save
 
 __all__ = ["plot_log"]
@@ -27,7 +28,7 @@ def _read_log(path: Path) -> dict[str, Any]:
             errors.append(float(header["error"]))
         try:
             for _, event in log.lines():
-                if event.get("event") == "update":
+                if event.get("event") == ev.UPDATE:
                     rounds.append(int(event["round"]))
                     errors.append(float(event["error"]))
         except (KeyError, TypeError, AttributeError) as exc:

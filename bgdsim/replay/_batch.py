@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from bgdsim import events as ev
 from bgdsim.engine import Barrier, RoundInbox, ServerCore
 from bgdsim.engine.validation import validate_report
 from bgdsim.msglog import EVENT_CODES, EVENT_NAMES, payload_reference
@@ -29,7 +30,7 @@ from bgdsim.replay.reader import Log
 __all__ = ["pair", "receive", "screen"]
 
 _SEND, _DELIVER, _LATE, _REJECTED = (
-    EVENT_CODES[k] for k in ("send", "deliver", "late", "rejected")
+    EVENT_CODES[k] for k in (ev.SEND, ev.DELIVER, ev.LATE, ev.REJECTED)
 )
 _INTS = ("round", "worker", "dir", "event", "payload")
 _FLOATS = ("time", "latency")

@@ -164,7 +164,7 @@ class _Verifier:
                 verdicts[i] = verdict
         for i in set(range(len(vectors))) - set(rows):
             verdicts[i] = validate_report(vectors[i], dim=dim, max_norm=core.max_norm)
-        want = {"deliver": Outcome.ACCEPTED, "rejected": Outcome.REJECTED, "late": Outcome.LATE}
+        want = {ev.DELIVER: Outcome.ACCEPTED, ev.REJECTED: Outcome.REJECTED, ev.LATE: Outcome.LATE}
         for (kind, r, j, _, recorded, time), vector, verdict in zip(
             self.arrivals, vectors, verdicts, strict=True
         ):
@@ -175,7 +175,7 @@ class _Verifier:
             if outcome is not want[kind]:
                 raise _Mismatch(f"validation of worker {j}",
                                 f"recorded {kind}, recomputed {outcome.value}")  # fmt: skip
-            if kind == "rejected" and reason != recorded:
+            if kind == ev.REJECTED and reason != recorded:
                 raise _Mismatch(f"validation of worker {j}",
                                 f"recorded reason {recorded!r}, recomputed {reason!r}")  # fmt: skip
         self.arrivals = []
@@ -192,7 +192,7 @@ class _Verifier:
             raise _Mismatch(
                 "missing reports", f"recorded {missing}, recomputed {res.missing.tolist()}"
             )
-        if kind == "aggregate_skipped":
+        if kind == ev.AGGREGATE_SKIPPED:
             if res.skipped is None:
                 raise _Mismatch("aggregate", "recorded a skipped step, recomputed an aggregate")
         elif res.skipped is not None:

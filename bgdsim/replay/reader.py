@@ -18,6 +18,7 @@ import orjson
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
+from bgdsim import events as ev
 from bgdsim import msglog
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
 from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
@@ -70,7 +71,7 @@ class Log:
             raise LogError(
                 f"{self.path}: not a bgdsim event log (the first line is not JSON)"
             ) from None
-        if not isinstance(header, dict) or header.get("event") != "run_start":
+        if not isinstance(header, dict) or header.get("event") != ev.RUN_START:
             raise LogError(f"{self.path}: not a bgdsim event log (no run_start header)")
         schema = header.get("schema")
         if schema == 1:
@@ -256,7 +257,7 @@ def read_messages(path: str | Path) -> Any:
         for _, event in log.lines():
             table = log.messages(event) if "messages" in event else None
             if table is not None:
-                span = int(event.get("round", 0)) if event["event"] == "round_end" else 0
+                span = int(event.get("round", 0)) if event["event"] == ev.ROUND_END else 0
                 tables.append(
                     table.append_column("span", pa.array([span] * table.num_rows, pa.int32()))
                 )
