@@ -5,6 +5,12 @@ Every aggregator is registered by name and has the signature
 arguments (checked against the scenario's ``server.params`` before a run). ``batches`` is
 supplied by the server from ``server.batches`` to the aggregators that take it.
 
+A rule whose input precondition is unmet by the reports it is given — e.g. ``krum``'s
+n ≥ 2f + 3 after the missing-report policy excluded some — raises
+:class:`PreconditionError` (a ``ValueError``): the server then skips the round
+(``aggregate_skipped``). Any other exception, a plain ``ValueError`` included, is a bug or
+a bad parameter and stops the run.
+
 >>> import numpy as np, bgdsim
 >>> bgdsim.aggregators.get("mean")(np.array([[0.0, 0.0], [2.0, 4.0]]))
 array([1., 2.])
@@ -20,6 +26,17 @@ import numpy as np
 from bgdsim.registry import Registry
 
 Aggregator = Callable[..., np.ndarray]
+
+
+class PreconditionError(ValueError):
+    """The rule cannot run on these reports (e.g. too few of them for its f).
+
+    Raised for a condition on the reports a round leaves after the missing-report policy
+    (their number, or how many are finite), never for a malformed parameter or array:
+    the server skips such a round instead of stepping. A ``ValueError``, so callers that
+    catch ``ValueError`` still do.
+    """
+
 
 registry: Registry[Aggregator] = Registry("aggregator")
 register: Callable[[str], Callable[[Aggregator], Aggregator]] = registry.register
@@ -101,6 +118,7 @@ from bgdsim.aggregators.gmom import batch_bounds, batch_means  # noqa: E402
 __all__ = [
     "SUPPLIED",
     "Aggregator",
+    "PreconditionError",
     "batch_bounds",
     "batch_means",
     "call",

@@ -24,18 +24,19 @@ otherwise by the last entry, whose pointer then moves back. That is O(n² log n)
 O(n) per step (amortised) instead of O(n²) per step. Scores are thus updated by
 subtraction (relative rounding ~n·eps, far below the gaps between scores of distinct
 reports), and set exactly again once one or no neighbour is counted, so that those
-certain ties are exact. In the trim, the β values nearest the median form a window of β
-consecutive sorted values; the window whose farther end is nearest the median is taken,
-ties going to the most central window (the symmetric trim; the lower of two equally
-central ones).
+certain ties are exact. In the trim, each coordinate's values are ranked by their
+distance to the median and the β nearest taken; values equally far from it (copies of one
+value — colluding workers send identical vectors — or values at median ± r) are taken
+alternately from below and above the median, the lower first (see
+:func:`closest_to_median_mean`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bgdsim.aggregators import register
-from bgdsim.aggregators.krum import check_krum_inputs, pairwise_sq_distances
+from bgdsim.aggregators import PreconditionError, register
+from bgdsim.aggregators.krum import _all_finite_mean, check_krum_inputs, pairwise_sq_distances
 
 __all__ = ["bulyan", "closest_to_median_mean", "iterated_krum"]
 
@@ -93,25 +94,32 @@ def iterated_krum(d2: np.ndarray, f: int, count: int) -> np.ndarray:
 def closest_to_median_mean(s: np.ndarray, beta: int) -> np.ndarray:
     """Per coordinate, the mean of the ``beta`` values nearest the median of a ``(θ, d)`` array.
 
-    Ties (two windows of β sorted values reaching equally far from the median) go to the
-    most central window. ``s`` is not modified.
+    The values of each coordinate are ranked by their distance |x − median| to the
+    coordinate's median and the first β averaged (El Mhamdi et al. 2018: "the β closest to
+    the median"). Ties in the distance — equal values, or values at median ± r — are
+    broken deterministically and symmetrically: the values at median − r and at median + r
+    are taken alternately, the lower one first. The result depends only on the multiset of
+    each coordinate's values (not on the row order). ``s`` is not modified.
 
     >>> closest_to_median_mean(np.array([[0.0], [1.0], [2.0], [2.5], [9.0]]), 3).tolist()
     [1.8333333333333333]
+    >>> closest_to_median_mean(np.array([[0.0], [0], [1], [1], [1.5], [3], [3], [3]]), 6)
+    array([1.08333333])
     """
     theta = s.shape[0]
     st = s.T.copy(order="C")  # (d, θ)
     st.sort(axis=1)
     h = theta // 2
     med = st[:, h] if theta % 2 else 0.5 * st[:, h - 1] + 0.5 * st[:, h]
-    spare = theta - beta  # windows start at 0 … spare
-    lo = med[:, None] - st[:, : spare + 1]  # how far below the median each window starts
-    hi = st[:, beta - 1 :] - med[:, None]  # how far above it each window ends
-    reach = np.maximum(lo, hi)
-    central = np.argsort(np.abs(np.arange(spare + 1) - spare / 2), kind="stable")
-    start = central[np.argmin(reach[:, central], axis=1)]
-    window = start[:, None] + np.arange(beta)[None, :]
-    return np.take_along_axis(st, window, axis=1).mean(axis=1)
+    dist = np.abs(st - med[:, None])
+    # rank of each value within its run of equal values (st is sorted): 0, 1, 2, …
+    cols = np.arange(theta)
+    starts = np.zeros(st.shape, dtype=np.intp)
+    starts[:, 1:] = np.where(st[:, 1:] != st[:, :-1], cols[1:], 0)
+    np.maximum.accumulate(starts, axis=1, out=starts)
+    tie = 2 * (cols - starts) + (st > med[:, None])  # alternate sides, the lower first
+    order = np.lexsort((tie, dist), axis=1)[:, :beta]
+    return np.take_along_axis(st, order, axis=1).mean(axis=1)
 
 
 @register("bulyan")
@@ -121,8 +129,14 @@ def bulyan(vectors: np.ndarray, *, f: int) -> np.ndarray:
     S = θ = n − 2f reports chosen by iterated Krum (see :func:`iterated_krum`);
     A(g_1, …, g_n)_c = (1/β) Σ_{i ∈ B_c} g_{i,c},  β = θ − 2f,
 
-    B_c the β reports of S whose coordinate c is nearest the median of coordinate c over S.
-    f = 0 keeps every report in both steps: the mean.
+    B_c the β reports of S whose coordinate c is nearest the median of coordinate c over S
+    (ties: see :func:`closest_to_median_mean`). f = 0 keeps every report in both steps: the
+    mean.
+
+    A report with a NaN or inf entry has Krum score +inf (as in :func:`krum`) and is never
+    selected: the selection runs on the finite reports, each step counting the same
+    neighbours as it would with them (they are the farthest from everyone). That needs
+    F ≥ n − f − 1 finite reports (fewer: every score is +inf) and F ≥ θ.
 
     Args:
         vectors: ``(n, d)`` reports, n ≥ 4f + 3.
@@ -132,13 +146,26 @@ def bulyan(vectors: np.ndarray, *, f: int) -> np.ndarray:
         The ``(d,)`` aggregate.
 
     Raises:
-        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, or
-            n < 4f + 3.
+        PreconditionError: If n < 4f + 3, or fewer than max(n − f − 1, n − 2f) reports
+            are finite.
+        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, or f < 0.
     """
     x = check_krum_inputs(vectors, f, "bulyan", factor=4)
-    if f == 0:
-        return x.mean(axis=0)
     n = x.shape[0]
+    if f == 0:
+        return _all_finite_mean(x, "bulyan", f"n = {n} (f = 0)")
     theta = n - 2 * f
-    chosen = np.sort(iterated_krum(pairwise_sq_distances(x), f, theta))
-    return closest_to_median_mean(x[chosen], theta - 2 * f)
+    d2 = pairwise_sq_distances(x)
+    if np.isfinite(d2).all():
+        chosen = iterated_krum(d2, f, theta)
+    else:
+        ok = np.flatnonzero(np.isfinite(x).all(axis=1))
+        need = max(n - f - 1, theta)
+        if ok.size < need:
+            raise PreconditionError(
+                f"bulyan needs {need} finite reports (n - f - 1 and n - 2f), got {ok.size} of n={n}"
+            )
+        # every non-finite report is farther than every finite one from each finite one:
+        # Krum with the same neighbour counts on the finite reports (f' = f − (n − F) ≥ −1)
+        chosen = ok[iterated_krum(d2[np.ix_(ok, ok)], f - (n - ok.size), theta)]
+    return closest_to_median_mean(x[np.sort(chosen)], theta - 2 * f)

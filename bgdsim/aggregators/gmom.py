@@ -27,10 +27,10 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from bgdsim.aggregators import register
+from bgdsim.aggregators import PreconditionError, register
 from bgdsim.aggregators.geometric_median import geometric_median
 
-__all__ = ["batch_bounds", "batch_means", "batch_order", "geomed", "gmom"]
+__all__ = ["batch_bounds", "batch_means", "batch_order", "check_finite_means", "geomed", "gmom"]
 
 
 def batch_bounds(n: int, k: int) -> np.ndarray:
@@ -65,6 +65,19 @@ def batch_means(vectors: np.ndarray, k: int, weights: np.ndarray | None = None) 
     starts = batch_bounds(n, k)
     sizes = np.diff(np.append(starts, n))
     return np.add.reduceat(x, starts, axis=0) / sizes[:, None]
+
+
+def check_finite_means(means: np.ndarray, rule: str) -> np.ndarray:
+    """``means``, after checking that no batch mean overflowed (reports of norm ~1e308).
+
+    Raises:
+        PreconditionError: A batch mean is not finite: the geometric median needs finite
+            points, so the rule cannot run on these (finite) reports.
+    """
+    if not np.isfinite(means).all():
+        bad = int(np.flatnonzero(~np.isfinite(means).all(axis=1))[0])
+        raise PreconditionError(f"{rule} needs finite batch means, batch {bad}'s mean overflows")
+    return means
 
 
 def batch_order(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -102,6 +115,11 @@ def gmom(
 
     Returns:
         The ``(d,)`` aggregate.
+
+    Raises:
+        PreconditionError: A batch mean overflows (finite reports of norm near 1e308).
+        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, k < 1, or
+            ``rebatch`` without ``rng``.
     """
     x = np.asarray(vectors, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
@@ -118,10 +136,11 @@ def gmom(
         w = None if w is None else w[order]
     if w is not None:
         totals = np.add.reduceat(w, batch_bounds(x.shape[0], k))
-        return geometric_median(batch_means(x, k, w), weights=totals, tol=tol)
+        means = check_finite_means(batch_means(x, k, w), "gmom")
+        return geometric_median(means, weights=totals, tol=tol)
     if k == 1:  # A_1 is exactly the mean (paper §2.1)
         return x.mean(axis=0)
-    return geometric_median(batch_means(x, k), tol=tol)
+    return geometric_median(check_finite_means(batch_means(x, k), "gmom"), tol=tol)
 
 
 @register("geomed")

@@ -37,7 +37,7 @@ from pydantic import Field
 from bgdsim.aggregators import register
 from bgdsim.aggregators._common import check_tau, reports, row_norms
 from bgdsim.aggregators.geometric_median import geometric_median
-from bgdsim.aggregators.gmom import batch_means
+from bgdsim.aggregators.gmom import batch_means, check_finite_means
 
 __all__ = ["TAU_PER_DIM", "approximate_geometric_median", "gmom_trimmed", "median_gap"]
 
@@ -129,6 +129,7 @@ def gmom_trimmed(
         The ``(d,)`` aggregate.
 
     Raises:
+        PreconditionError: If a kept batch mean overflows (finite reports of norm ~1e308).
         ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, k < 1, τ ≤ 0 (or
             NaN), or γ is outside (0, 1).
     """
@@ -146,4 +147,4 @@ def gmom_trimmed(
         kept = means
     if kept.shape[0] == 1:
         return kept[0].copy()
-    return approximate_geometric_median(kept, gamma=gamma)[0]
+    return approximate_geometric_median(check_finite_means(kept, "gmom_trimmed"), gamma=gamma)[0]

@@ -18,6 +18,15 @@ down that far, distances more than ~1e150 times smaller than the largest can und
 0 (the rule then sees those reports as equal). Ties in the score go to the lowest index;
 note that Krum with n − f − 2 = 1 neighbour (n = 3, f = 0) always ties the closest pair.
 Small products (n·d < 2²²) run on one BLAS thread.
+
+Non-finite reports. A report with a NaN or an infinite entry is at distance +inf from
+every other report (the distances between finite reports are computed without it), so its
+score is +inf and it can never win; a finite report's score is +inf too when fewer than
+n − f − 2 other reports are finite. Non-finite scores never win: if every score is
+non-finite (fewer than n − f − 1 finite reports), Krum raises
+:class:`~bgdsim.aggregators.PreconditionError`, and so does Multi-Krum if fewer than m
+scores are finite. (The server rejects non-finite reports before any rule sees them; this
+is for direct callers and the adversary's what-if calls.)
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import numpy as np
 from pydantic import Field
 from threadpoolctl import ThreadpoolController
 
-from bgdsim.aggregators import register
+from bgdsim.aggregators import PreconditionError, register
 from bgdsim.aggregators._common import check_f, reports
 from bgdsim.aggregators.coordinate_median import median_of_rows
 
@@ -64,14 +73,18 @@ def pairwise_sq_distances(x: np.ndarray) -> np.ndarray:
     Computed from one Gram matrix of the rows relative to their coordinate-wise median, and
     multiplied by a power of two s (s = 1 unless the entries or their row sums could
     overflow or underflow), which changes no comparison. Symmetric, non-negative, zero
-    diagonal.
+    diagonal. A row with a NaN or inf entry is at distance +inf from every other row; the
+    other distances are those of the finite rows alone.
     """
     n, d = x.shape
-    y = x - median_of_rows(x)
     with _blas_threads(n, d), np.errstate(over="ignore", invalid="ignore"):
+        y = x - median_of_rows(x)
         gram = y @ y.T  # numpy uses the symmetric rank-k BLAS product for y @ y.T
         top = float(gram.diagonal().max())  # max ‖y_i‖²; every |gram| and d2 ≤ 4·top
         if not _SQ_LO <= 4.0 * n * top <= _SQ_HI:  # also catches inf, and 0 from underflow
+            finite = np.isfinite(x).all(axis=1)
+            if not finite.all():  # (a non-finite row makes gram's diagonal NaN or inf)
+                return _with_non_finite_rows(x, finite)
             amax = max(float(y.max()), -float(y.min()))
             if amax > 0.0:
                 y *= math.ldexp(1.0, -math.frexp(amax)[1])  # now max |y| is in [1/2, 1)
@@ -85,16 +98,45 @@ def pairwise_sq_distances(x: np.ndarray) -> np.ndarray:
     return d2
 
 
+def _with_non_finite_rows(x: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """:func:`pairwise_sq_distances` when some rows (``~finite``) hold a NaN or inf."""
+    n = x.shape[0]
+    d2 = np.full((n, n), np.inf)
+    ok = np.flatnonzero(finite)
+    if ok.size:
+        d2[np.ix_(ok, ok)] = pairwise_sq_distances(x[ok])
+    np.fill_diagonal(d2, 0.0)
+    return d2
+
+
 def krum_scores(d2: np.ndarray, f: int) -> np.ndarray:
     """Krum scores s(i): the sum of the n − f − 2 smallest d2[i, j], j ≠ i (needs n ≥ f + 3).
 
     ``d2`` is a squared-distance matrix with a zero diagonal (as from
-    :func:`pairwise_sq_distances`); it is not modified.
+    :func:`pairwise_sq_distances`); it is not modified. A NaN distance counts as +inf, and
+    a score that is not finite is +inf (the worst).
     """
     neighbours = d2.shape[0] - f - 2
-    # The n - f - 1 smallest entries of row i are its own 0 and its n - f - 2 nearest others.
+    # The n - f - 1 smallest entries of row i are its own 0 and its n - f - 2 nearest others
+    # (partition puts NaN last, i.e. as if +inf).
     part = np.partition(d2, neighbours, axis=1)
-    return part[:, : neighbours + 1].sum(axis=1)
+    scores = part[:, : neighbours + 1].sum(axis=1)
+    scores[np.isnan(scores)] = np.inf
+    return scores
+
+
+def _finite_count(x: np.ndarray) -> int:
+    return int(np.isfinite(x).all(axis=1).sum())
+
+
+def _all_finite_mean(x: np.ndarray, rule: str, need: str) -> np.ndarray:
+    """The mean of every report, after checking that they are all finite."""
+    out = x.mean(axis=0)
+    if not np.isfinite(out).all() and not np.isfinite(x).all():  # (else: the sum overflowed)
+        raise PreconditionError(
+            f"{rule} needs {need} finite reports, got {_finite_count(x)} of n={x.shape[0]}"
+        )
+    return out
 
 
 def check_krum_inputs(vectors: np.ndarray, f: int, rule: str, *, factor: int = 2) -> np.ndarray:
@@ -103,7 +145,7 @@ def check_krum_inputs(vectors: np.ndarray, f: int, rule: str, *, factor: int = 2
     check_f(f, rule)
     n = x.shape[0]
     if n < factor * f + 3:
-        raise ValueError(f"{rule} needs n >= {factor}f + 3 reports, got n={n} with f={f}")
+        raise PreconditionError(f"{rule} needs n >= {factor}f + 3 reports, got n={n} with f={f}")
     return x
 
 
@@ -114,7 +156,8 @@ def krum(vectors: np.ndarray, *, f: int) -> np.ndarray:
     KR(g_1, …, g_n) = g_{i*},  i* = argmin_i Σ_{j ∈ N_i} ‖g_i − g_j‖²,
 
     N_i the n − f − 2 reports nearest g_i (j ≠ i); ties go to the lowest index. The result
-    is one of the reports, bit for bit.
+    is one of the reports, bit for bit, and never a non-finite one: a report with a NaN or
+    inf entry scores +inf (see the module's "Non-finite reports").
 
     Args:
         vectors: ``(n, d)`` reports, n ≥ 2f + 3.
@@ -124,15 +167,22 @@ def krum(vectors: np.ndarray, *, f: int) -> np.ndarray:
         The ``(d,)`` aggregate.
 
     Raises:
-        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, or
-            n < 2f + 3.
+        PreconditionError: If n < 2f + 3, or fewer than n − f − 1 reports are finite (every
+            score is then +inf).
+        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, or f < 0.
 
     >>> krum(np.array([[0.0], [1.0], [2.0], [3.0], [100.0]]), f=1).tolist()
     [1.0]
     """
     x = check_krum_inputs(vectors, f, "krum")
     scores = krum_scores(pairwise_sq_distances(x), f)
-    return x[int(np.argmin(scores))].copy()
+    best = int(np.argmin(scores))
+    if not np.isfinite(scores[best]):
+        n = x.shape[0]
+        raise PreconditionError(
+            f"krum needs n - f - 1 = {n - f - 1} finite reports, got {_finite_count(x)}"
+        )
+    return x[best].copy()
 
 
 @register("multi_krum")
@@ -148,7 +198,8 @@ def multi_krum(
     Σ_{j ∈ N_i} ‖g_i − g_j‖² (see :func:`krum`; ties go to the lower index).
 
     m = 1 is Krum; m = n is the mean; the default m = n − f averages as many reports as
-    there can be honest ones.
+    there can be honest ones. A report of non-finite score (one with a NaN or inf entry,
+    see :func:`krum`) is never averaged.
 
     Args:
         vectors: ``(n, d)`` reports, n ≥ 2f + 3.
@@ -159,18 +210,26 @@ def multi_krum(
         The ``(d,)`` aggregate.
 
     Raises:
-        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, n < 2f + 3,
-            or m is outside [1, n].
+        PreconditionError: If n < 2f + 3, m > n, or fewer than m reports have a finite
+            score (with m = n: a report is not finite).
+        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, or m < 1.
     """
     x = check_krum_inputs(vectors, f, "multi_krum")
     n = x.shape[0]
     m = n - f if m_select is None else m_select
-    if not 1 <= m <= n:
+    if m < 1:
         raise ValueError(f"multi_krum needs 1 <= m_select <= n, got m_select={m} with n={n}")
+    if m > n:
+        raise PreconditionError(f"multi_krum needs 1 <= m_select <= n, got m_select={m} with n={n}")
     if m == n:  # every report is kept
-        return x.mean(axis=0)
+        return _all_finite_mean(x, "multi_krum", f"m_select = n = {n}")
     scores = krum_scores(pairwise_sq_distances(x), f)
+    best = np.argsort(scores, kind="stable")[:m]
+    if not np.isfinite(scores[best[-1]]):
+        raise PreconditionError(
+            f"multi_krum needs m_select = {m} reports of finite score, got "
+            f"{int(np.isfinite(scores).sum())} ({_finite_count(x)} of n={n} reports finite)"
+        )
     if m == 1:
-        return x[int(np.argmin(scores))].copy()
-    best = np.sort(np.argsort(scores, kind="stable")[:m])  # worker order: a stable sum
-    return x[best].mean(axis=0)
+        return x[int(best[0])].copy()
+    return x[np.sort(best)].mean(axis=0)  # worker order: a stable sum

@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from bgdsim.aggregators import register
+from bgdsim.aggregators import PreconditionError, register
 from bgdsim.aggregators._common import check_f, reports
 
 __all__ = ["trimmed_mean", "trimmed_mean_of_rows"]
@@ -67,15 +67,16 @@ def trimmed_mean(
         The ``(d,)`` aggregate.
 
     Raises:
-        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, n ≤ 2f
-            (when ``beta`` is not set), or β is outside [0, ½).
+        PreconditionError: If n ≤ 2f (when ``beta`` is not set).
+        ValueError: If ``vectors`` is not a non-empty ``(n, d)`` array, f < 0, or β is
+            outside [0, ½).
     """
     x = reports(vectors, "trimmed_mean")
     check_f(f, "trimmed_mean")
     n = x.shape[0]
     if beta is None:
         if n <= 2 * f:
-            raise ValueError(f"trimmed_mean needs n > 2f reports, got n={n} with f={f}")
+            raise PreconditionError(f"trimmed_mean needs n > 2f reports, got n={n} with f={f}")
         b = f
     elif 0.0 <= beta < 0.5:
         b = math.floor(beta * n)  # 2b < n since beta < 1/2

@@ -31,6 +31,33 @@ def _table(v: Any) -> Any:
     return {} if v is None else v
 
 
+#: the dry run's d: the scenario's, capped (the rules' cost grows with d)
+DRY_RUN_MAX_DIM = 16
+
+
+def _dry_run(name: str, params: dict[str, Any], m: int, q: int, k: int, dim: int) -> None:
+    """Run the rule once on m zero reports of a realistic d, as the server will call it.
+
+    The rule checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
+    scenario's ``problem.dim`` capped at :data:`DRY_RUN_MAX_DIM` — not 1, where broadcasting
+    hides a shape bug — and moved off m when it equals it (an (m, d) vs (d, m) mix-up
+    broadcasts too); the aggregate must have shape (d,).
+    """
+    fn = aggregators.get(name)
+    d = min(dim, DRY_RUN_MAX_DIM)
+    if d == m and d > 1:
+        d -= 1
+    try:
+        out = aggregators.call(fn, np.zeros((m, d)), params, batches=k, f=q, seed=0)
+    except ValueError as exc:
+        raise ValueError(f"server.aggregator: {exc}") from None
+    if out.shape != (d,):
+        raise ValueError(
+            f"server.aggregator: {name} returned shape {out.shape} for ({m}, {d}) reports "
+            f"(expected ({d},))"
+        )
+
+
 class Scenario(_Section):
     """A whole scenario: the run's name, seed and length, and one model per table."""
 
@@ -94,11 +121,7 @@ class Scenario(_Section):
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
-        fn = aggregators.get(self.server.aggregator)
-        try:  # a rule checks its preconditions (e.g. krum: m >= 2q + 3) on a dry run
-            aggregators.call(fn, np.zeros((m, 1)), self.server.params, batches=k, f=q, seed=0)
-        except ValueError as exc:
-            raise ValueError(f"server.aggregator: {exc}") from None
+        _dry_run(self.server.aggregator, self.server.params, m, q, k, self.problem.dim)
         return self
 
     def to_dict(self) -> dict[str, Any]:

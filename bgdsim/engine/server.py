@@ -204,6 +204,12 @@ class ServerCore:
         """The barrier fired: apply the missing policy, aggregate, step θ.
 
         ``seed``: this round's random bits for a rule that draws (e.g. ``rebatch``).
+
+        If the rule raises :class:`~bgdsim.aggregators.PreconditionError` (it cannot run on
+        what the policy left, e.g. ``krum`` with n < 2f + 3), the round ends without a step
+        and the result says why (``skipped``). Any other exception — a plain ``ValueError``
+        included — propagates: it is a bug in the rule or its parameters, not a round to
+        skip.
         """
         inbox.closed = True
         got = inbox.received
@@ -225,7 +231,7 @@ class ServerCore:
             if used:
                 try:
                     aggregate = self.rule(vectors, seed, rows)
-                except ValueError as exc:
+                except aggregators.PreconditionError as exc:
                     # e.g. krum's n >= 2f + 3 after excluding missing reports: the rule
                     # cannot run this round, so the server does not step
                     zero = np.zeros(self.dim)

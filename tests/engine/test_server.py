@@ -176,3 +176,88 @@ def test_block_screening_agrees_with_one_by_one_validation() -> None:
     for max_norm in (None, 1e10):
         expected = [validate_report(row, dim=D, max_norm=max_norm) for row in block]
         assert validate_block(block, max_norm=max_norm) == expected
+
+
+# ------------------------------------------------- PreconditionError: skip, or stop loudly
+
+
+def _rule_core(
+    rule: object, missing: str = "zero", params: dict[str, object] | None = None
+) -> ServerCore:
+    return ServerCore(
+        np.zeros(D),
+        rule,  # type: ignore[arg-type]
+        params or {},
+        step_size=0.5,
+        workers=M,
+        missing=missing,
+    )
+
+
+def test_an_unmet_precondition_skips_the_round() -> None:
+    # krum with f = 1 needs n >= 5; exclude left 3 of the 4 reports (4 < 5 anyway)
+    c = _rule_core(aggregators.get("krum"), "exclude", {"f": 1})
+    inbox = c.open_round(1)
+    for j in range(3):
+        c.receive(inbox, j, 1, np.full(D, 1.0))
+    result = c.close(inbox)
+    assert result.skipped is not None and "krum needs n >= 2f + 3" in result.skipped
+    np.testing.assert_array_equal(c.theta, np.zeros(D))
+
+
+def test_a_rule_raising_a_plain_value_error_stops_the_run() -> None:
+    def shape_bug(vectors: np.ndarray) -> np.ndarray:
+        return vectors - vectors.mean(axis=1)  # (n, d) - (n,): a broadcasting ValueError
+
+    c = _rule_core(shape_bug)
+    inbox = c.open_round(1)
+    for j in range(M):
+        c.receive(inbox, j, 1, np.full(D, 1.0))
+    with pytest.raises(ValueError, match="broadcast"):
+        c.close(inbox)
+
+
+def test_a_rule_raising_another_exception_stops_the_run() -> None:
+    def index_bug(vectors: np.ndarray) -> np.ndarray:
+        return vectors[vectors.shape[0]]
+
+    c = _rule_core(index_bug)
+    inbox = c.open_round(1)
+    with pytest.raises(IndexError):
+        c.close(inbox)
+
+
+def test_a_rule_raising_precondition_error_directly_skips() -> None:
+    def picky(vectors: np.ndarray) -> np.ndarray:
+        raise aggregators.PreconditionError(f"picky needs 9 reports, got {vectors.shape[0]}")
+
+    c = _rule_core(picky)
+    result = c.close(c.open_round(1))
+    assert result.skipped == "picky needs 9 reports, got 4"
+
+
+def test_the_config_dry_run_uses_a_realistic_dimension(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bgdsim.config import Scenario
+
+    def shape_bug(vectors: np.ndarray) -> np.ndarray:
+        # broadcasts silently at d = 1: (n, 1) - (n,) -> (n, n), then a (n,) "aggregate"
+        return (vectors - vectors.mean(axis=1)).mean(axis=1)
+
+    seen: list[tuple[int, ...]] = []
+
+    def spy(vectors: np.ndarray) -> np.ndarray:
+        seen.append(vectors.shape)
+        return np.asarray(vectors.mean(axis=0))
+
+    table = {
+        "cluster": {"workers": 8, "byzantine": 1},
+        "server": {"aggregator": "bug", "batches": 2},
+    }
+    monkeypatch.setitem(aggregators.registry._items, "bug", shape_bug)
+    with pytest.raises(ValueError, match=r"server\.aggregator: .*broadcast"):
+        Scenario.model_validate({**table, "problem": {"dim": 10, "samples": 80}})
+    monkeypatch.setitem(aggregators.registry._items, "bug", spy)
+    Scenario.model_validate({**table, "problem": {"dim": 100, "samples": 80}})
+    Scenario.model_validate({**table, "problem": {"dim": 3, "samples": 80}})
+    Scenario.model_validate({**table, "problem": {"dim": 8, "samples": 80}})
+    assert seen == [(8, 16), (8, 3), (8, 7)]  # capped at 16; moved off d = m

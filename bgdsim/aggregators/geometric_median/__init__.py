@@ -56,9 +56,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bgdsim.aggregators.geometric_median._engines import _build_engine
-from bgdsim.aggregators.geometric_median._iteration import _iterate
+from bgdsim.aggregators.geometric_median._engines import _build_engine, _GramEngine
+from bgdsim.aggregators.geometric_median._iteration import _ZERO_RTOL, _iterate
 from bgdsim.aggregators.geometric_median._numerics import FloatArray as FloatArray
+from bgdsim.aggregators.geometric_median._numerics import _median
+from bgdsim.aggregators.geometric_median._polish import _polish
 from bgdsim.aggregators.geometric_median._threads import _blas_threads
 from bgdsim.aggregators.geometric_median._validation import (
     _as_points,
@@ -154,7 +156,15 @@ def geometric_median_info(
 
     with _blas_threads(*x.shape):
         engine, start = _build_engine(x, w)
-        state, at, iterations, converged, dist = _iterate(engine, w, start, tol, max_iter)
-        median = x[at].copy() if at is not None else engine.to_original(state)
+        state, at, iterations, converged, dist, stalled = _iterate(engine, w, start, tol, max_iter)
+        if stalled:  # a flat valley: finish with Newton steps (see _polish)
+            y = engine.frame.y
+            z = y.T @ state if isinstance(engine, _GramEngine) else state
+            zero = max(0.25 * tol, _ZERO_RTOL) * _median(dist)
+            z, steps, converged, dist = _polish(y, w, z, tol, zero)
+            iterations += steps
+            median = engine.frame.to_original(z)
+        else:
+            median = x[at].copy() if at is not None else engine.to_original(state)
     objective = float(w @ dist) / engine.frame.scale * w_total
     return GeometricMedianResult(median, iterations, converged, objective)

@@ -12,6 +12,8 @@ from bgdsim.aggregators.geometric_median._engines import _Engine
 from bgdsim.aggregators.geometric_median._numerics import _EPS, FloatArray, _median
 
 _ZERO_RTOL: Final = 256 * _EPS  # least "distance is zero" threshold, relative to the scale
+_SLOW_RATIO: Final = 0.9  # a step at least this fraction of the previous one is "slow" ...
+_SLOW_RUN: Final = 12  # ... and this many slow steps in a row, off the data points, a stall
 
 
 def _iterate(
@@ -20,7 +22,7 @@ def _iterate(
     start: int,
     tol: float,
     max_iter: int,
-) -> tuple[FloatArray, int | None, int, bool, FloatArray]:
+) -> tuple[FloatArray, int | None, int, bool, FloatArray, bool]:
     """Weiszfeld / Vardi-Zhang iteration from data point ``start``.
 
     Each step treats the nearest data point k exactly: with K = {k and the points coinciding
@@ -32,18 +34,25 @@ def _iterate(
     Weiszfeld, is the Vardi-Zhang step at a data point, and does not crawl (at rate η/r) when
     the median lies near a data point. At a data point, r' ≤ η certifies the median.
 
+    Stall: after ``_SLOW_RUN`` consecutive steps off the data points each at least
+    ``_SLOW_RATIO`` times the previous one (linear convergence at a rate near 1: a flat
+    valley, e.g. nearly collinear points), the iteration stops unconverged and says so,
+    for the caller to polish with Newton steps.
+
     Returns:
         (state, index of the data point the state equals or None, iterations, converged,
-        distances from the state to the points in frame units).
+        distances from the state to the points in frame units, stalled).
     """
     s = eng.point(start)
     at: int | None = start
     dist = eng.distances(s, at)
     positive = dist[dist > 0.0]
     if positive.size == 0:  # all points coincide
-        return s, at, 0, True, dist
+        return s, at, 0, True, dist, False
     zero = max(0.25 * tol, _ZERO_RTOL) * _median(positive)
     b = np.empty_like(w)
+    prev_step = math.inf
+    slow = 0
 
     for it in range(max_iter):
         med = _median(dist)
@@ -68,13 +77,13 @@ def _iterate(
             b[group] = 0.0
         total = float(b.sum())
         if total == 0.0:  # every point coincides with x_k
-            return s, at, it + 1, True, dist
+            return s, at, it + 1, True, dist, False
         t = eng.combine(b / total)
         r = total * eng.gap(t, pk)
         new_at: int | None = None
         if r <= eta:
             if at == k:  # Vardi-Zhang: x_k is the median
-                return s, at, it + 1, True, dist
+                return s, at, it + 1, True, dist, False
             new, new_at = pk, k
         else:
             alpha = eta / r
@@ -83,5 +92,9 @@ def _iterate(
         s, at = new, new_at
         dist = eng.distances(s, at)
         if step <= tol * med or step <= 16.0 * _EPS * (math.sqrt(eng.sq_norm) + med):
-            return s, at, it + 1, True, dist
-    return s, at, max_iter, False, dist
+            return s, at, it + 1, True, dist, False
+        slow = slow + 1 if step >= _SLOW_RATIO * prev_step and at is None else 0
+        prev_step = step
+        if slow >= _SLOW_RUN:
+            return s, at, it + 1, False, dist, True
+    return s, at, max_iter, False, dist, False
