@@ -68,12 +68,13 @@ def run_vector(
     scenario: Scenario,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     progress: Progress | None = None,
     recording: Recording | None = None,
-    open_log: Callable[[Path | None], EventLog] = EventLog,
+    open_log: Callable[..., EventLog] = EventLog,
 ) -> RunResult:
     """Run a scenario on the vector runtime (arguments as :func:`bgdsim.sim.run`)."""
     return drive(
-        scenario, VectorDriver, log_path=log_path, progress=progress, recording=recording,
-        open_log=open_log,
+        scenario, VectorDriver, log_path=log_path, overwrite=overwrite, progress=progress,
+        recording=recording, open_log=open_log,
     )  # fmt: skip

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -488,3 +489,128 @@ def test_sweep_and_plot_from_the_command_line(
     assert rc == EXIT_USAGE and "cluster.byzantin" in err and "did you mean" in err
     rc, _, err = cli(capsys, "plot", tmp_path / "nothing-here")
     assert rc == EXIT_USAGE and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- no overwriting
+
+
+def test_run_refuses_an_existing_log_unless_overwrite(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "x.jsonl"
+    assert cli(capsys, "run", scenario, *TINY, "--log", log)[0] == EXIT_OK
+    before = log.read_bytes(), log.with_suffix(".bin").read_bytes()
+    rc, out, err = cli(capsys, "run", scenario, *TINY, "--set", "seed=1", "--log", log)
+    assert rc == EXIT_USAGE and out == ""
+    assert err == (
+        f"bgdsim: error: --log {log}: exists (use --overwrite to replace it, or choose "
+        "another path)\n"
+    )
+    assert (log.read_bytes(), log.with_suffix(".bin").read_bytes()) == before
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--seed", "1", "--log", log, "--overwrite",
+                     "--json")  # fmt: skip
+    assert rc == EXIT_OK and Path(json.loads(out)["log"]) == log
+    assert log.read_bytes() != before[0]
+
+
+def test_run_twice_the_default_log_advances(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = []
+    for extra in ([], ["--set", "server.aggregator=mean"], ["--runtime", "vector"]):
+        rc, out, _ = cli(capsys, "run", scenario, *TINY, *extra, "--json")
+        assert rc == EXIT_OK
+        logs.append(json.loads(out)["log"])
+    assert logs == [f"logs/{NAME}-seed0{n}.jsonl" for n in ("", "-2", "-3")]
+    header = json.loads((tmp_path / logs[0]).read_text(encoding="utf-8").splitlines()[0])
+    assert header["scenario"]["server"]["aggregator"] != "mean"  # the first run's, intact
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
+def test_run_never_writes_a_log_over_the_scenario_or_into_a_bin(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], overwrite: list[str]
+) -> None:
+    before = scenario.read_bytes()
+    rc, _, err = cli(capsys, "run", scenario, *TINY, "--log", scenario, *overwrite)
+    assert rc == EXIT_USAGE and err.startswith(f"bgdsim: error: --log {scenario}: ")
+    assert ".jsonl" in err and len(err.splitlines()) == 1
+    assert scenario.read_bytes() == before
+    rc, _, err = cli(capsys, "run", scenario, *TINY, "--log", tmp_path / "out.bin", *overwrite)
+    assert rc == EXIT_USAGE and "out.bin" in err and ".jsonl" in err
+    assert not (tmp_path / "out.bin").exists()
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"not": "a bgdsim log"}\n', encoding="utf-8")
+    rc, _, err = cli(capsys, "run", scenario, *TINY, "--log", foreign, *overwrite)
+    assert rc == EXIT_USAGE and "not a bgdsim event log" in err
+    assert foreign.read_text(encoding="utf-8") == '{"not": "a bgdsim log"}\n'
+
+
+def test_replay_set_never_writes_over_its_parent(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--json")
+    parent = tmp_path / json.loads(out)["log"]
+    before = parent.read_bytes(), parent.with_suffix(".bin").read_bytes()
+    rc, out, _ = cli(capsys, "replay", parent, "--set", "server.aggregator=mean", "--json")
+    assert rc == EXIT_OK
+    assert Path(json.loads(out)["log"]) == Path("logs") / f"{NAME}-seed0-2.jsonl"
+    assert (parent.read_bytes(), parent.with_suffix(".bin").read_bytes()) == before
+    rc, _, err = cli(capsys, "replay", parent, "--set", "server.aggregator=mean", "--log-out",
+                     parent, "--overwrite")  # fmt: skip
+    assert rc == EXIT_USAGE and f"--log-out {parent}: is the log being re-run" in err
+    child = tmp_path / "logs" / f"{NAME}-seed0-2.jsonl"
+    rc, _, err = cli(capsys, "replay", parent, "--set", "server.aggregator=mean", "--log-out",
+                     child)  # fmt: skip
+    assert rc == EXIT_USAGE and "exists (use --overwrite" in err
+    assert (parent.read_bytes(), parent.with_suffix(".bin").read_bytes()) == before
+
+
+def test_two_runs_on_one_log_path_the_second_exits_2(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "x.jsonl"
+    slow = ["--set", "rounds=40", "--set", "problem.samples=2000", "--runtime", "asyncio",
+            "--time-scale", "0.05"]  # fmt: skip
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bgdsim.cli", "run", str(scenario), *slow, "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        for _ in range(600):  # wait until the first run has its log open
+            if log.exists() or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert log.exists()
+        for extra in ([], ["--overwrite"]):
+            rc, _, err = cli(capsys, "run", scenario, *TINY, "--log", log, *extra)
+            assert rc == EXIT_USAGE and len(err.splitlines()) == 1
+            assert "exists" in err or "being written by another run" in err
+    finally:
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == EXIT_OK, err
+    from bgdsim.replay import verify
+
+    assert verify(log).ok  # the first run's log, whole
+
+
+def test_serve_that_cannot_bind_exits_2_and_leaves_its_log(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    log = tmp_path / "s.jsonl"
+    assert cli(capsys, "run", scenario, *TINY, "--log", log)[0] == EXIT_OK
+    before = log.read_bytes(), log.with_suffix(".bin").read_bytes()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        listen = f"127.0.0.1:{busy.getsockname()[1]}"
+        rc, _, err = cli(capsys, "serve", scenario, *TINY, "--listen", listen, "--keys",
+                         tmp_path / "keys", "--log", log, "--overwrite")  # fmt: skip
+    assert rc == EXIT_USAGE and f"--listen {listen}: cannot listen" in err
+    assert (log.read_bytes(), log.with_suffix(".bin").read_bytes()) == before
+    rc, _, err = cli(capsys, "serve", scenario, *TINY, "--listen", "127.0.0.1:0", "--keys",
+                     tmp_path / "keys", "--log", log)  # fmt: skip
+    assert rc == EXIT_USAGE and f"--log {log}: exists" in err

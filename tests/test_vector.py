@@ -111,8 +111,8 @@ def test_vector_logs_are_byte_identical_to_simpy(tmp_path: Path, overrides: dict
         event("refused by the scenario model")
         return  # a combination the scenario model refuses (e.g. a rule precondition)
     a, b = tmp_path / "simpy.jsonl", tmp_path / "vector.jsonl"
-    simpy = bgdsim.run(sc, log_path=a)
-    vector = run_vector(sc, log_path=b)
+    simpy = bgdsim.run(sc, log_path=a, overwrite=True)  # every example writes these two
+    vector = run_vector(sc, log_path=b, overwrite=True)
     assert same_logs(a, b), bgdsim.replay.diff(a, b)
     assert np.array_equal(simpy.thetas, vector.thetas)
     assert simpy.counts == vector.counts

@@ -2,9 +2,10 @@
 
 :func:`main` parses the arguments, calls the command and turns what escapes it into an
 exit code: bad input (an invalid scenario, an unknown name, an unreadable log) and an
-unwritable path exit 2 with one line on stderr, Ctrl-C 130. The modules those errors
-live in (and pydantic, numpy and pyarrow behind them) are imported only once the
-arguments are parsed: ``--version`` and ``--help`` exit before that.
+unwritable or refused log path (:mod:`bgdsim.logpaths`) exit 2 with one line on stderr,
+Ctrl-C 130. The modules those errors live in (and pydantic, numpy and pyarrow behind
+them) are imported only once the arguments are parsed: ``--version`` and ``--help`` exit
+before that.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def _input_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (exit 2); importing them loads config and replay."""
     from bgdsim.config import ScenarioError
+    from bgdsim.logpaths import LogPathError
     from bgdsim.registry import UnknownNameError
     from bgdsim.replay import LogError
 
-    return (ScenarioError, UnknownNameError, LogError)
+    return (ScenarioError, UnknownNameError, LogError, LogPathError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
@@ -14,6 +15,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
     from bgdsim.live import serve
+    from bgdsim.logpaths import LogPathError
 
     scenario = _load(args)
     if not args.time_scale > 0:
@@ -29,12 +31,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 args.listen,
                 args.keys,
                 log_path=args.log or True,
+                overwrite=args.overwrite,
                 time_scale=args.time_scale,
                 on_listen=listening,
             )
         )
+    except LogPathError as exc:
+        return _fail(exc.describe("--log" if args.log else "log"))
     except ValueError as exc:  # a bad HOST:PORT
         return _fail(f"--listen {args.listen}: {exc}")
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+            raise
+        return _fail(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}")
     _print_summary(result, scenario)
     return EXIT_OK
 

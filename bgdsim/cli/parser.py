@@ -37,7 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a key, value in TOML (repeatable): --set cluster.byzantine=10",
     )
-    r.add_argument("--log", type=Path, help="event log path (default logs/<name>-seed<seed>.jsonl)")
+    r.add_argument(
+        "--log",
+        type=Path,
+        help="event log path, a .jsonl file not yet there (default "
+        "logs/<name>-seed<seed>.jsonl, or -2, -3, ... if taken: nothing is overwritten)",
+    )
+    r.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
     r.add_argument("--no-log", action="store_true", help="do not write an event log")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument(
@@ -83,7 +89,14 @@ def _parser() -> argparse.ArgumentParser:
         help="--export: the output file (csv, default LOG.csv) or folder (parquet, "
         "default LOG's name without .jsonl)",
     )
-    rp.add_argument("--log-out", dest="log_out", type=Path, help="--set: the re-run's log path")
+    rp.add_argument(
+        "--log-out",
+        dest="log_out",
+        type=Path,
+        help="--set: the re-run's log path (default logs/<name>-seed<seed>.jsonl, or -2, "
+        "-3, ... if taken: never the parent)",
+    )
+    rp.add_argument("--overwrite", action="store_true", help="--log-out: replace an existing log")
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
 
     sw = sub.add_parser("sweep", help="run a grid of scenarios x seeds (locally or on Dask)")
@@ -113,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--keys", type=Path, required=True, help="folder of per-worker key files")
     sv.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sv.add_argument("--seed", type=int)
-    sv.add_argument("--log", type=Path)
+    sv.add_argument("--log", type=Path, help="event log path (as for run; opened once bound)")
+    sv.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
     sv.add_argument("--time-scale", type=float, default=1.0)
 
     wk = sub.add_parser("worker", help="tcp runtime: one worker, connecting to `bgdsim serve`")

@@ -35,9 +35,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"{out}: {n} events")
         return EXIT_OK
     if args.overrides:
+        from bgdsim.logpaths import LogPathError
         from bgdsim.replay import rerun
 
-        result = rerun(args.log, args.overrides, log_path=args.log_out or True)
+        try:
+            result = rerun(
+                args.log, args.overrides, log_path=args.log_out or True, overwrite=args.overwrite
+            )
+        except LogPathError as exc:
+            return _fail(exc.describe("--log-out" if args.log_out else "log"))
         if args.json:
             import orjson
 

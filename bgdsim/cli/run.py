@@ -18,50 +18,20 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from bgdsim.sim import default_log_path, run
+    from bgdsim.logpaths import LogPathError
 
     scenario = _load(args)
     log_path: Path | bool = False if args.no_log else (args.log or True)
-    target = default_log_path(scenario) if log_path is True else log_path
-    if target:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.touch()
-        except OSError as exc:
-            return _fail(f"--log {target}: cannot write the event log: {exc.strerror or exc}")
     if not args.time_scale > 0:
         return _fail(f"--time-scale: must be > 0, got {args.time_scale}")
-    err = Console(stderr=True)
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
-
-        def progress(t: int, _n: int) -> None:
-            bar.update(task, completed=t)
-
-        if args.runtime == "simpy":
-            result = run(scenario, log_path=log_path, progress=progress)
-        elif args.runtime == "vector":
-            from bgdsim.vector import run_vector
-
-            result = run_vector(scenario, log_path=log_path, progress=progress)
-        elif args.runtime == "asyncio":
-            from bgdsim.live import run_asyncio
-
-            result = run_asyncio(
-                scenario, log_path=log_path, time_scale=args.time_scale, progress=progress
-            )
-        else:
-            import asyncio
-
-            from bgdsim.live import run_tcp
-
-            result = asyncio.run(
-                run_tcp(scenario, log_path=log_path, time_scale=args.time_scale, progress=progress)
-            )
+    flag = "--log" if args.log else "log"
+    try:
+        _check_log_path(scenario, log_path, args.overwrite)
+        result = _run_with_progress(args, scenario, log_path)
+    except LogPathError as exc:
+        return _fail(exc.describe(flag))
+    except _LogDirError as exc:
+        return _fail(f"{flag} {exc.path}: cannot write the event log: {exc.reason}")
     if args.json:
         import orjson
 
@@ -69,6 +39,78 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, scenario)
     return EXIT_OK
+
+
+class _LogDirError(Exception):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(reason)
+        self.path, self.reason = path, reason
+
+
+def _check_log_path(scenario: Any, log_path: Path | bool, overwrite: bool) -> None:
+    """The log path's rules, and its folder, before the progress bar starts: a refusal
+    is one line (the log itself is opened, exclusively, by the run)."""
+    from bgdsim.sim.runtime import log_target
+
+    path = log_target(scenario, log_path, overwrite=overwrite).path
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _LogDirError(path, str(exc.strerror or exc)) from None
+
+
+def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path | bool) -> Any:
+    """The run on ``args.runtime``, with a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from bgdsim.sim import run
+
+    overwrite = bool(args.overwrite)
+    err = Console(stderr=True)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+    bar = Progress(*columns, TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
+
+    def progress(t: int, _n: int) -> None:
+        if not bar.live.is_started:  # from round 1: a refused log path stays one line
+            bar.start()
+        bar.update(task, completed=t)
+
+    try:
+        if args.runtime == "simpy":
+            return run(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
+        if args.runtime == "vector":
+            from bgdsim.vector import run_vector
+
+            return run_vector(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
+        if args.runtime == "asyncio":
+            from bgdsim.live import run_asyncio
+
+            return run_asyncio(
+                scenario,
+                log_path=log_path,
+                overwrite=overwrite,
+                time_scale=args.time_scale,
+                progress=progress,
+            )
+        import asyncio
+
+        from bgdsim.live import run_tcp
+
+        return asyncio.run(
+            run_tcp(
+                scenario,
+                log_path=log_path,
+                overwrite=overwrite,
+                time_scale=args.time_scale,
+                progress=progress,
+            )
+        )
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def _jsonable(obj: Any) -> Any:

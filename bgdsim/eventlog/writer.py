@@ -18,8 +18,9 @@ import numpy as np
 import orjson
 import structlog
 
+from bgdsim import logpaths
 from bgdsim.eventlog.digest import chain_digest, span_hasher
-from bgdsim.eventlog.layout import PAYLOAD_DTYPE, sidecar_path
+from bgdsim.eventlog.layout import PAYLOAD_DTYPE
 from bgdsim.msglog import MessageBuffer
 
 __all__ = ["EventLog"]
@@ -56,12 +57,15 @@ class EventLog:
 
     Args:
         path: the ``.jsonl`` file (its sidecar goes beside it), or None to record nothing.
+            Both are created exclusively and the log is locked while it is written
+            (:func:`bgdsim.logpaths.open_log_files`): an existing log is refused.
+        overwrite: replace an existing log (never a file that is not a bgdsim log).
     """
 
     #: live runtimes keep each message's wall-clock time
     wall_column = False
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, overwrite: bool = False) -> None:
         self.path = Path(path) if path is not None else None
         self.enabled = self.path is not None
         self.seq = 0
@@ -75,9 +79,7 @@ class EventLog:
         self._digest = b""
         write: Any = lambda _b: None  # noqa: E731 - a disabled log writes nowhere
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lines = open(self.path, "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
-            self._side = open(sidecar_path(self.path), "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._open_files(overwrite)
             write = self._write_line
         self._write = write
         self._log = structlog.wrap_logger(
@@ -85,6 +87,14 @@ class EventLog:
             processors=[self._stamp, structlog.processors.JSONRenderer(serializer=_serialize)],
             wrapper_class=structlog.BoundLogger,
         ).bind()
+
+    def _open_files(self, overwrite: bool) -> None:
+        """Open the log and its sidecar, exclusively (a subclass may defer this until its
+        first write: the TCP server binds its socket first)."""
+        assert self.path is not None
+        self._lines, self._side = logpaths.open_log_files(
+            self.path, overwrite=overwrite, buffering=_BUFFER_BYTES
+        )
 
     def _stamp(
         self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]

@@ -11,6 +11,7 @@ trajectory equals the SimPy runtime's bit for bit (same draws, messages and aggr
 from __future__ import annotations
 
 import asyncio
+import functools
 import time as _time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from bgdsim.config import Scenario
 from bgdsim.engine import Groups, PlannedRound, Progress, RoundEngine, World
 from bgdsim.live.driver import LiveDriver, LiveLog, Tap
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import resolve_log_path
+from bgdsim.sim.runtime import log_target
 
 __all__ = ["run_async", "run_asyncio"]
 
@@ -58,6 +59,7 @@ async def run_async(
     scenario: Scenario,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     time_scale: float = 1.0,
     progress: Progress | None = None,
     tap: Tap | None = None,
@@ -66,31 +68,38 @@ async def run_async(
 
     Args:
         scenario: a validated scenario.
-        log_path: as for :func:`bgdsim.run` (``True``: ``logs/<name>-seed<seed>.jsonl``).
+        log_path: as for :func:`bgdsim.run` (``True``: ``logs/<name>-seed<seed>.jsonl``,
+            or the first free ``-2``, ``-3``, …).
+        overwrite: replace an existing log at ``log_path`` (as for :func:`bgdsim.run`).
         time_scale: wall-clock seconds per simulated second (0.001: a 10 ms latency
             takes 10 µs).
         progress: called as ``progress(round, rounds)`` after every round.
         tap: receives every log line as it is written.
     """
     wall = _time.perf_counter()
-    path = resolve_log_path(scenario, log_path)
-    with LiveLog(path, tap=tap) as log:
+    target = log_target(scenario, log_path, overwrite=overwrite)
+    with target.open(functools.partial(LiveLog, tap=tap)) as log:
         engine = RoundEngine(World(scenario), log, progress)
         driver = LiveDriver(engine, time_scale=time_scale)
         try:
             await driver.run(InProcess(driver), runtime="asyncio", time_scale=time_scale)
         finally:
             await driver.cancel_tasks()
-        return engine.finish(driver.now(), path, wall)
+        return engine.finish(driver.now(), target.path, wall)
 
 
 def run_asyncio(
     scenario: Scenario,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     time_scale: float = 1.0,
     progress: Progress | None = None,
 ) -> RunResult:
     """:func:`run_async` in a fresh event loop (``asyncio.run``)."""
-    kwargs: dict[str, Any] = {"log_path": log_path, "time_scale": time_scale}
+    kwargs: dict[str, Any] = {
+        "log_path": log_path,
+        "overwrite": overwrite,
+        "time_scale": time_scale,
+    }
     return asyncio.run(run_async(scenario, progress=progress, **kwargs))

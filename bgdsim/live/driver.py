@@ -33,9 +33,16 @@ class LiveLog(EventLog):
     logs must stay byte-identical); ``tap`` receives every rendered line, as written.
     """
 
-    def __init__(self, path: str | Path | None, *, wall: bool = True, tap: Tap | None = None):
+    def __init__(
+        self,
+        path: str | Path | None,
+        *,
+        wall: bool = True,
+        tap: Tap | None = None,
+        overwrite: bool = False,
+    ) -> None:
         self.wall_column = wall
-        super().__init__(path)
+        super().__init__(path, overwrite=overwrite)
         self.wall = wall
         self.tap = tap
 

@@ -43,7 +43,7 @@ from bgdsim.live.frames import derive_key, key_path, read_key, write_keys
 from bgdsim.live.tcp_server import TcpServer
 from bgdsim.live.tcp_worker import LocalData, WorkerFn, split_address, worker, worker_loop
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import resolve_log_path
+from bgdsim.sim.runtime import log_target
 
 __all__ = ["WorkerFn", "connect_deadline", "run_tcp", "serve", "split_address", "worker",
            "worker_loop", "write_keys"]  # fmt: skip
@@ -58,11 +58,24 @@ def connect_deadline(m: int, floor: float = 10.0) -> float:
 
 class _ServerLog(LiveLog):
     """The server's log: what happens before the run's header (a peer refused or gone while
-    connecting) waits and is written right after it, so ``run_start`` stays the first line."""
+    connecting) waits and is written right after it, so ``run_start`` stays the first line.
 
-    def __init__(self, path: Path | None) -> None:
-        super().__init__(path)
+    Its files are opened by :meth:`open_files`, once the socket is bound: a server that
+    cannot listen leaves no log behind (and replaces none)."""
+
+    def __init__(self, path: Path | None, *, overwrite: bool = False) -> None:
+        self._deferred: bool | None = None
+        super().__init__(path, overwrite=overwrite)
         self._early: list[tuple[str, float, dict[str, Any]]] | None = []
+
+    def _open_files(self, overwrite: bool) -> None:
+        self._deferred = overwrite
+
+    def open_files(self) -> None:
+        """Open the log and its sidecar (exclusively: :class:`~bgdsim.eventlog.EventLog`)."""
+        if self._deferred is not None:
+            overwrite, self._deferred = self._deferred, None
+            super()._open_files(overwrite)
 
     def emit(self, event: str, time: float, **fields: Any) -> None:
         early = self._early
@@ -83,6 +96,7 @@ async def _serve(
     host: str,
     port: int,
     log_path: str | Path | bool | None,
+    overwrite: bool,
     time_scale: float,
     progress: Progress | None,
     connect_timeout: float,
@@ -90,14 +104,16 @@ async def _serve(
     on_listen: Callable[[str, int], None] | None = None,
 ) -> RunResult:
     wall = _time.perf_counter()
-    path = resolve_log_path(scenario, log_path)
+    target = log_target(scenario, log_path, overwrite=overwrite)  # checked before binding
     peers: set[asyncio.Task[Any]] = set()
-    with _ServerLog(path) as log:
+    log = _ServerLog(target.path, overwrite=overwrite)
+    with log:
         engine = RoundEngine(World(scenario), log, progress, write_block=False)
         driver = LiveDriver(engine, time_scale=time_scale)
         tcp = TcpServer(driver, keys)
         try:
             await tcp.start(host, port)
+            log.open_files()  # bound: only now is the log created (or replaced)
             if on_listen is not None:
                 on_listen(host, tcp.port)
             for j, fn in (local or {}).items():
@@ -114,13 +130,14 @@ async def _serve(
             await asyncio.gather(*peers, return_exceptions=True)
             await tcp.close()
             await driver.cancel_tasks()
-        return engine.finish(driver.now(), path, wall, frames_rejected=tcp.frames_rejected)
+        return engine.finish(driver.now(), target.path, wall, frames_rejected=tcp.frames_rejected)
 
 
 async def run_tcp(
     scenario: Scenario,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     time_scale: float = 1.0,
     progress: Progress | None = None,
     secret: bytes | None = None,
@@ -135,6 +152,7 @@ async def run_tcp(
     gradients.
 
     Args:
+        log_path, overwrite: as for :func:`bgdsim.run`.
         secret: the run secret the per-worker keys derive from (random if None).
         connect_timeout: seconds to wait for the m workers to connect and build their
             data before round 1 starts (the absent ones are missing). Default:
@@ -154,6 +172,7 @@ async def run_tcp(
         host=host,
         port=0,
         log_path=log_path,
+        overwrite=overwrite,
         time_scale=time_scale,
         progress=progress,
         connect_timeout=connect_deadline(m) if connect_timeout is None else connect_timeout,
@@ -167,6 +186,7 @@ async def serve(
     keys_dir: str | Path,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     time_scale: float = 1.0,
     progress: Progress | None = None,
     connect_timeout: float | None = None,
@@ -177,7 +197,8 @@ async def serve(
     default max(60 s, 10 ms × m), :func:`connect_deadline`).
 
     Keys are read from ``<keys_dir>/worker-<j>.key``; if the folder holds none, they are
-    written first (:func:`write_keys`).
+    written first (:func:`write_keys`). The socket is bound before the log is opened
+    (``log_path`` and ``overwrite`` as for :func:`bgdsim.run`).
     """
     host, port = split_address(listen)
     m = scenario.cluster.workers
@@ -190,6 +211,7 @@ async def serve(
         host=host,
         port=port,
         log_path=log_path,
+        overwrite=overwrite,
         time_scale=time_scale,
         progress=progress,
         connect_timeout=connect_deadline(m, 60.0) if connect_timeout is None else connect_timeout,

@@ -54,13 +54,15 @@ def replay(
     round: int | None = None,
     overrides: dict[str, Any] | list[str] | None = None,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
 ) -> Any:
     """One entry point for a log: ``bgdsim.replay(log)`` verifies it (a
     :class:`Verification`); ``round=T`` returns round T's timeline; ``overrides=...``
-    re-runs its recorded world with the server changed (a ``RunResult``).
+    re-runs its recorded world with the server changed (a ``RunResult``; ``log_path``
+    and ``overwrite`` as for :func:`rerun`).
     """
     if overrides:
-        return rerun(path, overrides, log_path=log_path)
+        return rerun(path, overrides, log_path=log_path, overwrite=overwrite)
     if round is not None:
         return timeline(path, round)
     if not verify:

@@ -73,6 +73,7 @@ def rerun(
     overrides: dict[str, Any] | list[str],
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
 ) -> RunResult:
     """Re-run ``parent``'s recorded world with the server changed by ``overrides``.
 
@@ -80,11 +81,14 @@ def rerun(
         parent: the log to re-run.
         overrides: dotted keys (or ``--set`` strings) among :data:`CHANGEABLE`.
         log_path: as for :func:`bgdsim.run`; the default names the log
-            ``logs/<name>-seed<seed>.jsonl`` (give ``--set name=...`` to keep both).
+            ``logs/<name>-seed<seed>.jsonl``, or the first free ``-2``, ``-3``, … (the
+            parent's own path is taken: it is never written over).
+        overwrite: replace an existing log at ``log_path`` (never the parent).
 
     Raises:
         LogError: the parent is not a readable log.
         ScenarioError: a refused or invalid key.
+        LogPathError: ``log_path`` is refused (:mod:`bgdsim.logpaths`).
     """
     if isinstance(overrides, list):
         overrides = dict(parse_override(o) for o in overrides)
@@ -106,4 +110,4 @@ def rerun(
         )
     if not recording.rounds:
         raise LogError(f"{parent}: no complete round to re-run")
-    return run(scenario, log_path=log_path, recording=recording)
+    return run(scenario, log_path=log_path, overwrite=overwrite, recording=recording)

@@ -21,6 +21,7 @@ from typing import Protocol
 import simpy
 from simpy.events import Event
 
+from bgdsim import logpaths
 from bgdsim.config import Scenario
 from bgdsim.engine import (
     Arm,
@@ -47,6 +48,7 @@ __all__ = [
     "SimPyDriver",
     "default_log_path",
     "drive",
+    "log_target",
     "paper_floor",
     "resolve_log_path",
     "run",
@@ -54,17 +56,34 @@ __all__ = [
 
 
 def default_log_path(scenario: Scenario) -> Path:
-    """``logs/<name>-seed<seed>.jsonl``."""
+    """``logs/<name>-seed<seed>.jsonl``: the base of the default path (a run writes there
+    only if it is free, else ``-2``, ``-3``, …: :func:`resolve_log_path`)."""
     return Path("logs") / f"{scenario.name}-seed{scenario.seed}.jsonl"
 
 
-def resolve_log_path(scenario: Scenario, log_path: str | Path | bool | None) -> Path | None:
-    """``True`` → the default path, ``None``/``False`` → no log, else the path."""
-    if log_path is True:
-        return default_log_path(scenario)
-    if log_path is None or log_path is False:
-        return None
-    return Path(log_path)
+def log_target(
+    scenario: Scenario,
+    log_path: str | Path | bool | None,
+    *,
+    overwrite: bool = False,
+    recording: Recording | None = None,
+) -> logpaths.LogTarget:
+    """Where a run of ``scenario`` logs (checked, not yet opened): see :mod:`bgdsim.logpaths`.
+
+    A re-run's ``recording`` names its parent, which is never written."""
+    protect = () if recording is None else (recording.path,)
+    return logpaths.log_target(
+        default_log_path(scenario), log_path, overwrite=overwrite, protect=protect
+    )
+
+
+def resolve_log_path(
+    scenario: Scenario, log_path: str | Path | bool | None, *, overwrite: bool = False
+) -> Path | None:
+    """``True`` → a free default path (``logs/<name>-seed<seed>.jsonl``, else ``-2``, …),
+    ``None``/``False`` → no log, else the path, checked: an existing log is refused
+    (:class:`~bgdsim.logpaths.LogPathError`) unless ``overwrite``."""
+    return log_target(scenario, log_path, overwrite=overwrite).path
 
 
 class SimPyDriver:
@@ -153,44 +172,55 @@ def drive(
     make_driver: Callable[[RoundEngine], Driver],
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     progress: Progress | None = None,
     recording: Recording | None = None,
-    open_log: Callable[[Path | None], EventLog] = EventLog,
+    open_log: Callable[..., EventLog] = EventLog,
 ) -> RunResult:
-    """Build the world (or the recorded one) and the engine, run a driver over it, seal."""
+    """Build the world (or the recorded one) and the engine, run a driver over it, seal.
+
+    The log path is checked before the world is built and opened (exclusively) after."""
     wall = _time.perf_counter()
-    path = resolve_log_path(scenario, log_path)
+    target = log_target(scenario, log_path, overwrite=overwrite, recording=recording)
     world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
-    with open_log(path) as log:
+    with target.open(open_log) as log:
         engine = RoundEngine(world, log, progress)
         driver = make_driver(engine)
         driver.run()
-        return engine.finish(driver.now, path, wall)
+        return engine.finish(driver.now, target.path, wall)
 
 
 def run(
     scenario: Scenario,
     *,
     log_path: str | Path | bool | None = True,
+    overwrite: bool = False,
     progress: Progress | None = None,
     recording: Recording | None = None,
-    open_log: Callable[[Path | None], EventLog] = EventLog,
+    open_log: Callable[..., EventLog] = EventLog,
 ) -> RunResult:
     """Run a scenario on the SimPy runtime.
 
     Args:
         scenario: a validated :class:`~bgdsim.config.Scenario`.
         log_path: where to write the event log; ``True`` (default) for
-            ``logs/<name>-seed<seed>.jsonl``, ``None``/``False`` for no log.
+            ``logs/<name>-seed<seed>.jsonl`` or, if that exists, the first free
+            ``<name>-seed<seed>-2.jsonl``, ``-3``, …; ``None``/``False`` for no log; a
+            path (``.jsonl``) that exists is refused
+            (:class:`~bgdsim.logpaths.LogPathError`) unless ``overwrite``.
+        overwrite: replace an existing log at ``log_path`` (never a file that is not a
+            bgdsim log, nor a re-run's parent).
         progress: called as ``progress(round, rounds)`` after every round.
         recording: a logged run's world to re-run (:func:`bgdsim.rerun`).
-        open_log: opens the log at its path (e.g. a :class:`~bgdsim.live.LiveLog` that
-            tees its lines).
+        open_log: opens the log at its path, as ``open_log(path)`` or, when overwriting,
+            ``open_log(path, overwrite=True)`` (e.g. a :class:`~bgdsim.live.LiveLog` that
+            tees its lines); like :class:`~bgdsim.eventlog.EventLog` it must refuse an
+            existing log otherwise.
 
     Returns:
         The :class:`~bgdsim.result.RunResult`.
     """
     return drive(
-        scenario, SimPyDriver, log_path=log_path, progress=progress, recording=recording,
-        open_log=open_log,
+        scenario, SimPyDriver, log_path=log_path, overwrite=overwrite, progress=progress,
+        recording=recording, open_log=open_log,
     )  # fmt: skip

@@ -70,18 +70,21 @@ def run_cell(
     overrides: Mapping[str, Any],
     seed: int,
     log_path: str | Path | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run one cell for one seed: the worker function of every engine.
 
     The scenario is loaded here (in the worker), so files it names resolve against it.
     It runs on the vector runtime: the SimPy runtime's log and result, byte for byte, with
-    each round resolved in closed form.
+    each round resolved in closed form. ``overwrite`` replaces an existing log at
+    ``log_path`` (a sweep re-runs a cell without a row on purpose: its log may be left
+    from a killed or failed attempt).
 
     Returns:
         The measured columns (:data:`COLUMNS`) of the cell's row.
     """
     sc = load_scenario(scenario, dict(overrides), seed=seed)
-    result = run_vector(sc, log_path=log_path)
+    result = run_vector(sc, log_path=log_path, overwrite=overwrite)
     errors = np.asarray(result.errors, dtype=np.float64)
     hits = np.flatnonzero(errors <= 2 * result.floor)
     row: dict[str, Any] = {
@@ -104,7 +107,10 @@ def _run_task(
     Defined here, next to :func:`run_cell`, which it looks up in this module when it runs.
     """
     try:
-        return index, run_cell(scenario, overrides, seed, log), None
+        if log is None:
+            return index, run_cell(scenario, overrides, seed), None
+        # a run without a row is re-run on purpose: a killed attempt's log is replaced
+        return index, run_cell(scenario, overrides, seed, log, overwrite=True), None
     except Exception:
         return index, None, traceback.format_exc()
 
