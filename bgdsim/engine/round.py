@@ -237,6 +237,7 @@ class RoundEngine(MessageRules):
                 rows=result.used,
                 server_seed=plan.seed,
                 payload=log.payload(result.aggregate),
+                **({"unconverged": list(result.stalls)} if result.stalls else {}),
             )
         if not result.finite:
             log.emit(ev.DIVERGED, now, round=t, reason="θ is not finite after the update")

@@ -29,6 +29,7 @@ import numpy as np
 
 from bgdsim import aggregators
 from bgdsim._params import check_params
+from bgdsim.aggregators.geometric_median import unconverged
 from bgdsim.engine.validation import Outcome, validate_report
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class RoundResult:
     theta: np.ndarray  # θ_t
     finite: bool = True  # False when the aggregate or θ_t is not finite (divergence)
     skipped: str | None = None  # why the rule could not run on these reports (no step)
+    stalls: tuple[int, ...] = ()  # iterations of each geometric median that did not converge
 
 
 class ServerCore:
@@ -227,7 +229,7 @@ class ServerCore:
         # Overflow is possible under attack (the mean of huge reports); it is caught as a
         # non-finite θ below and reported as divergence, not as a warning.
         used = int(vectors.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), unconverged() as stalls:
             if used:
                 try:
                     aggregate = self.rule(vectors, seed, rows)
@@ -242,7 +244,9 @@ class ServerCore:
         finite = bool(np.isfinite(theta).all())
         if finite:
             self.theta = theta
-        return RoundResult(inbox.round, missing, used, aggregate, theta, finite)
+        return RoundResult(
+            inbox.round, missing, used, aggregate, theta, finite, stalls=tuple(stalls)
+        )
 
 
 def build_server(

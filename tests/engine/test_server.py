@@ -261,3 +261,22 @@ def test_the_config_dry_run_uses_a_realistic_dimension(monkeypatch: pytest.Monke
     Scenario.model_validate({**table, "problem": {"dim": 3, "samples": 80}})
     Scenario.model_validate({**table, "problem": {"dim": 8, "samples": 80}})
     assert seen == [(8, 16), (8, 3), (8, 7)]  # capped at 16; moved off d = m
+
+
+def test_a_geometric_median_that_did_not_converge_is_reported_with_the_round() -> None:
+    from bgdsim.aggregators.geometric_median import geometric_median
+
+    def hurried(vectors: np.ndarray) -> np.ndarray:  # one Weiszfeld step only
+        return geometric_median(vectors, max_iter=1)
+
+    c = ServerCore(np.zeros(D), hurried, {}, step_size=0.5, workers=M)
+    inbox = c.open_round(1)
+    rng = np.random.default_rng(0)
+    for j in range(M):
+        c.receive(inbox, j, 1, rng.standard_normal(D))
+    assert c.close(inbox).stalls == (1,)
+    patient = ServerCore(np.zeros(D), geometric_median, {}, step_size=0.5, workers=M)
+    inbox = patient.open_round(1)
+    for j in range(M):
+        patient.receive(inbox, j, 1, rng.standard_normal(D))
+    assert patient.close(inbox).stalls == ()

@@ -51,6 +51,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +71,7 @@ from bgdsim.aggregators.geometric_median._validation import (
     _check_finite,
 )
 
-__all__ = ["GeometricMedianResult", "geometric_median", "geometric_median_info"]
+__all__ = ["GeometricMedianResult", "geometric_median", "geometric_median_info", "unconverged"]
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,32 @@ def geometric_median(
     Raises:
         ValueError: On a malformed ``points``, ``weights``, ``tol`` or ``max_iter``.
     """
-    return geometric_median_info(points, weights=weights, tol=tol, max_iter=max_iter).median
+    result = geometric_median_info(points, weights=weights, tol=tol, max_iter=max_iter)
+    if not result.converged:
+        for notes in _WATCHERS.get():
+            notes.append(result.iterations)
+    return result.median
+
+
+_WATCHERS: ContextVar[tuple[list[int], ...]] = ContextVar("geometric_median_watchers", default=())
+
+
+@contextmanager
+def unconverged() -> Iterator[list[int]]:
+    """Collect, while the block runs, the iteration counts of every
+    :func:`geometric_median` that stopped at ``max_iter`` without converging.
+
+    >>> with unconverged() as stalls:
+    ...     _ = geometric_median([[0.0], [1.0]])
+    >>> stalls
+    []
+    """
+    notes: list[int] = []
+    token = _WATCHERS.set((*_WATCHERS.get(), notes))
+    try:
+        yield notes
+    finally:
+        _WATCHERS.reset(token)
 
 
 def geometric_median_info(
