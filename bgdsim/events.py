@@ -21,6 +21,7 @@ __all__ = [
     "DROP",
     "FAULT_END",
     "FAULT_START",
+    "FRAME_FLOOD",
     "FRAME_REJECTED",
     "LATE",
     "MESSAGE_EVENTS",
@@ -56,6 +57,7 @@ FAULT_START = "fault_start"
 FAULT_END = "fault_end"
 SERVER_PAUSED = "server_paused"
 FRAME_REJECTED = "frame_rejected"
+FRAME_FLOOD = "frame_flood"
 PEER_CLOSED = "peer_closed"
 
 #: per-message events (both directions): O(m) per round, the bulk of a log

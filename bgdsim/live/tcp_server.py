@@ -16,6 +16,26 @@ Well-formed reports go to the server core as in every runtime: a wrong round, a 
 shape or a NaN/Inf is a ``rejected`` report (logged with its ``send``, so ``bgdsim replay
 --verify`` recomputes it). A worker that disconnects mid-round is a missing report
 (``peer_closed``).
+
+What one peer can make the server log is bounded. A frame is *expected* when it is the
+first report answering a task the server sent that worker (a θ or an adversary's
+message, not ``silent``), in time or late: an honest worker only ever sends those, so an
+honest run logs exactly what it logged before this budget. Every other frame — a second
+report for a round, a report for a round it was given no task for, a frame rejected at
+the transport — is an *extra*, counted per peer (the worker, or one pool for connections
+that never said a valid hello) and per server round. Each peer may have ``FLOOD_BUDGET``
+extras a round logged as before (a report's ``send`` and ``rejected``, a
+``frame_rejected``; anonymous connections: ``max(m, FLOOD_BUDGET)``); past that its
+frames are still read and their MACs checked (the sequence numbers stay in step; a bad
+one still closes the connection), but they are dropped unlogged — no payload stored —
+and counted. When the next round starts (or the run ends) the server logs ONE
+``frame_flood`` event per flooding peer and round: ``round``, ``worker`` (none for the
+anonymous pool), ``dropped``, ``budget`` and ``reason`` (the first dropped frame's). A
+flooding worker is not disconnected: its expected reports still count, and the cost of
+its flood is reading and hashing bytes, which the network rate bounds anyway. Before the
+first round a report is refused (``frame_rejected``, the connection closed) under the
+same budget, so a peer reconnecting and flooding while others connect is bounded too;
+all of it is written after ``run_start`` (:class:`~bgdsim.live.tcp._ServerLog`).
 """
 
 from __future__ import annotations
@@ -43,9 +63,69 @@ from bgdsim.live.frames import (
     to_array,
 )
 
-__all__ = ["HELLO_TIMEOUT", "TcpServer"]
+__all__ = ["FLOOD_BUDGET", "FRAME_FLOOD", "HELLO_TIMEOUT", "FrameBudget", "TcpServer"]
 
 HELLO_TIMEOUT = 5.0
+#: extra frames (beyond the expected reports) per peer and round that are still logged
+FLOOD_BUDGET = 2
+#: the summary of a peer's frames dropped over its budget in one round
+FRAME_FLOOD = ev.FRAME_FLOOD
+_TASK_ROUNDS = 64  # how many rounds back a task may still be answered as expected
+
+
+class FrameBudget:
+    """Which frames are expected, and how many extras each peer has left in a round.
+
+    A peer is a worker id, or None for connections that never said a valid hello.
+    """
+
+    def __init__(self, budget: int, anonymous: int) -> None:
+        self.budget = budget
+        self.anonymous = anonymous
+        self.tasks: dict[int, set[int]] = {}  # round -> workers sent a task to answer
+        self.extras: dict[tuple[int | None, int], int] = {}  # (peer, round) -> logged
+        self.dropped: dict[tuple[int | None, int], tuple[int, str]] = {}  # -> count, first
+
+    def task(self, t: int, j: int) -> None:
+        """Worker j was sent a task of round t that it should answer."""
+        self.tasks.setdefault(t, set()).add(j)
+
+    def answers(self, j: int, t: int) -> bool:
+        """A report of round t from worker j: is it the first answer to its task?"""
+        pending = self.tasks.get(t)
+        if pending is None or j not in pending:
+            return False
+        pending.discard(j)
+        return True
+
+    def limit(self, peer: int | None) -> int:
+        """How many extras a round ``peer`` may have logged."""
+        return self.anonymous if peer is None else self.budget
+
+    def admit(self, peer: int | None, t: int, reason: str) -> bool:
+        """An extra frame from ``peer`` in round t: log it (True), or drop and count it."""
+        key = (peer, t)
+        logged = self.extras.get(key, 0)
+        if logged < self.limit(peer):
+            self.extras[key] = logged + 1
+            return True
+        n, first = self.dropped.get(key, (0, reason))
+        self.dropped[key] = (n + 1, first)
+        return False
+
+    def close(self, before: int | None = None) -> list[tuple[int | None, int, int, str]]:
+        """The floods of the rounds before ``before`` (all if None), forgotten: (peer,
+        round, dropped, first reason), by round then peer (the anonymous pool last).
+        Tasks of rounds ``_TASK_ROUNDS`` or more before ``before`` are forgotten too."""
+        done = [k for k in self.dropped if before is None or k[1] < before]
+        done.sort(key=lambda k: (k[1], k[0] is None, k[0] or 0))
+        out = [(k[0], k[1], *self.dropped.pop(k)) for k in done]
+        for key in [k for k in self.extras if before is None or k[1] < before]:
+            del self.extras[key]
+        if before is not None:  # tasks too old to be answered as expected
+            for t in [t for t in self.tasks if t <= before - _TASK_ROUNDS]:
+                del self.tasks[t]
+        return out
 
 
 class TcpServer:
@@ -68,6 +148,7 @@ class TcpServer:
         self.port = 0
         self.m = m
         self.frames_rejected = 0
+        self.budget = FrameBudget(FLOOD_BUDGET, max(m, FLOOD_BUDGET))
         # a frame's body must follow its length within a round timeout (at least 50 ms)
         self.body_timeout = max(self.engine.sc.server.round_timeout * driver.ts, 0.05)
 
@@ -82,6 +163,8 @@ class TcpServer:
     # ------------------------------------------------------------------ incoming
     def _reject(self, peer: str, worker: int | None, reason: str) -> None:
         self.frames_rejected += 1
+        if not self.budget.admit(worker, self.engine.t, reason):
+            return
         fields: dict[str, Any] = {"round": self.engine.t}
         if worker is not None:
             fields["worker"] = worker
@@ -149,6 +232,10 @@ class TcpServer:
         engine, driver = self.engine, self.driver
         if engine.inbox is None:
             raise FrameError("a report before the first round")
+        if not self.budget.answers(j, t) and not self.budget.admit(
+            j, engine.t, f"a report of round {t} that answers no task"
+        ):
+            return  # over its budget: dropped, counted, summarised when the round is over
         _, decision = engine.remote_report(j, t, vector, driver.now(), peer=peer)
         driver.decide(engine.t, decision)
 
@@ -157,6 +244,7 @@ class TcpServer:
         # θ_{t-1} as this round opens: serialised and hashed once for all its frames
         theta = np.ascontiguousarray(self.engine.core.theta, dtype="<f8").tobytes()
         digest = payload_digest(theta)
+        self._floods(plan.t)
         for latency, workers in groups:
             self.driver.spawn(self._down(latency, workers, plan, theta, digest))
 
@@ -190,9 +278,11 @@ class TcpServer:
                     body = np.ascontiguousarray(msg)
                     kw = {"role": "byzantine", "dtype": body.dtype.str, "shape": list(body.shape)}
                     frame = channel.seal("task", t, body, wait=wait, **kw)
+                    self.budget.task(t, j)
                 else:  # honest: θ, and the worker computes its own gradient
                     kw = {"role": "honest", "dtype": "<f8", "shape": [d]}
                     frame = channel.seal("task", t, theta, digest, wait=wait, **kw)
+                    self.budget.task(t, j)
             writer.write(frame)
             writers.append(writer)
         for writer in writers:
@@ -203,8 +293,18 @@ class TcpServer:
         """Worker j's report enters an up-link that loses it (logged as sent and dropped)."""
         self.engine.reports_sent(plan, [j], self.driver.now())
 
+    def _floods(self, before: int | None) -> None:
+        """One ``frame_flood`` per peer over its budget in each round before ``before``."""
+        for worker, t, dropped, reason in self.budget.close(before):
+            fields: dict[str, Any] = {"round": t}
+            if worker is not None:
+                fields["worker"] = worker
+            fields.update(dropped=dropped, budget=self.budget.limit(worker), reason=reason)
+            self.engine.log.emit(FRAME_FLOOD, self._now(), **fields)
+
     async def end(self) -> None:
-        """Tell every connected worker the run is over."""
+        """Tell every connected worker the run is over (after the last floods' summaries)."""
+        self._floods(None)
         writers = []
         for writer, channel in list(self.conns.values()):
             if not writer.is_closing():
