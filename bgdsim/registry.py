@@ -32,12 +32,13 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
 class UnknownNameError(KeyError, ValueError):
     """An unknown component name; the message names the family and the allowed values."""
 
-    def __init__(self, kind: str, name: str, choices: list[str]) -> None:
+    def __init__(self, kind: str, name: object, choices: list[str]) -> None:
         self.kind, self.name, self.choices = kind, name, choices
-        msg = (
-            f"unknown {kind} '{name}'{did_you_mean(name, choices)}; "
-            f"allowed: {', '.join(sorted(choices))}"
-        )
+        allowed = f"allowed: {', '.join(sorted(choices))}"
+        if isinstance(name, str):
+            msg = f"unknown {kind} '{name}'{did_you_mean(name, choices)}; {allowed}"
+        else:  # e.g. get(None): say what was given, not a TypeError from difflib
+            msg = f"{kind} name must be a string, got {type(name).__name__} {name!r}; {allowed}"
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -66,7 +67,7 @@ class Registry(Generic[T]):
         """Return the component called ``name``; raise :class:`UnknownNameError` if none."""
         try:
             return self._items[name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name
             raise UnknownNameError(self.kind, name, self.names()) from None
 
     def names(self) -> list[str]:

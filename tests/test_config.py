@@ -756,7 +756,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
-    assert scenario_error({}, tmp_path).startswith(f"{tmp_path}: cannot read")
+    assert scenario_error({}, tmp_path) == f"{tmp_path}: is a directory, not a regular file"
 
 
 def test_not_utf8(tmp_path: Path) -> None:

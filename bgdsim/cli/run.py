@@ -18,12 +18,14 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from bgdsim.cli.live import _check_time_scale
     from bgdsim.logpaths import LogPathError
 
+    bad = _check_time_scale(args.time_scale)
+    if bad:
+        return _fail(bad)
     scenario = _load(args)
     log_path: Path | bool = False if args.no_log else (args.log or True)
-    if not args.time_scale > 0:
-        return _fail(f"--time-scale: must be > 0, got {args.time_scale}")
     flag = "--log" if args.log else "log"
     try:
         _check_log_path(scenario, log_path, args.overwrite)
@@ -58,6 +60,30 @@ def _check_log_path(scenario: Any, log_path: Path | bool, overwrite: bool) -> No
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _LogDirError(path, str(exc.strerror or exc)) from None
+        _check_log_space(scenario, path)
+
+
+def _check_log_space(scenario: Any, path: Path) -> None:
+    """Refuse a run whose event log cannot fit the free space of its folder."""
+    import shutil
+
+    from bgdsim.config.limits import format_bytes, log_bytes_estimate
+
+    need = log_bytes_estimate(
+        workers=scenario.cluster.workers, dim=scenario.problem.dim, rounds=scenario.rounds
+    )
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:  # pragma: no cover - cannot ask: the write will tell
+        return
+    if need > free:
+        raise _LogDirError(
+            path,
+            f"rounds: the log needs at least {format_bytes(need)} (rounds "
+            f"{scenario.rounds} × (cluster.workers {scenario.cluster.workers} × "
+            f"problem.dim {scenario.problem.dim} × 8 + 60 × cluster.workers) bytes), "
+            f"only {format_bytes(free)} free in {path.parent} (or use --no-log)",
+        )
 
 
 def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path | bool) -> Any:

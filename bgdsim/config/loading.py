@@ -15,9 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from bgdsim.config.errors import ScenarioError, format_error
+from bgdsim.config.limits import MAX_DEPTH, nesting_depth
 from bgdsim.config.scenario import Scenario
 from bgdsim.network.latency import latency_base_dir
 from bgdsim.network.topology import topology_base_dir
+from bgdsim.paths import MAX_INPUT_BYTES, InputFileError, read_bounded
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,6 +35,29 @@ __all__ = [
 ]
 
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
+
+
+class _NotToml(Exception):
+    pass
+
+
+def _parse_toml(text: str, source: str, *, bare: bool = False) -> dict[str, Any]:
+    """``tomllib.loads`` that never recurses without bound and nests at most
+    :data:`MAX_DEPTH` levels; ``bare``: a decode error raises :class:`_NotToml`."""
+    depth = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise ScenarioError(
+            f"{source}: arrays and tables are nested {depth} levels deep; at most "
+            f"{MAX_DEPTH} are allowed"
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if bare:
+            raise _NotToml from None
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # pragma: no cover - nesting_depth refuses these first
+        raise ScenarioError(f"{source}: nested too deeply") from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -55,8 +80,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         )
     raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = _parse_toml(f"v = {raw}", f"bad --set '{key}=…'", bare=True)["v"]
+    except _NotToml:
         if _BARE.match(raw) and raw not in ("true", "false"):
             value = raw
         else:
@@ -120,16 +145,21 @@ def load_scenario(
     source = "scenario"
     if path is not None:
         source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
+        try:  # a regular file of at most MAX_INPUT_BYTES: never /dev/zero or a FIFO
+            raw = read_bounded(Path(path), MAX_INPUT_BYTES)
         except FileNotFoundError:
             raise ScenarioError(f"{source}: no such scenario file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"{source}: cannot read: {exc}") from None
+        except InputFileError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
+        except OSError as exc:
+            raise ScenarioError(f"{source}: cannot read: {exc.strerror or exc}") from None
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+            text = raw.decode("utf-8-sig")  # a leading byte-order mark is dropped
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                f"{source}: cannot read: not a UTF-8 text file (byte {exc.start}: {exc.reason})"
+            ) from None
+        data = _parse_toml(text, source)
     if isinstance(overrides, list):
         overrides = dict(parse_override(o) for o in overrides)
     if seed is not None:

@@ -1,6 +1,7 @@
 """The whole scenario: :class:`Scenario`, one model per table and the checks across them.
 
-Its validator checks what no section can alone: q ≤ m, k ≤ m, N a multiple of m, group
+Its validator checks what no section can alone: that the run fits this machine's memory
+(:mod:`bgdsim.config.limits`), q ≤ m, k ≤ m, N a multiple of m, group
 workers and faults within the cluster, the topology built for m workers, the schedule
 built and the aggregator dry-run for (m, q, k).
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from bgdsim import adversary, aggregators
 from bgdsim._section import Section as _Section
+from bgdsim.config.limits import check_memory, check_name
 from bgdsim.config.sections import (
     AdversaryConfig,
     ClusterConfig,
@@ -81,9 +83,18 @@ class Scenario(_Section):
     )
     faults: list[Fault] = Field(default_factory=list, description="scripted faults")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_name(v)
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         m, q = self.cluster.workers, self.cluster.byzantine
+        # first: what cannot fit this machine is refused before anything is built
+        check_memory(
+            samples=self.problem.samples, dim=self.problem.dim, workers=m, rounds=self.rounds
+        )
         if q > m:
             raise ValueError(f"cluster.byzantine ({q}) must be <= cluster.workers ({m})")
         if self.server.batches > m:

@@ -22,6 +22,7 @@ from pydantic import (
 from bgdsim import adversary, aggregators, attacks, problems
 from bgdsim._params import check_params
 from bgdsim._section import Section as _Section
+from bgdsim.config.limits import check_iterations
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.network.loss import LossModel, parse_loss
 from bgdsim.network.topology import StarTopology, Topology, parse_topology
@@ -54,7 +55,7 @@ class ProblemConfig(_Section):
     noise: float = Field(
         1.0, ge=0, allow_inf_nan=False, description="std of ζ in y = ⟨w,θ*⟩ + ζ (linear only)"
     )
-    theta_star: list[float] | None = Field(
+    theta_star: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         None, description="θ*; default: random, ‖θ*‖ = theta_norm"
     )
     theta_norm: float = Field(1.0, gt=0, allow_inf_nan=False, description="‖θ*‖ when drawn")
@@ -142,6 +143,7 @@ class ServerConfig(_Section):
         except ValueError as exc:
             raise ValueError(f"aggregator: {exc}") from None
         check_params(fn, self.params, where="params", supplied=aggregators.SUPPLIED)
+        check_iterations(self.params, "params")
         return self
 
 
@@ -237,4 +239,6 @@ class AdversaryConfig(_Section):
             raise ValueError(f"schedule: {exc}") from None
         check_params(attack, self.params, where="params")
         check_params(sched, self.schedule_params, where="schedule_params", supplied=("q", "m"))
+        check_iterations(self.params, "params")
+        check_iterations(self.schedule_params, "schedule_params")
         return self

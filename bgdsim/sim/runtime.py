@@ -167,6 +167,14 @@ class Driver(Protocol):
         """The simulated time at which the run stopped."""
 
 
+def _check_scenario(scenario: object, fn: str) -> None:
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"{fn}(): scenario must be a bgdsim.config.Scenario (e.g. from "
+            f"bgdsim.load_scenario(path)), got {type(scenario).__name__}"
+        )
+
+
 def drive(
     scenario: Scenario,
     make_driver: Callable[[RoundEngine], Driver],
@@ -180,6 +188,7 @@ def drive(
     """Build the world (or the recorded one) and the engine, run a driver over it, seal.
 
     The log path is checked before the world is built and opened (exclusively) after."""
+    _check_scenario(scenario, "drive")
     wall = _time.perf_counter()
     target = log_target(scenario, log_path, overwrite=overwrite, recording=recording)
     world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
@@ -220,6 +229,7 @@ def run(
     Returns:
         The :class:`~bgdsim.result.RunResult`.
     """
+    _check_scenario(scenario, "run")
     return drive(
         scenario, SimPyDriver, log_path=log_path, overwrite=overwrite, progress=progress,
         recording=recording, open_log=open_log,

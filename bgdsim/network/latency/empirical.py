@@ -8,6 +8,7 @@ that reads each trace once.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from bgdsim.network.latency.base import LatencyModel, latencies
+from bgdsim.paths import MAX_TRACE_BYTES, InputFileError, read_bounded
 from bgdsim.registry import did_you_mean
 
 __all__ = ["EmpiricalLatency", "latency_base_dir", "resolve_trace_path"]
@@ -65,16 +67,18 @@ def _parse_trace(resolved: Path, column: int | str, label: str) -> np.ndarray:
     """Read one column of a CSV trace; every problem is a ValueError naming file and line."""
     where = f"trace {label}"
     rows: list[tuple[int, list[str]]] = []
-    try:
-        with resolved.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            try:
-                for row in reader:
-                    cells = [c.strip() for c in row]
-                    if any(cells):  # blank lines are skipped
-                        rows.append((reader.line_num, cells))
-            except csv.Error as exc:
-                raise ValueError(f"{where} line {reader.line_num}: not valid CSV: {exc}") from None
+    try:  # a regular file of bounded size: never /dev/zero, a FIFO or a directory
+        text = read_bounded(resolved, MAX_TRACE_BYTES).decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            for row in reader:
+                cells = [c.strip() for c in row]
+                if any(cells):  # blank lines are skipped
+                    rows.append((reader.line_num, cells))
+        except csv.Error as exc:
+            raise ValueError(f"{where} line {reader.line_num}: not valid CSV: {exc}") from None
+    except InputFileError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     except FileNotFoundError:
         looked = "" if str(resolved) == label else f" (looked for {resolved})"
         raise ValueError(f"{where}: no such file{looked}") from None

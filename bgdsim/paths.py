@@ -1,0 +1,78 @@
+"""Reading an input file safely: a regular file of bounded size, or a one-line refusal.
+
+Every file the user names as input (a scenario, a latency trace, a key file) is opened
+without blocking (a FIFO does not wait for a writer), checked to be a regular file (not
+a directory, ``/dev/zero``, a FIFO or a socket) and read up to a size limit, so bad
+input costs bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["MAX_INPUT_BYTES", "MAX_TRACE_BYTES", "InputFileError", "read_bounded"]
+
+#: the largest scenario (or other small input file) read: 1 MiB
+MAX_INPUT_BYTES = 1 << 20
+#: the largest latency trace read: 16 MiB (about a million measurements)
+MAX_TRACE_BYTES = 16 << 20
+
+
+class InputFileError(ValueError):
+    """An input file that is refused; the message says why (without the path)."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.3g} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Raises:
+        FileNotFoundError: no such file.
+        InputFileError: not a regular file, or larger than ``limit`` bytes.
+        OSError: any other failure to open or read it.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(Path(path), flags)
+    except IsADirectoryError:  # some platforms refuse to open a directory at all
+        raise InputFileError("is a directory, not a file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputFileError(f"is {_kind(st.st_mode)}, not a regular file")
+        if st.st_size > limit:
+            raise InputFileError(
+                f"is too large ({_size(st.st_size)}; at most {_size(limit)} is read)"
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:  # the size may be a lie (/proc) or the file may grow
+            chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise InputFileError(f"is too large (more than {_size(limit)})")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

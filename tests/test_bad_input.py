@@ -1,0 +1,268 @@
+"""Bad input: exit 2 and one line naming the field, in bounded time and memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bgdsim import aggregators
+from bgdsim.cli import main
+from bgdsim.config import ScenarioError, load_scenario
+from bgdsim.config.limits import nesting_depth
+from bgdsim.live.frames import read_key
+from bgdsim.paths import InputFileError, read_bounded
+from bgdsim.registry import UnknownNameError
+from bgdsim.sim import run
+
+SMALL = ["cluster.workers=4", "cluster.byzantine=0", "problem.samples=40", "server.batches=2"]
+
+
+def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    p = tmp_path / "s.toml"
+    p.write_text("")
+    return p
+
+
+# ------------------------------------------------------------------ 1. files that are not files
+def _limits() -> None:  # in the child: a bug allocates or writes at most this much
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+
+
+def _bgdsim(*argv: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    """The command in a child process, where a hang or a runaway allocation is the bug."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bgdsim.cli", *argv],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limits if sys.platform != "win32" else None,
+    )
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    return done
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_scenario_dev_zero_is_refused_before_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error(capsys, "validate", "/dev/zero")
+    assert "/dev/zero: is a character device, not a regular file" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_scenario_fifo_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "s.toml"
+    os.mkfifo(fifo)
+    done = _bgdsim("validate", str(fifo))  # blocked forever before the fix
+    assert done.returncode == 2
+    assert "is a FIFO (named pipe), not a regular file" in done.stderr
+
+
+def test_scenario_directory_and_huge_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "is a directory, not a regular file" in _error(capsys, "validate", str(tmp_path))
+    big = tmp_path / "big.toml"
+    with big.open("wb") as f:
+        f.truncate((1 << 20) + 1)  # sparse: costs no disk
+    assert "is too large (1 MiB; at most 1 MiB is read)" in _error(capsys, "validate", str(big))
+
+
+def test_read_bounded_stops_at_the_limit(tmp_path: Path) -> None:
+    p = tmp_path / "x"
+    p.write_bytes(b"x" * 11)
+    assert read_bounded(p, 11) == b"x" * 11
+    with pytest.raises(InputFileError, match="too large"):
+        read_bounded(p, 10)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_latency_trace_dev_zero_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = tmp_path / "s.toml"
+    s.write_text('[network.latency]\nkind = "empirical"\npath = "/dev/zero"\n')
+    err = _error(capsys, "validate", str(s))
+    assert "network.latency: trace /dev/zero: is a character device, not a regular file" in err
+
+
+# ------------------------------------------------------------------ 2. sizes that cannot fit
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        (["cluster.workers=100000000", "problem.samples=100000000"], "cluster.workers"),
+        (["problem.dim=1000000000"], "problem.dim"),
+        (["problem.samples=1000000000000000"], "problem.samples"),
+        (["rounds=100000000000000"], "rounds"),
+    ],
+)
+def test_sizes_that_cannot_fit_are_refused(empty: Path, override: list[str], field: str) -> None:
+    sets = [a for o in override for a in ("--set", o)]
+    done = _bgdsim("validate", str(empty), *sets)
+    assert done.returncode == 2
+    assert f"{field}: the run needs at least" in done.stderr
+    assert "more than this machine's" in done.stderr
+
+
+def test_log_that_cannot_fit_the_disk_is_refused(empty: Path, tmp_path: Path) -> None:
+    sets = [a for o in [*SMALL, "rounds=1000000", "problem.dim=1000000"] for a in ("--set", o)]
+    # 4 workers x 1e6 x 8 bytes x 1e6 rounds: 32 TB of log, but only ~100 MB of memory
+    done = _bgdsim("run", str(empty), *sets, "--log", str(tmp_path / "x.jsonl"))
+    assert done.returncode == 2
+    assert "rounds: the log needs at least" in done.stderr and "free in" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "where"),
+    [
+        (
+            ["server.aggregator=centered_clipping", "server.params={iters=1000000000000}"],
+            "server.params.iters: must be an iteration count from 1 to 10000",
+        ),
+        (["server.params={tol=1e-300}"], "server.params.tol: must be >= 1e-15"),
+        (
+            ["adversary.schedule=adaptive", "adversary.schedule_params={candidates=100000000}"],
+            "adversary.schedule_params.candidates: must be an iteration count",
+        ),
+    ],
+)
+def test_iteration_parameters_are_bounded(override: list[str], where: str) -> None:
+    with pytest.raises(ScenarioError, match=where):
+        load_scenario(None, [*SMALL, *override])
+
+
+# ------------------------------------------------------------------ 3. tracebacks
+def test_toml_nested_too_deep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    s = tmp_path / "s.toml"
+    s.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    err = _error(capsys, "validate", str(s))
+    assert "nested 5000 levels deep; at most 32 are allowed" in err
+
+
+def test_set_nested_too_deep(empty: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error(capsys, "validate", str(empty), "--set", "name=" + "[" * 3000 + "]" * 3000)
+    assert "bad --set 'name=…': arrays and tables are nested 3000 levels deep" in err
+
+
+def test_nesting_depth_ignores_strings_and_comments() -> None:
+    assert nesting_depth("a = \"[[[[\" # [[[[\nb = [[1], {c = '{{'}]\n[t]\n") == 2
+    assert nesting_depth('s = """\n[[[\n"""') == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a\x00b", r"name: must not contain control characters \(found U\+0000\)"),
+        ("a\nb", r"name: must not contain control characters \(found U\+000A\)"),
+        ("../../x", "name: must be a plain file name"),
+        ("a/b", "name: must be a plain file name"),
+        ("..", "name: must be a plain file name"),
+        ("", "name: must not be empty"),
+    ],
+)
+def test_bad_names_are_refused(name: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(None, {"name": name})
+
+
+def test_good_names_still_pass() -> None:
+    assert load_scenario(None, {"name": "paper-run v2 (θ)"}).name == "paper-run v2 (θ)"
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "tcp"])
+def test_time_scale_inf_does_not_hang(empty: Path, runtime: str) -> None:
+    done = _bgdsim("run", str(empty), "--runtime", runtime, "--time-scale", "inf", "--no-log")
+    assert done.returncode == 2
+    assert "--time-scale: must be a finite number > 0, got inf" in done.stderr
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "tcp"])
+@pytest.mark.parametrize("scale", ["nan", "0", "-1"])
+def test_time_scale_must_be_finite(
+    empty: Path, capsys: pytest.CaptureFixture[str], runtime: str, scale: str
+) -> None:
+    err = _error(capsys, "run", str(empty), "--runtime", runtime, "--time-scale", scale, "--no-log")
+    assert "--time-scale: must be a finite number > 0" in err
+
+
+def test_serve_port_out_of_range(
+    empty: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = str(tmp_path / "keys")
+    err = _error(capsys, "serve", str(empty), "--listen", "127.0.0.1:99999", "--keys", keys)
+    assert "--listen 127.0.0.1:99999: the port must be 0 to 65535, got 99999" in err
+    err = _error(capsys, "worker", "--connect", "localhost:70000", "--id", "0", "--key-file", keys)
+    assert "worker 0: --connect localhost:70000: the port must be 0 to 65535" in err
+    err = _error(capsys, "worker", "--connect", "nowhere", "--id", "0", "--key-file", keys)
+    assert "--connect nowhere: expected HOST:PORT" in err
+
+
+def test_run_none_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"run\(\): scenario must be a bgdsim.config.Scenario"):
+        run(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", [None, 3, ["mean"]])
+def test_registry_get_non_string(name: object) -> None:
+    with pytest.raises(UnknownNameError, match=r"aggregator name must be a string.*allowed: .*"):
+        aggregators.get(name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_theta_star_must_be_finite(value: str) -> None:
+    with pytest.raises(ScenarioError, match=r"problem.theta_star\[1\]: Input should be a finite"):
+        load_scenario(None, ["problem.dim=2", f"problem.theta_star=[1.0, {value}]"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (["cluster.byzantine=-1"], "cluster.byzantine: Input should be greater than or equal to 0"),
+        (["server.batches=5"], r"server.batches \(5\) must be <= cluster.workers \(4\)"),
+        (["server.batches=0"], "server.batches: Input should be greater than or equal to 1"),
+        (["server.params={f=-1}"], "server.params.f: unknown parameter"),
+    ],
+)
+def test_f_and_batches_ranges(override: list[str], message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(None, [*SMALL, *override])
+
+
+# ------------------------------------------------------------------ 4. misleading messages
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    s = tmp_path / "s.toml"
+    s.write_bytes(b'\xef\xbb\xbfname = "bom"\nrounds = 3\n')
+    sc = load_scenario(s)
+    assert (sc.name, sc.rounds) == ("bom", 3)
+
+
+def test_missing_key_file_says_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nokey"
+    err = _error(
+        capsys, "worker", "--connect", "127.0.0.1:7000", "--id", "0", "--key-file", str(missing)
+    )
+    assert f"worker 0: {missing}: no such key file" in err
+    assert "cannot write" not in err
+
+
+def test_key_file_not_regular(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the key file is a directory"):
+        read_key(tmp_path)
+    (tmp_path / "k").write_text("zz\n")
+    with pytest.raises(ValueError, match="not a hex key"):
+        read_key(tmp_path / "k")
