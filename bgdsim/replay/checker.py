@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from bgdsim import events as ev
-from bgdsim.engine import Barrier, Outcome, build_barrier, build_server
+from bgdsim.engine import Barrier, Outcome
 from bgdsim.engine.barrier import QUORUM, TIMEOUT
 from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
 from bgdsim.problems import safe_norm
-from bgdsim.replay import _batch
+from bgdsim.replay import _batch, _header
 from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
@@ -78,23 +79,17 @@ class _Verifier:
 
     def __init__(self, log: Log, result: Verification) -> None:
         self.log, self.result = log, result
-        head = log.header
-        try:
-            sc = log.scenario()
-            sizes = np.asarray(head.get("sizes", []), dtype=np.float64)
-            theta = np.array(log.payload(head["theta"]))
-            self.core = build_server(sc, theta, float(head["step_size"]), sizes)
-            self.barrier: Barrier = build_barrier(sc)
-        except (ValueError, KeyError) as exc:
-            raise LogError(f"{log.path}: the header cannot be replayed: {exc}") from None
+        self.core: Any = None  # built at the first seal, once its digest vouched for the header
+        self.barrier: Barrier = None  # type: ignore[assignment]
         self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
         self.payload_start = 0
-        self.sends = Sends(self.core.dim)
+        self.sends = Sends(0)
         self.inbox: Any = None
         self.t = 0
         self.pending: dict[str, Any] = {}
         self.span: list[dict[str, Any]] = []  # the round-level events since the last seal
         self.arrivals: list[Arrival] | Arrivals = []
+        self.consumed = 0  # bytes of the .jsonl read, up to run_end's newline
 
     def seal(self, e: dict[str, Any], ahead: Span | None = None) -> None:
         log = self.log
@@ -225,16 +220,22 @@ class _Verifier:
         """One line: buffered until its span's seal, which checks the span's integrity,
         then recomputes its rounds from its lines and message records."""
         kind = e.get("event")
+        if self.result.complete:
+            raise _Mismatch("integrity", f"a {kind!r} line after run_end (nothing may follow it)")
         if e.get("seq") != seq:
             raise _Mismatch("sequence", f"seq {e.get('seq')} where {seq} was due "
                             "(a line was deleted, inserted or moved)")  # fmt: skip
         if kind == ev.ROUND_START and isinstance(e.get("round"), int):
             self.t = e["round"]  # where a mismatch or the end of a cut log is reported
         if "digest" not in e:
+            if kind == ev.RUN_END:
+                raise _Mismatch("integrity", "run_end without its digest")
             self.lines_h.update(raw)
             self.span.append(e)
             return
         self.seal(e, ahead)  # the span is intact: what follows checks the server itself
+        if self.core is None:
+            self.build()
         self.lines_h.update(raw)
         self.messages(e, ahead)
         span, self.span = self.span, []
@@ -243,6 +244,27 @@ class _Verifier:
         if self.arrivals:
             self.leftover_arrivals()
         self.recompute(kind, e)
+
+    def build(self) -> None:
+        """The server and barrier of the header (vouched for by the first seal)."""
+        try:
+            self.core, self.barrier = _header.build(self.log)
+        except _Mismatch:
+            self.t = 0  # the header's
+            raise
+        self.sends = Sends(self.core.dim)
+
+    def trailing(self, size: int) -> None:
+        """After run_end nothing may follow, in either file; before it, an unsealed tail
+        is a run still being written (or cut short)."""
+        side = self.log.sidecar_size - self.payload_start
+        if self.result.complete:
+            if size > self.consumed:
+                raise _Mismatch("integrity", f"{size - self.consumed} bytes after run_end")
+            if side:
+                raise _Mismatch("integrity", f"{side} sidecar bytes after run_end's payload_end")
+        elif side > 0:
+            self.result.notes.append(f"{side} sidecar bytes after the last seal, not yet sealed")
 
     def recompute(self, kind: Any, e: dict[str, Any]) -> None:
         if kind == ev.ROUND_START:
@@ -271,6 +293,29 @@ class _Verifier:
                                 f"{self.result.rounds}")  # fmt: skip
 
 
+_MALFORMED = (
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    pa.ArrowException,
+)
+
+
+def _step(v: _Verifier, seq: int, raw: bytes, e: dict[str, Any], span: Span | None) -> None:
+    """One line through the verifier: a failure is a mismatch in the current round."""
+    try:
+        v.step(seq, raw, e, span)
+    except LogError as exc:
+        if v.core is None:  # the header, vouched for by its digest, cannot be replayed
+            raise
+        raise _Mismatch("integrity", str(exc)) from None  # a payload past the sidecar's end
+    except _MALFORMED as exc:
+        raise _Mismatch("event", f"malformed {e.get('event')!r} line: {exc!r}") from None
+    v.consumed += len(raw)
+
+
 def verify(path: str | Path) -> Verification:
     """Verify a log's integrity and recompute every complete round (see the module doc).
 
@@ -282,25 +327,25 @@ def verify(path: str | Path) -> Verification:
         v = _Verifier(log, result)
         ahead = ReadAhead(log)
         try:
-            for seq, (raw, e, span) in enumerate(ahead):
-                try:
-                    v.step(seq, raw, e, span)
-                except LogError as exc:  # a payload past the sidecar's end, in a sealed span
-                    raise _Mismatch("integrity", str(exc)) from None
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise _Mismatch(
-                        "event", f"malformed {e.get('event')!r} line: {exc!r}"
-                    ) from None
+            try:
+                for seq, (raw, e, span) in enumerate(ahead):
+                    _step(v, seq, raw, e, span)
+            except LogError as exc:  # a line that is not JSON
+                if not result.complete:
+                    raise
+                raise _Mismatch("integrity", f"bytes after run_end: {exc}") from None
+            finally:
+                ahead.close()
+            v.trailing(log.path.stat().st_size)
         except _Mismatch as bad:
             result.mismatch = (v.t, bad.what, bad.detail)
             return result
-        finally:
-            ahead.close()
         if not result.complete:
-            result.notes.append(
+            result.notes.insert(
+                0,
                 f"the log ends in round {v.t} before its round_end: verified up to round "
                 f"{result.rounds}"
                 if v.t > result.rounds
-                else "the log ends before run_end"
+                else "the log ends before run_end",
             )
     return result

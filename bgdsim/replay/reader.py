@@ -42,6 +42,8 @@ VECTOR_KEYS = ("payload", "theta", "theta_star", "latency")
 
 _SCENARIOS: dict[bytes, Scenario] = {}
 _F8 = np.dtype(PAYLOAD_DTYPE)
+_WHOLE = b"BGZ1"  # a record compressed as a whole (bgdsim.msglog)
+_RATIO = 1 << 16  # more than zstd can compress by: a larger declared size is a lie
 
 
 class LogError(ValueError):
@@ -148,13 +150,16 @@ class Log:
             return None
         try:
             start, size = int(ref["offset"]), int(ref["bytes"])
-        except (KeyError, TypeError, ValueError):
+        except (LookupError, TypeError, ValueError, ArithmeticError):
             raise LogError(f"{self.path}: malformed message reference {ref!r}") from None
         if start < 0 or size < 0 or start + size > self.sidecar_size:
             raise LogError(f"{self.path}: message records at byte {start} are past the sidecar")
+        blob = self.sidecar_bytes(start, start + size)
+        if blob[:4] == _WHOLE and int.from_bytes(blob[4:12], "little") > _RATIO * size + 4096:
+            raise LogError(f"{self.path}: message records at byte {start} claim an impossible size")
         try:
-            return msglog.decode(self.sidecar_bytes(start, start + size))
-        except pa.ArrowException as exc:
+            return msglog.decode(blob)
+        except Exception as exc:
             raise LogError(
                 f"{self.path}: unreadable message records at byte {start}: {exc}"
             ) from None
@@ -221,15 +226,33 @@ class Log:
 
     def view(self, ref: dict[str, Any]) -> np.ndarray:
         """The vector without a copy: it must not outlive the ``Log``."""
-        shape = ref["shape"]
-        dtype = np.dtype(ref["dtype"]) if "dtype" in ref else _F8
-        count = shape[0] if len(shape) == 1 else math.prod(shape)
-        start = int(ref["offset"])
+        start, shape, dtype = self._checked(ref)
+        count = math.prod(shape)
         end = start + count * dtype.itemsize
         if self._bytes is None or start < 0 or end > self.sidecar_size:
             raise LogError(f"{self.path}: payload at byte {start} is past the sidecar's end")
         view = self._bytes[start:end].view(dtype)
         return view if len(shape) == 1 else view.reshape(shape)
+
+    def _checked(self, ref: Any) -> tuple[int, list[int], np.dtype[Any]]:
+        """A payload reference's offset, shape and dtype, or a LogError naming it."""
+        if not isinstance(ref, dict):
+            raise TypeError(f"payload reference {ref!r} is not an object")
+        try:
+            start, shape = ref["offset"], ref["shape"]
+            dtype = np.dtype(ref["dtype"]) if "dtype" in ref else _F8
+            ok = (
+                type(start) is int
+                and isinstance(shape, list)
+                and all(type(n) is int and n >= 0 for n in shape)
+                and not dtype.hasobject
+                and dtype.itemsize > 0
+            )
+        except Exception:
+            ok = False
+        if not ok:
+            raise LogError(f"{self.path}: malformed payload reference {ref!r}")
+        return start, shape, dtype
 
 
 def read_log(path: str | Path, *, payloads: bool = False) -> Iterator[dict[str, Any]]:
