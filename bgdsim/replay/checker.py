@@ -19,7 +19,6 @@ are read ahead in a background thread (:mod:`bgdsim.replay._ahead`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,41 +36,11 @@ from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
 from bgdsim.replay.reader import Log, LogError, same_vector
+from bgdsim.replay.verdict import Verification
 
 __all__ = ["Verification", "verify"]
 
 _F8 = np.dtype(PAYLOAD_DTYPE)
-
-
-@dataclass
-class Verification:
-    """The outcome of :func:`verify`.
-
-    Attributes:
-        rounds: complete rounds that verified.
-        complete: the log ends with ``run_end`` (not cut short).
-        mismatch: ``None``, or ``(round, quantity, detail)`` of the first failure.
-        notes: what else the reader noticed (e.g. where a cut-short log ends).
-    """
-
-    rounds: int = 0
-    complete: bool = False
-    mismatch: tuple[int, str, str] | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No mismatch."""
-        return self.mismatch is None
-
-    def message(self) -> str:
-        """One line for the command line."""
-        if self.mismatch is not None:
-            t, what, detail = self.mismatch
-            where = f"round {t}" if t > 0 else "the header"
-            return f"mismatch in {where}: {what}: {detail}"
-        tail = "" if self.complete else " (" + "; ".join(self.notes) + ")"
-        return f"verified {self.rounds} rounds{tail}"
 
 
 class _Verifier:
