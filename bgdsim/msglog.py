@@ -93,6 +93,7 @@ class MessageBuffer:
     def __init__(self, dim: int, *, wall: bool = False) -> None:
         self.dim = dim
         self.wall = wall
+        self.last: pa.RecordBatch | None = None
         self._columns: list[dict[str, Any]] = []  # batches of whole columns (vector runtime)
         self._reset()
 
@@ -187,6 +188,7 @@ class MessageBuffer:
             arrays[key] = _dictionary([(p[key], len(p["round"])) for p in parts], order)
         arrays = {key: arrays[key] for key in parts[0]}  # the schema's column order
         batch = pa.RecordBatch.from_pydict(arrays)
+        self.last = batch  # what was just encoded, for a reader that needs it now
         sink = pa.BufferOutputStream()
         small = n < _SMALL
         with ipc.new_stream(sink, batch.schema, options=_PLAIN if small else _BUFFERS) as out:

@@ -159,14 +159,10 @@ class ClosedForm:
         self.pending = keep
 
     def _emit(self, batch: dict[str, Any]) -> None:
-        key = _COUNTS[(int(batch["dir"][0]), int(batch["event"][0]))] if _uniform(batch) else None
-        if key is not None:
-            self.acct.per_worker[key][batch["worker"]] += 1
-        else:
-            for (d, e), name in _COUNTS.items():
-                mask = (batch["dir"] == d) & (batch["event"] == e)
-                if mask.any():
-                    self.acct.per_worker[name][batch["worker"][mask]] += 1
+        for (d, e), name in _COUNTS.items():
+            mask = (batch["dir"] == d) & (batch["event"] == e)
+            if mask.any():
+                self.acct.per_worker[name][batch["worker"][mask]] += 1
         self.log.messages(**batch)
 
 
@@ -175,11 +171,6 @@ def _pick(values: list[Any], idx: np.ndarray) -> np.ndarray:
     out = np.empty(idx.size, dtype=object)
     out[:] = [values[i] for i in idx.tolist()]
     return out
-
-
-def _uniform(batch: dict[str, Any]) -> bool:
-    events = batch["event"]
-    return bool((events == events[0]).all())
 
 
 def _take(batch: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:

@@ -111,8 +111,7 @@ class RoundEngine(MessageRules):
             floor=paper_floor(sc),
             payload_dtype="<f8",
             sizes=world.problem.sizes.tolist(),
-            **({"parent": head["parent"]} if "parent" in head else {}),
-            network=head["network"],
+            **head,  # parent (a re-run's), network
             theta_star=log.payload(world.problem.theta_star),
             theta=log.payload(self.core.theta),
             error=self.errors[0],

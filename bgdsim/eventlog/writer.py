@@ -146,7 +146,7 @@ class EventLog:
             blob, rows = self._messages.encode()
             offset = self._offset
             self._append(blob)
-            self._sealed_messages(blob)
+            self._sealed_messages(self._messages.last)
             fields["messages"] = {"offset": offset, "bytes": len(blob), "rows": rows}
         digest = chain_digest(self._digest, self._line_hash.digest(), self._payload_hash.digest())
         self._digest = digest
@@ -154,8 +154,9 @@ class EventLog:
         self._payload_hash = span_hasher()
         self.emit(event, time, **fields, payload_end=self._offset, digest=digest.hex())
 
-    def _sealed_messages(self, blob: bytes) -> None:
-        """A span's message records were written (a hook for subclasses)."""
+    def _sealed_messages(self, records: Any) -> None:
+        """A span's message records (a ``pyarrow.RecordBatch``) were written (a hook for
+        subclasses)."""
 
     def _write_line(self, data: bytes) -> None:
         self._lines.write(data)  # type: ignore[union-attr]
