@@ -131,7 +131,7 @@ def make_scenario(cfg: dict[str, int], latency: dict[str, Any]) -> bgdsim.Scenar
             "cluster.byzantine": 5,
             "cluster.compute_time": 0.0,
             "server.aggregator": "gmom",
-            "server.batches": 20,
+            "server.aggregator.batches": 20,
             "server.round_timeout": ROUND_TIMEOUT,
             "network.latency": latency,
             "network.drop": 0.0,

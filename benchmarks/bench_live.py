@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 3 if args.quick else args.repeats
     sc = bgdsim.load_scenario(overrides={
         "name": "bench-live", "rounds": rounds, "cluster.workers": 100, "problem.dim": 10_000,
-        "problem.samples": 10_000, "server.batches": 10, "server.round_timeout": 60.0,
+        "problem.samples": 10_000, "server.aggregator.batches": 10, "server.round_timeout": 60.0,
         "network.latency": {"kind": "constant", "value": 0.0},
     })  # fmt: skip
     problem = bgdsim.problems.build(sc.problem, 100, stream(sc.seed, "data"))

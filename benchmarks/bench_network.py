@@ -45,7 +45,7 @@ BASE: dict[str, Any] = {
     "problem.dim": 10,
     "cluster.workers": 2000,
     "cluster.byzantine": 5,
-    "server.batches": 20,
+    "server.aggregator.batches": 20,
     "server.round_timeout": 1.0,
 }
 CONSTANT = {"kind": "constant", "value": 0.01}

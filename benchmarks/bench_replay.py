@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     m, d = 1000, 100
     sc = bgdsim.load_scenario(overrides={
         "name": "bench-replay", "rounds": rounds, "cluster.workers": m, "problem.dim": d,
-        "problem.samples": 100_000, "server.batches": 20,
+        "problem.samples": 100_000, "server.aggregator.batches": 20,
     })  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bgdsim-bench-") as tmp:
         path = Path(tmp) / "run.jsonl"

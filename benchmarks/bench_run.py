@@ -101,14 +101,13 @@ def make_scenario(cfg: dict[str, int]) -> bgdsim.Scenario:
             "cluster.byzantine": cfg["byzantine"],
             "cluster.compute_time": 0.0,
             "server.aggregator": "gmom",
-            "server.batches": cfg["batches"],
+            "server.aggregator.batches": cfg["batches"],
             "server.step_size": 0.5,
             "server.missing": "zero",
             "network.latency": {"kind": "constant", "value": 0.01},
             "network.drop": 0.0,
             "adversary.schedule": "random",
-            "adversary.attack": "sign_flip",
-            "adversary.params": {"scale": SCALE},
+            "adversary.attack": {"kind": "sign_flip", "scale": SCALE},
         }
     )
 

@@ -51,11 +51,10 @@ def scenario(m: int, rounds: int, loss: bool) -> Any:
         "problem.samples": 100 * m,
         "cluster.workers": m,
         "cluster.byzantine": m // 20,
-        "server.batches": 20,
+        "server.aggregator.batches": 20,
         "network.latency": {"kind": "lognormal", "mu": -4.6, "sigma": 0.5},
         "adversary.schedule": "random",
-        "adversary.attack": "sign_flip",
-        "adversary.params": {"scale": SCALE},
+        "adversary.attack": {"kind": "sign_flip", "scale": SCALE},
     }
     if loss:
         overrides["network.loss"] = {"kind": "gilbert_elliott", "loss_rate": 0.01, "burst": 5}

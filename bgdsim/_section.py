@@ -23,8 +23,16 @@ class Section(BaseModel):
             allowed = [f.alias or name for name, f in cls.model_fields.items()]
             for key in data:
                 if key not in allowed:
+                    moved = cls._moved(data)
+                    if moved:
+                        raise ValueError(moved)
                     raise ValueError(
                         f"{key}: unknown key{did_you_mean(str(key), allowed)}; "
                         f"allowed: {', '.join(allowed)}"
                     )
         return data
+
+    @classmethod
+    def _moved(cls, data: dict[str, Any]) -> str | None:
+        """How to rewrite keys of an older form of this table (None: no such keys)."""
+        return None

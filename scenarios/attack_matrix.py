@@ -36,7 +36,6 @@ def final_error(job: tuple[str, str, str, int, int, int]) -> float:
         "server.aggregator": aggregator,
         "adversary.attack": attack,
         "adversary.schedule": schedule,
-        "adversary.params": {},
         "cluster.byzantine": q,
         "rounds": rounds,
     }

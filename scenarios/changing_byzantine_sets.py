@@ -40,7 +40,7 @@ def main() -> None:
                         "adversary.schedule": schedule,
                         "cluster.byzantine": args.byzantine,
                         "rounds": args.rounds,
-                        "adversary.params": {"scale": 100.0},
+                        "adversary.attack.scale": 100.0,
                     },
                     seed=seed,
                 )

@@ -41,10 +41,10 @@ def main() -> None:
                 base,
                 {
                     "server.aggregator": agg,
-                    "server.batches": k,
+                    "server.aggregator.batches": k,
                     "cluster.byzantine": q,
                     "adversary.attack": args.attack,
-                    "adversary.params": {"scale": args.scale},
+                    "adversary.attack.scale": args.scale,
                 },
                 seed=args.seed,
             )

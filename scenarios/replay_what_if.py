@@ -20,8 +20,7 @@ from bgdsim import aggregators
 HERE = Path(__file__).resolve().parent
 WORLD = {
     "name": "what-if",
-    "adversary.attack": "gaussian",
-    "adversary.params": {"scale": 30.0},
+    "adversary.attack": {"kind": "gaussian", "scale": 30.0},
     "cluster.byzantine": 8,
     "network.latency": {"kind": "lognormal", "mu": -4.0, "sigma": 1.0},
     "network.loss": {"kind": "gilbert_elliott", "loss_rate": 0.05, "burst": 3.0},

@@ -42,8 +42,7 @@ DPI = 100
 # a strong sign flip (each sends −100 × the honest mean gradient).
 ADVERSARY: dict[str, Any] = {
     "adversary.schedule": "batch_spread",
-    "adversary.attack": "sign_flip",
-    "adversary.params": {"scale": 100.0},
+    "adversary.attack": {"kind": "sign_flip", "scale": 100.0},
 }
 WIDE = {"cluster.workers": 120, "problem.samples": 120_000}  # every k below divides m = 120
 SHOWN_MAX = 1e2  # the breakdown figure draws larger errors at this height
@@ -227,12 +226,15 @@ def experiments(plan: Plan) -> tuple[list[Point], list[Section]]:
     }
     # (3) final error vs q, k = 4q (ε = 1)
     by_q = [
-        point({**WIDE, "cluster.byzantine": q, "server.batches": 4 * q}, plan.seeds)
+        point({**WIDE, "cluster.byzantine": q, "server.aggregator.batches": 4 * q}, plan.seeds)
         for q in plan.qs_eps
     ]
     # (4) final error vs k at fixed q
     by_k = {
-        q: [point({**WIDE, "cluster.byzantine": q, "server.batches": k}, plan.seeds) for k in ks]
+        q: [
+            point({**WIDE, "cluster.byzantine": q, "server.aggregator.batches": k}, plan.seeds)
+            for k in ks
+        ]
         for q, ks in ((5, plan.ks_q5), (0, plan.ks_q0))
     }
     # (5) breakdown
@@ -498,7 +500,7 @@ def section_byzantine(out: Path, by_q: list[Point], honest: list[Point], plan: P
             "(m = 120 so that every k = 4q divides m; N/m = 1000 as in the paper's file), "
             "gmom, 40 rounds",
             f"`cluster.byzantine` = q ∈ {{{', '.join(map(str, plan.qs_eps))}}}, "
-            "`server.batches` = 4q (ε = 1: Remark 1's α = 3/8, C_α = 5)",
+            "`server.aggregator.batches` = 4q (ε = 1: Remark 1's α = 3/8, C_α = 5)",
             adversary_line(),
             f"{seeds_text(plan.seeds)} per point (geometric mean, band min–max); "
             "least-squares slope on log-log",
@@ -578,7 +580,7 @@ def section_batches(out: Path, by_k: dict[int, list[Point]], plan: Plan) -> Buil
         settings(
             f"`{BASE_NAME}` with `cluster.workers = 120`, `problem.samples = 120000`, gmom, "
             "40 rounds",
-            f"q = 5 with `server.batches` = k ∈ {{{', '.join(map(str, plan.ks_q5))}}} "
+            f"q = 5 with `server.aggregator.batches` = k ∈ {{{', '.join(map(str, plan.ks_q5))}}} "
             "(every k > 2q)",
             f"q = 0 with k ∈ {{{', '.join(map(str, plan.ks_q0))}}} (k = 1 is the mean)",
             adversary_line(),

@@ -34,7 +34,7 @@ def scenario() -> ScenarioFactory:
             "problem__samples": 4000,
             "cluster__workers": 20,
             "cluster__byzantine": 2,
-            "server__batches": 5,
+            "server__aggregator__batches": 5,
         }
         base.update(overrides)
         return make_scenario(**base)

@@ -154,14 +154,12 @@ def test_scripted_sets_then_none_or_cycle() -> None:
 
 
 def test_adaptive_does_at_least_as_much_damage_as_random(paper: ScenarioFactory) -> None:
-    common = {"cluster__byzantine": 8, "rounds": 12, "adversary__params": {"scale": 100.0}}
+    common = {"cluster__byzantine": 8, "rounds": 12, "adversary__attack__scale": 100.0}
     finals: dict[str, list[float]] = {"random": [], "adaptive": []}
     for seed in range(3):
         for name, runs in finals.items():
             params = {"candidates": 6} if name == "adaptive" else {}
-            sc = paper(
-                seed=seed, adversary__schedule=name, adversary__schedule_params=params, **common
-            )
+            sc = paper(seed=seed, adversary__schedule={"kind": name, **params}, **common)
             runs.append(bgdsim.run(sc, log_path=None).final_error)
     assert np.mean(finals["adaptive"]) >= np.mean(finals["random"])
 
@@ -236,12 +234,12 @@ def test_the_views_aggregate_is_the_servers_rule_with_its_random_bits(
     _SEEN.clear()
     sc = scenario(
         adversary__attack="_spy_for_tests",
-        server__params={"rebatch": True},
+        server__aggregator__rebatch=True,
         rounds=3,
         cluster__byzantine=0,
     )
     # with q = 0 the attack is never asked; make one Byzantine to see the views
-    sc = scenario(adversary__attack="_spy_for_tests", server__params={"rebatch": True}, rounds=3)
+    sc = scenario(adversary__attack="_spy_for_tests", server__aggregator__rebatch=True, rounds=3)
     path = tmp_path / "r.jsonl"
     bgdsim.run(sc, log_path=path)
     aggs = [

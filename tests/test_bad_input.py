@@ -18,7 +18,12 @@ from bgdsim.paths import InputFileError, read_bounded
 from bgdsim.registry import UnknownNameError
 from bgdsim.sim import run
 
-SMALL = ["cluster.workers=4", "cluster.byzantine=0", "problem.samples=40", "server.batches=2"]
+SMALL = [
+    "cluster.workers=4",
+    "cluster.byzantine=0",
+    "problem.samples=40",
+    "server.aggregator.batches=2",
+]
 
 
 def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -131,13 +136,13 @@ def test_log_that_cannot_fit_the_disk_is_refused(empty: Path, tmp_path: Path) ->
     ("override", "where"),
     [
         (
-            ["server.aggregator=centered_clipping", "server.params={iters=1000000000000}"],
-            "server.params.iters: must be an iteration count from 1 to 10000",
+            ['server.aggregator={kind="centered_clipping", iters=1000000000000}'],
+            "server.aggregator.iters: must be an iteration count from 1 to 10000",
         ),
-        (["server.params={tol=1e-300}"], "server.params.tol: must be >= 1e-15"),
+        (["server.aggregator.tol=1e-300"], "server.aggregator.tol: must be >= 1e-15"),
         (
-            ["adversary.schedule=adaptive", "adversary.schedule_params={candidates=100000000}"],
-            "adversary.schedule_params.candidates: must be an iteration count",
+            ['adversary.schedule={kind="adaptive", candidates=100000000}'],
+            "adversary.schedule.candidates: must be an iteration count",
         ),
     ],
 )
@@ -233,9 +238,15 @@ def test_theta_star_must_be_finite(value: str) -> None:
     ("override", "message"),
     [
         (["cluster.byzantine=-1"], "cluster.byzantine: Input should be greater than or equal to 0"),
-        (["server.batches=5"], r"server.batches \(5\) must be <= cluster.workers \(4\)"),
-        (["server.batches=0"], "server.batches: Input should be greater than or equal to 1"),
-        (["server.params={f=-1}"], "server.params.f: unknown parameter"),
+        (
+            ["server.aggregator.batches=5"],
+            r"server.aggregator.batches \(5\) must be <= cluster.workers \(4\)",
+        ),
+        (
+            ["server.aggregator.batches=0"],
+            "server.aggregator.batches: Input should be greater than or equal to 1",
+        ),
+        (["server.aggregator.f=-1"], "server.aggregator.f: supplied by the simulator"),
     ],
 )
 def test_f_and_batches_ranges(override: list[str], message: str) -> None:

@@ -229,8 +229,14 @@ BAD_RUN = [
     ),
     pytest.param(["--set", "network.drop=1.5"], "network.drop", id="drop>1"),
     pytest.param(["--set", "network.drop=-0.5"], "network.drop", id="drop<0"),
-    pytest.param(["--set", "server.batches=0"], "server.batches", id="batches<1"),
-    pytest.param(["--set", "server.batches=101"], "server.batches", id="batches>workers"),
+    pytest.param(
+        ["--set", "server.aggregator.batches=0"], "server.aggregator.batches", id="batches<1"
+    ),
+    pytest.param(
+        ["--set", "server.aggregator.batches=101"],
+        "server.aggregator.batches",
+        id="batches>workers",
+    ),
     pytest.param(["--set", 'cluster.workers="10"'], "cluster.workers", id="str-for-int"),
     pytest.param(["--set", 'network.drop="0.1"'], "network.drop", id="str-for-float"),
     pytest.param(["--set", "problem.samples=2050"], "problem.samples", id="samples-not-multiple"),
@@ -240,26 +246,28 @@ BAD_RUN = [
         id="theta-star-length",
     ),
     pytest.param(
-        ["--set", "adversary.params.scal=1.0"], "adversary.params.scal", id="attack-param"
+        ["--set", "adversary.attack.scal=1.0"], "adversary.attack.scal", id="attack-param"
     ),
     pytest.param(
-        ["--set", 'adversary.params.scale="x"'], "adversary.params.scale", id="attack-param-type"
+        ["--set", 'adversary.attack.scale="x"'], "adversary.attack.scale", id="attack-param-type"
     ),
-    pytest.param(["--set", "server.params.tl=0.1"], "server.params.tl", id="agg-param"),
-    pytest.param(["--set", "server.params.tol=2.0"], "server.params.tol", id="agg-param-range"),
+    pytest.param(["--set", "server.aggregator.tl=0.1"], "server.aggregator.tl", id="agg-param"),
     pytest.param(
-        [*_STATIC, "--set", "adversary.schedule_params.workers=[100]"],
-        "adversary.schedule_params.workers",
+        ["--set", "server.aggregator.tol=2.0"], "server.aggregator.tol", id="agg-param-range"
+    ),
+    pytest.param(
+        [*_STATIC, "--set", "adversary.schedule.workers=[100]"],
+        "adversary.schedule.workers",
         id="static-out-of-range",
     ),
     pytest.param(
-        [*_STATIC, "--set", "adversary.schedule_params.workers=[0, 1, 2, 3, 4, 5]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "--set", "adversary.schedule.workers=[0, 1, 2, 3, 4, 5]"],
+        "adversary.schedule.workers",
         id="static-too-many",
     ),
     pytest.param(
-        [*_STATIC, "--set", "adversary.schedule_params.workers=[2, 2]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "--set", "adversary.schedule.workers=[2, 2]"],
+        "adversary.schedule.workers",
         id="static-duplicated",
     ),
     pytest.param(["--set", "server.step_size=0"], "server.step_size", id="step<=0"),
@@ -439,7 +447,7 @@ def test_a_disconnected_graphml_topology_is_an_input_error(
 # ----------------------------------------------------------------------------- runtimes, sweeps
 
 TINY_M = ["--set", "cluster.workers=6", "--set", "cluster.byzantine=1", "--set",
-          "server.batches=2", "--set", "problem.samples=600"]  # fmt: skip
+          "server.aggregator.batches=2", "--set", "problem.samples=600"]  # fmt: skip
 
 
 @pytest.mark.parametrize("runtime", ["asyncio", "tcp"])

@@ -63,8 +63,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "cluster": {"workers": 100, "byzantine": 5, "compute_time": 0.0, "compute_per_sample": False},
     "server": {
-        "aggregator": "gmom",
-        "batches": 20,
+        "aggregator": {"kind": "gmom", "batches": 20, "tol": 1e-10, "rebatch": False},
         "step_size": 0.5,
         "round_timeout": 1.0,
         "missing": "zero",
@@ -72,7 +71,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "quorum": None,
         "grace": 0.0,
         "max_norm": None,
-        "params": {},
     },
     "network": {
         "latency": {"kind": "constant", "value": 0.01},
@@ -83,10 +81,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "topology": {"kind": "star"},
     },
     "adversary": {
-        "schedule": "random",
-        "schedule_params": {},
-        "attack": "sign_flip",
-        "params": {},
+        "schedule": {"kind": "random"},
+        "attack": {"kind": "sign_flip", "scale": 10.0},
     },
 }
 
@@ -136,9 +132,9 @@ def test_paper_file_mirrors_the_defaults() -> None:
     assert (s.seed, s.rounds) == (d.seed, d.rounds)
     for section in ("problem", "cluster", "server", "network"):
         assert getattr(s, section) == getattr(d, section), section
-    # the file spells out the attack's default scale
-    assert s.adversary.model_copy(update={"params": {}}) == d.adversary
-    assert s.adversary.params == check_params(attacks.get("sign_flip"), {}, where="params")
+    # the file spells out the attack's default scale: the same resolved component
+    assert s.adversary == d.adversary
+    assert s.adversary.attack.params == check_params(attacks.get("sign_flip"), {}, where="p")
 
 
 # ----------------------------------------------------------------------------- loading
@@ -150,22 +146,23 @@ def test_load_toml_file(tmp_path: Path) -> None:
         'name = "tiny"\nseed = 7\nrounds = 3\n'
         "[problem]\nsamples = 2000\ndim = 3\ntheta_star = [1.0, 0.0, 0.0]\n"
         "[cluster]\nworkers = 20\nbyzantine = 2\n"
-        '[server]\naggregator = "mean"\nbatches = 4\nstep_size = "auto"\nmissing = "exclude"\n'
+        '[server]\naggregator = { kind = "gmom", batches = 4 }\nstep_size = "auto"\n'
+        'missing = "exclude"\n'
         '[network]\nlatency = { kind = "exponential", mean = 0.02 }\ndrop = 0.1\n'
-        '[adversary]\nschedule = "static"\nschedule_params = { workers = [3, 1] }\n'
-        'attack = "gaussian"\nparams = { scale = 2.0 }\n',
+        '[adversary]\nschedule = { kind = "static", workers = [3, 1] }\n'
+        'attack = { kind = "gaussian", scale = 2.0 }\n',
         encoding="utf-8",
     )
     s = load_scenario(f)
     assert (s.name, s.seed, s.rounds) == ("tiny", 7, 3)
     assert s.problem.theta_star == [1.0, 0.0, 0.0]
     assert (s.cluster.workers, s.cluster.byzantine) == (20, 2)
-    assert (s.server.aggregator, s.server.batches, s.server.step_size) == ("mean", 4, "auto")
+    assert (s.server.aggregator.kind, s.server.batches, s.server.step_size) == ("gmom", 4, "auto")
     assert s.server.missing == "exclude"
     assert s.network.latency == ExponentialLatency(mean=0.02)
     assert s.network.drop == 0.1
-    assert s.adversary.schedule_params == {"workers": [3, 1]}
-    assert (s.adversary.attack, s.adversary.params) == ("gaussian", {"scale": 2.0})
+    assert s.adversary.schedule.params == {"workers": [3, 1]}
+    assert (s.adversary.attack.kind, s.adversary.attack.params) == ("gaussian", {"scale": 2.0})
 
 
 def test_load_accepts_str_path() -> None:
@@ -240,8 +237,10 @@ def test_apply_overrides_does_not_mutate_input() -> None:
 
 
 def test_apply_overrides_creates_missing_tables() -> None:
-    assert apply_overrides({}, {"adversary.params.scale": 2.0}) == {
-        "adversary": {"params": {"scale": 2.0}}
+    assert apply_overrides({}, {"cluster.workers": 10}) == {"cluster": {"workers": 10}}
+    # a parameter of an unset component: set on the default component
+    assert apply_overrides({}, {"adversary.attack.scale": 2.0}) == {
+        "adversary": {"attack": {"kind": "sign_flip", "scale": 2.0}}
     }
 
 
@@ -261,7 +260,7 @@ def test_apply_overrides_through_a_value_is_an_error() -> None:
 
 def test_dict_overrides() -> None:
     s = load_scenario(PAPER, {"cluster.byzantine": 10, "rounds": 3, "server.aggregator": "mean"})
-    assert (s.cluster.byzantine, s.rounds, s.server.aggregator) == (10, 3, "mean")
+    assert (s.cluster.byzantine, s.rounds, s.server.aggregator.kind) == (10, 3, "mean")
     assert s.name == "paper-linear-regression"  # the rest comes from the file
 
 
@@ -276,7 +275,7 @@ def test_set_string_overrides() -> None:
         ],
     )
     assert s.cluster.byzantine == 10
-    assert s.server.aggregator == "mean"
+    assert s.server.aggregator.kind == "mean"
     assert s.network.latency == ExponentialLatency(mean=0.02)
     assert s.name == "quick"
 
@@ -293,8 +292,8 @@ def test_override_nested_key_inside_file_table() -> None:
 
 
 def test_override_nested_key_inside_file_inline_table() -> None:
-    s = load_scenario(PAPER, ["adversary.params.scale=2.5"])
-    assert s.adversary.params == {"scale": 2.5}
+    s = load_scenario(PAPER, ["adversary.attack.scale=2.5"])
+    assert s.adversary.attack.params == {"scale": 2.5}
 
 
 def test_override_adds_key_to_file_table(tmp_path: Path) -> None:
@@ -362,14 +361,12 @@ ROUND_TRIP = {
         "server.step_size": "auto",
         "server.max_norm": 100.0,
         "server.missing": "stale",
-        "server.batches": 8,
-        "server.params": {"tol": 1e-6},
+        "server.aggregator.batches": 8,
+        "server.aggregator.tol": 1e-6,
         "network.latency": {"kind": "lognormal", "sigma": 0.3, "shift": 0.001},
         "network.drop": 0.05,
-        "adversary.schedule": "static",
-        "adversary.schedule_params": {"workers": [0, 39]},
-        "adversary.attack": "large_norm",
-        "adversary.params": {"scale": 3.0},
+        "adversary.schedule": {"kind": "static", "workers": [0, 39]},
+        "adversary.attack": {"kind": "large_norm", "scale": 3.0},
     },
     "uniform-geomed": {
         "network.latency": {"kind": "uniform", "low": 0.001, "high": 0.002},
@@ -529,11 +526,14 @@ INVALID = [
     pytest.param(["network.drop=1.5"], "network.drop", "less than or equal to 1", id="drop>1"),
     pytest.param(["network.drop=-0.1"], "network.drop", "greater than or equal to 0", id="drop<0"),
     pytest.param(
-        ["server.batches=0"], "server.batches", "greater than or equal to 1", id="batches<1"
+        ["server.aggregator.batches=0"],
+        "server.aggregator.batches",
+        "greater than or equal to 1",
+        id="batches<1",
     ),
     pytest.param(
-        ["server.batches=101"],
-        "server.batches",
+        ["server.aggregator.batches=101"],
+        "server.aggregator.batches",
         "must be <= cluster.workers (100)",
         id="batches>workers",
     ),
@@ -579,90 +579,105 @@ INVALID = [
         id="samples-not-multiple",
     ),
     pytest.param(
-        ["adversary.params.scal=1.0"],
-        "adversary.params.scal",
+        ["adversary.attack.scal=1.0"],
+        "adversary.attack.scal",
         "(did you mean 'scale'?)",
         id="attack-param-unknown",
     ),
     pytest.param(
-        ["adversary.attack=zero", "adversary.params.scale=1.0"],
-        "adversary.params.scale",
-        "allowed: none",
+        ["adversary.attack=zero", "adversary.attack.scale=1.0"],
+        "adversary.attack.scale",
+        "the attack 'zero' has no parameter 'scale'; its parameters: none",
         id="attack-takes-no-params",
     ),
     pytest.param(
-        ['adversary.params.scale="x"'],
-        "adversary.params.scale",
+        ['adversary.attack.scale="x"'],
+        "adversary.attack.scale",
         "valid number",
         id="attack-param-ill-typed",
     ),
     pytest.param(
-        ["adversary.params.scale=-1.0"],
-        "adversary.params.scale",
+        ["adversary.attack.scale=-1.0"],
+        "adversary.attack.scale",
         "greater than 0",
         id="attack-param-range",
     ),
     pytest.param(
-        ["server.params.tl=0.1"],
-        "server.params.tl",
+        ["server.aggregator.tl=0.1"],
+        "server.aggregator.tl",
         "(did you mean 'tol'?)",
         id="agg-param-unknown",
     ),
     pytest.param(
-        ["server.aggregator=mean", "server.params.tol=0.1"],
-        "server.params.tol",
-        "allowed: none",
+        ["server.aggregator=mean", "server.aggregator.tol=0.1"],
+        "server.aggregator.tol",
+        "the aggregator 'mean' has no parameter 'tol'; its parameters: none",
         id="agg-takes-no-params",
     ),
     pytest.param(
-        ["server.params.batches=3"],
-        "server.params.batches",
-        "unknown parameter",
+        ["server.aggregator=krum", "server.aggregator.batches=3"],
+        "server.aggregator.batches",
+        "the aggregator 'krum' has no parameter 'batches'",
+        id="agg-without-batches",
+    ),
+    pytest.param(
+        ["server.aggregator=krum", "server.aggregator.f=3"],
+        "server.aggregator.f",
+        "supplied by the simulator",
         id="agg-supplied-param",
     ),
     pytest.param(
-        ["server.params.tol=2.0"], "server.params.tol", "less than 1", id="agg-param-range-high"
+        ["server.aggregator.tol=2.0"],
+        "server.aggregator.tol",
+        "less than 1",
+        id="agg-param-range-high",
     ),
     pytest.param(
-        ["server.params.tol=0.0"], "server.params.tol", "greater than 0", id="agg-param-range-low"
+        ["server.aggregator.tol=0.0"],
+        "server.aggregator.tol",
+        "greater than 0",
+        id="agg-param-range-low",
     ),
     pytest.param(
-        ['server.params.tol="small"'], "server.params.tol", "valid number", id="agg-param-ill-typed"
+        ['server.aggregator.tol="small"'],
+        "server.aggregator.tol",
+        "valid number",
+        id="agg-param-ill-typed",
     ),
     pytest.param(
-        [*_STATIC, "adversary.schedule_params.workers=[100]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "adversary.schedule.workers=[100]"],
+        "adversary.schedule.workers",
         "worker 100 is not in 0..99",
         id="static-worker-too-big",
     ),
     pytest.param(
-        [*_STATIC, "adversary.schedule_params.workers=[-1]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "adversary.schedule.workers=[-1]"],
+        "adversary.schedule.workers",
         "worker -1 is not in 0..99",
         id="static-worker-negative",
     ),
     pytest.param(
-        [*_STATIC, "adversary.schedule_params.workers=[1, 2, 3, 4, 5, 6]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "adversary.schedule.workers=[1, 2, 3, 4, 5, 6]"],
+        "adversary.schedule.workers",
         "6 workers but cluster.byzantine (q) is 5",
         id="static-too-many",
     ),
     pytest.param(
-        [*_STATIC, "adversary.schedule_params.workers=[1, 1]"],
-        "adversary.schedule_params.workers",
+        [*_STATIC, "adversary.schedule.workers=[1, 1]"],
+        "adversary.schedule.workers",
         "duplicate",
         id="static-duplicated",
     ),
     pytest.param(
-        [*_STATIC, 'adversary.schedule_params.workers=["a"]'],
-        "adversary.schedule_params.workers.0",
+        [*_STATIC, 'adversary.schedule.workers=["a"]'],
+        "adversary.schedule.workers.0",
         "valid integer",
         id="static-ill-typed",
     ),
     pytest.param(
-        ["adversary.schedule_params.workers=[1]"],
-        "adversary.schedule_params.workers",
-        "allowed: none",
+        ["adversary.schedule.workers=[1]"],
+        "adversary.schedule.workers",
+        "the schedule 'random' has no parameter 'workers'",
         id="random-takes-no-params",
     ),
     pytest.param(
@@ -728,8 +743,8 @@ def test_theta_star_right_length_is_accepted() -> None:
 
 
 def test_static_schedule_in_range_is_accepted() -> None:
-    s = load_scenario(PAPER, [*_STATIC, "adversary.schedule_params.workers=[0, 99, 50]"])
-    assert s.adversary.schedule_params == {"workers": [0, 99, 50]}
+    s = load_scenario(PAPER, [*_STATIC, "adversary.schedule.workers=[0, 99, 50]"])
+    assert s.adversary.schedule.params == {"workers": [0, 99, 50]}
 
 
 def test_errors_without_a_file_name_the_source_scenario() -> None:

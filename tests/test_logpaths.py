@@ -27,7 +27,7 @@ def small(scenario: ScenarioFactory) -> ScenarioFactory:
             "rounds": 2,
             "cluster__workers": 8,
             "cluster__byzantine": 1,
-            "server__batches": 4,
+            "server__aggregator__batches": 4,
         }
         base.update(overrides)
         return scenario(**base)
@@ -80,7 +80,9 @@ def test_an_existing_log_is_refused_unless_overwrite(
     assert snapshot(log, log.with_suffix(".bin")) == before
     result = bgdsim.run(small(server__aggregator="mean"), log_path=log, overwrite=True)
     assert result.log_path == log
-    assert next(iter(bgdsim.read_events(log)))["scenario"]["server"]["aggregator"] == "mean"
+    assert next(iter(bgdsim.read_events(log)))["scenario"]["server"]["aggregator"] == {
+        "kind": "mean"
+    }
     assert bgdsim.verify(log).ok
 
 

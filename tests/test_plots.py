@@ -18,7 +18,7 @@ TINY: dict[str, Any] = {
     "cluster.byzantine": 2,
     "problem.samples": 2000,
     "problem.dim": 5,
-    "server.batches": 5,
+    "server.aggregator.batches": 5,
 }
 
 
@@ -59,7 +59,6 @@ def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                         "problem.samples": samples,
                         "server.aggregator": aggregator,
                         "adversary.attack": attack,
-                        "adversary.params": {},
                     }
                     sc = bgdsim.load_scenario(overrides=overrides, seed=seed)
                     r = bgdsim.run(sc, log_path=None)
@@ -153,14 +152,16 @@ def test_plot_results_byzantine_axis_with_a_zipped_key(tmp_path: Path) -> None:
     rows = [
         [i, q, k, agg, s, err, err, 3] for i, (q, k, agg, err) in enumerate(data) for s in (0, 1)
     ]
-    header = ["cell", "cluster.byzantine", "server.batches", "server.aggregator", "seed",
+    header = ["cell", "cluster.byzantine", "server.aggregator.batches", "server.aggregator", "seed",
               "final_error", "min_error", "rounds_to_floor"]  # fmt: skip
     folder = write_csv(tmp_path / "q", header, rows)
     as_rows = [dict(zip(header, map(str, r), strict=True)) for r in rows]
-    assert table._follows("server.batches", "cluster.byzantine", as_rows)
+    assert table._follows("server.aggregator.batches", "cluster.byzantine", as_rows)
     assert not table._follows("server.aggregator", "cluster.byzantine", as_rows)
     paths = plots.plot_results(folder, tmp_path / "out")
-    assert_written(paths, {"final_error_vs_cluster-byzantine", "final_error_vs_server-batches"})
+    assert_written(
+        paths, {"final_error_vs_cluster-byzantine", "final_error_vs_server-aggregator-batches"}
+    )
 
 
 def test_bad_results(tmp_path: Path, results_dir: Path) -> None:

@@ -232,6 +232,7 @@ def test_check_params_real_components() -> None:
     gmom = aggregators.get("gmom")
     supplied = aggregators.SUPPLIED
     assert check_params(gmom, {}, where="params", supplied=supplied) == {
+        "batches": 20,
         "tol": 1e-10,
         "rebatch": False,
     }

@@ -27,7 +27,7 @@ samples = 2000
 workers = 20
 byzantine = 2
 [server]
-batches = 5
+aggregator = { kind = "gmom", batches = 5 }
 """
 
 
@@ -59,17 +59,17 @@ def test_grid_and_zip_expand_in_order(tmp_path: Path) -> None:
 seeds = 2
 [grid]
 cluster.byzantine = [0, 1, 2]
-"server.aggregator" = ["gmom", "mean"]
+"server.missing" = ["zero", "exclude"]
 [[zip]]
-"server.batches" = [4, 5]
+"server.aggregator.batches" = [4, 5]
 server.step_size = [0.25, 0.5]
 """,
     )
     spec = load_sweep(path)
     assert spec.keys == [
         "cluster.byzantine",
-        "server.aggregator",
-        "server.batches",
+        "server.missing",
+        "server.aggregator.batches",
         "server.step_size",
     ]
     cells = spec.cells()
@@ -77,13 +77,13 @@ server.step_size = [0.25, 0.5]
     assert [c.index for c in cells] == list(range(12))
     assert cells[0].overrides == {
         "cluster.byzantine": 0,
-        "server.aggregator": "gmom",
-        "server.batches": 4,
+        "server.missing": "zero",
+        "server.aggregator.batches": 4,
         "server.step_size": 0.25,
     }
-    assert cells[1].overrides["server.batches"] == 5  # the zip group varies fastest
+    assert cells[1].overrides["server.aggregator.batches"] == 5  # the zip group varies fastest
     assert cells[1].overrides["server.step_size"] == 0.5  # ... its lists together
-    assert cells[2].overrides["server.aggregator"] == "mean"
+    assert cells[2].overrides["server.missing"] == "exclude"
     assert cells[4].overrides["cluster.byzantine"] == 1
     combos = {tuple(c.overrides.values()) for c in cells}
     assert len(combos) == 12
@@ -100,11 +100,11 @@ def test_seeds_as_list_or_count_and_no_grid(tmp_path: Path) -> None:
 
 
 def test_cell_ids_are_stable_and_distinct(tmp_path: Path) -> None:
-    body = '[grid]\ncluster.byzantine = [0, 1]\n"server.batches" = [4, 5]\n'
+    body = '[grid]\ncluster.byzantine = [0, 1]\n"server.aggregator.batches" = [4, 5]\n'
     ids = [c.id for c in load_sweep(write_sweep(tmp_path, "seeds = 1\n" + body)).cells()]
     assert len(set(ids)) == 4
     # the seeds, quoting and key order do not change a cell's id
-    body2 = '[grid]\nserver.batches = [4, 5]\n"cluster.byzantine" = [0, 1]\n'
+    body2 = '[grid]\nserver.aggregator.batches = [4, 5]\n"cluster.byzantine" = [0, 1]\n'
     again = load_sweep(write_sweep(tmp_path, "seeds = [5, 6]\n" + body2)).cells()
     assert {c.id: c.overrides for c in again}.keys() == set(ids)
     assert all(len(i) == 12 and int(i, 16) >= 0 for i in ids)
@@ -219,7 +219,7 @@ def test_a_grown_sweep_runs_only_the_new_cells(
 def test_results_of_another_sweep_are_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_sweep(write_sweep(tmp_path, SMALL), jobs=1, out=out, progress=False)
-    other_keys = write_sweep(tmp_path, "seeds = 1\n[grid]\nserver.batches = [4]\n")
+    other_keys = write_sweep(tmp_path, "seeds = 1\n[grid]\nserver.aggregator.batches = [4]\n")
     with pytest.raises(SweepError, match="has columns"):
         run_sweep(other_keys, jobs=1, out=out, progress=False)
     other_base = write_sweep(tmp_path, SMALL, SCENARIO.replace("rounds = 3", "rounds = 4"))
@@ -309,8 +309,14 @@ def test_a_dask_scheduler_that_does_not_answer(tmp_path: Path) -> None:
             "seeds = 1\n[[zip]]\ncluster.workers = [20, 40]\ncluster.byzantine = [3, 50]\n",
             r"zip\[0\]\.cluster\.byzantine = 50: .*must be <= cluster\.workers \(40\)",
         ),
-        ("seeds = 1\n[grid]\nserver.batches = []\n", r"grid\.server\.batches: empty list"),
-        ("seeds = 1\n[grid]\nserver.batches = 4\n", r"grid\.server\.batches: must be a list"),
+        (
+            "seeds = 1\n[grid]\nserver.round_timeout = []\n",
+            r"grid\.server\.round_timeout: empty list",
+        ),
+        (
+            "seeds = 1\n[grid]\nserver.round_timeout = 4\n",
+            r"grid\.server\.round_timeout: must be a list",
+        ),
         ("seeds = []\n", r"seeds: empty list"),
         ("seeds = 0\n", r"seeds: a count must be >= 1"),
         ("seeds = [1, -2]\n", r"seeds\[1\]: Input should be greater than or equal to 0"),
@@ -320,8 +326,9 @@ def test_a_dask_scheduler_that_does_not_answer(tmp_path: Path) -> None:
         ("seeds = 1\n[grid]\nseed = [1, 2]\n", r"grid\.seed: .*result column \(use seeds"),
         ("seeds = 1\n[grid]\nrounds = [3, 3]\n", r"grid\.rounds: rounds = 3 is given twice"),
         (
-            "seeds = 1\n[[zip]]\nserver.batches = [4, 5]\nrounds = [1, 2, 3]\n",
-            r"zip\[0\]: lists of unequal length \(server\.batches has 2, rounds has 3\)",
+            "seeds = 1\n[[zip]]\nserver.aggregator.batches = [4, 5]\nrounds = [1, 2, 3]\n",
+            r"zip\[0\]: lists of unequal length \(server\.aggregator\.batches has 2, "
+            r"rounds has 3\)",
         ),
         (
             "seeds = 1\n[grid]\nrounds = [1]\n[[zip]]\nrounds = [2]\n",
@@ -379,4 +386,4 @@ def test_the_example_sweep_loads() -> None:
     assert spec.scenario_file == (ROOT / "scenarios" / "paper_linear_regression.toml").resolve()
     assert len(spec.cells()) == 9
     assert spec.seeds == [0, 1]
-    assert spec.keys == ["cluster.byzantine", "server.batches", "rounds"]
+    assert spec.keys == ["cluster.byzantine", "server.aggregator.batches", "rounds"]

@@ -262,7 +262,7 @@ def test_predicted_floor_conventions() -> None:
     assert theory.predicted_floor(mean0) == pytest.approx(2 * math.sqrt(1e-4))
     # mean with a Byzantine worker, or k <= 2q: no guarantee.
     assert theory.predicted_floor(make_scenario(server__aggregator="mean")) == math.inf
-    assert theory.predicted_floor(make_scenario(server__batches=10)) == math.inf
+    assert theory.predicted_floor(make_scenario(server__aggregator__batches=10)) == math.inf
     # geomed: k = m = 100 → ε = 9, α = 11/40, C = 2·(29/40)/(18/40) = 29/9.
     geomed = make_scenario(server__aggregator="geomed")
     assert theory.predicted_floor(geomed) == pytest.approx(29 / 9 * math.sqrt(10 * 100 / 1e5))

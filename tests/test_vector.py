@@ -46,7 +46,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "problem.samples": 40 * m,
         "cluster.workers": m,
         "cluster.byzantine": q,
-        "server.batches": k,
+        "server.aggregator.batches": k,
         "server.round_timeout": draw(st.sampled_from([0.02, 0.1, 0.25, 1.0])),
         "server.missing": draw(st.sampled_from(["zero", "exclude", "stale"])),
         "network.latency": draw(st.sampled_from(LATENCIES)),
@@ -58,11 +58,16 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         ov["server.aggregator"] = draw(st.sampled_from(["gmom", "mean", "trimmed_mean"]))
     attack = draw(st.sampled_from(ATTACKS))
     ov["adversary.attack"] = attack
-    ov["adversary.params"] = (
-        {"when": draw(st.sampled_from(["after", "before"]))} if attack == "timing" else {}
-    )
+    if attack == "timing":
+        ov["adversary.attack"] = {
+            "kind": attack,
+            "when": draw(st.sampled_from(["after", "before"])),
+        }
     if attack == "malformed":
-        ov["adversary.params"] = {"kind": draw(st.sampled_from(["nan", "shape", "huge"]))}
+        ov["adversary.attack"] = {
+            "kind": attack,
+            "defect": draw(st.sampled_from(["nan", "shape", "huge"])),
+        }
     if draw(st.booleans()):
         ov["server.barrier"] = "quorum"
         ov["server.quorum"] = draw(st.integers(1, m))
@@ -126,7 +131,7 @@ def test_a_rerun_on_the_vector_runtime_matches_simpy(tmp_path: Path) -> None:
         problem__samples=800,
         cluster__workers=8,
         cluster__byzantine=2,
-        server__batches=4,
+        server__aggregator__batches=4,
         network__drop=0.1,
         network__latency={"kind": "lognormal", "mu": -3.0, "sigma": 1.0},
     )

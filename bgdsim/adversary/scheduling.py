@@ -85,7 +85,7 @@ class StaticSchedule(Schedule):
         if workers is None:
             self.set = np.sort(rng.choice(m, size=q, replace=False)).astype(np.int64)
         else:
-            self.set = _check_workers(workers, m, q, "adversary.schedule_params.workers")
+            self.set = _check_workers(workers, m, q, "adversary.schedule.workers")
 
     def choose(self, round: int, view: AdversaryView) -> np.ndarray:
         return self.set
@@ -167,7 +167,7 @@ class ScriptedSchedule(Schedule):
         cycle: bool = False,
     ) -> None:
         super().__init__(m, q, rng, batches)
-        where = "adversary.schedule_params.sets"
+        where = "adversary.schedule.sets"
         self.sets = [_check_workers(s, m, q, f"{where}[{i}]") for i, s in enumerate(sets)]
         self.cycle = cycle
         if cycle and not self.sets:

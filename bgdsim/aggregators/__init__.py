@@ -2,8 +2,9 @@
 
 Every aggregator is registered by name and has the signature
 ``aggregate(vectors, **params) -> np.ndarray``; its tunable parameters are keyword-only
-arguments (checked against the scenario's ``server.params`` before a run). ``batches`` is
-supplied by the server from ``server.batches`` to the aggregators that take it.
+arguments, set in the scenario's aggregator table (``aggregator = { kind = "gmom",
+batches = 20 }``) and checked before a run; k, the number of batches, is such a
+parameter of the rules that batch.
 
 A rule whose input precondition is unmet by the reports it is given — e.g. ``krum``'s
 n ≥ 2f + 3 after the missing-report policy excluded some — raises
@@ -53,7 +54,7 @@ def names() -> list[str]:
 
 
 #: parameters the server supplies itself to the rules that declare them
-SUPPLIED = ("batches", "f", "rng", "weights")
+SUPPLIED = ("f", "rng", "weights")
 
 
 def takes(fn: Callable[..., Any], name: str) -> bool:
@@ -68,18 +69,14 @@ def takes_batches(fn: Callable[..., Any]) -> bool:
     return takes(fn, "batches")
 
 
-def server_params(
-    fn: Callable[..., Any], params: dict[str, Any], *, batches: int, f: int
-) -> dict[str, Any]:
-    """``params`` plus what the server supplies: k as ``batches`` and q as ``f``.
+def server_params(fn: Callable[..., Any], params: dict[str, Any], *, f: int) -> dict[str, Any]:
+    """The scenario's ``params`` (k among them, as ``batches``) plus q as ``f``.
 
     ``rng`` (for rules with server randomness, e.g. gmom's re-batching) is supplied per
     round by :func:`call`, from a seed that the adversary also sees; ``weights`` (local
     sample counts, when they differ) by the server core, row for row.
     """
     out = dict(params)
-    if takes(fn, "batches"):
-        out["batches"] = batches
     if takes(fn, "f"):
         out["f"] = f
     return out
@@ -90,12 +87,11 @@ def call(
     vectors: np.ndarray,
     params: dict[str, Any],
     *,
-    batches: int,
     f: int,
     seed: int,
 ) -> np.ndarray:
     """Run ``fn`` as the server does: supplied parameters added, ``rng`` from ``seed``."""
-    full = server_params(fn, params, batches=batches, f=f)
+    full = server_params(fn, params, f=f)
     if takes(fn, "rng"):
         full["rng"] = np.random.default_rng(seed)
     return np.asarray(fn(vectors, **full), dtype=np.float64)

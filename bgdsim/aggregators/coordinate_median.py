@@ -15,7 +15,10 @@ averaged as ½a + ½b, which equals ``numpy.median``'s (a + b)/2 and cannot over
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from bgdsim.aggregators import register
 from bgdsim.aggregators._common import reports
@@ -71,7 +74,9 @@ def coordinate_median(vectors: np.ndarray) -> np.ndarray:
 
 
 @register("coordinate_median_of_means")
-def coordinate_median_of_means(vectors: np.ndarray, *, batches: int) -> np.ndarray:
+def coordinate_median_of_means(
+    vectors: np.ndarray, *, batches: Annotated[int, Field(ge=1)] = 20
+) -> np.ndarray:
     """Coordinate-wise median of k batch means (the median-of-means of Yin et al. 2018).
 
     A_k(g_1, …, g_n)_c = median{ ḡ_{1,c}, …, ḡ_{k,c} },  ḡ_ℓ = (1/b) Σ_{j∈batch ℓ} g_j,

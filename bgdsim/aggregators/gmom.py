@@ -89,7 +89,7 @@ def batch_order(n: int, rng: np.random.Generator) -> np.ndarray:
 def gmom(
     vectors: np.ndarray,
     *,
-    batches: int,
+    batches: Annotated[int, Field(ge=1)] = 20,
     tol: Annotated[float, Field(gt=0, lt=1)] = 1e-10,
     rebatch: bool = False,
     rng: np.random.Generator | None = None,

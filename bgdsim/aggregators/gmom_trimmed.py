@@ -106,7 +106,7 @@ def approximate_geometric_median(points: np.ndarray, *, gamma: float) -> tuple[n
 def gmom_trimmed(
     vectors: np.ndarray,
     *,
-    batches: int,
+    batches: Annotated[int, Field(ge=1)] = 20,
     tau: Annotated[float, Field(gt=0)] | None = None,
     gamma: Annotated[float, Field(gt=0, lt=1)] = 1e-6,
 ) -> np.ndarray:

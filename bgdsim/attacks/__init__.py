@@ -8,7 +8,7 @@ Byzantine worker, in the order of ``view.byzantine`` — or a list of such messa
 may be malformed on purpose), or ``None`` for silence, or a :class:`Crafted` that also
 says how long each Byzantine worker waits before sending (timing attacks). Tunable
 parameters are keyword-only arguments, validated against the scenario's
-``adversary.params`` before the run.
+the attack's table (``attack = { kind = "sign_flip", scale = 10 }``) before the run.
 """
 
 from __future__ import annotations

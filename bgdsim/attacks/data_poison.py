@@ -21,16 +21,17 @@ def data_poison(
     view: AdversaryView,
     rng: np.random.Generator,
     *,
-    kind: Literal["flip", "shift", "scale"] = "flip",
+    corruption: Literal["flip", "shift", "scale"] = "flip",
     strength: Annotated[float, Field(allow_inf_nan=False)] = 10.0,
 ) -> np.ndarray:
     """Gradients of the Byzantine workers' corrupted local data at θ_{t-1}.
 
-    Linear regression: ``flip`` y → −strength·y (flipped and amplified responses),
+    ``corruption`` (named so: ``kind`` names the attack in its table). Linear
+    regression: ``flip`` y → −strength·y (flipped and amplified responses),
     ``shift`` y → y + strength, ``scale`` y → strength·y. Logistic regression: ``flip``
     turns every label y into 1 − y (strength unused). See
     ``Problem.corrupted_gradients``.
     """
     if view.corrupted is None:
         raise ValueError("data_poison needs the problem's data in the adversary's view")
-    return view.corrupted(view.byzantine, kind, strength)
+    return view.corrupted(view.byzantine, corruption, strength)

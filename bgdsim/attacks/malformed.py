@@ -20,19 +20,20 @@ def malformed(
     view: AdversaryView,
     rng: np.random.Generator,
     *,
-    kind: Literal["nan", "inf", "shape", "huge"] = "nan",
+    defect: Literal["nan", "inf", "shape", "huge"] = "nan",
 ) -> np.ndarray | list[np.ndarray]:
     """Byzantine workers send messages the server must refuse or survive.
 
-    ``nan``/``inf``: the honest gradient with one entry replaced by NaN/Inf; ``shape``: a
+    ``defect`` (named so: ``kind`` names the attack in its table) — ``nan``/``inf``: the
+    honest gradient with one entry replaced by NaN/Inf; ``shape``: a
     vector one entry too long; ``huge``: finite entries of magnitude 1e300 (rejected only
     if ``server.max_norm`` is set). Tests the server's validation, not the aggregator.
     """
     d = view.honest.shape[1]
     msgs = view.honest[view.byzantine].copy()
-    if kind == "shape":
+    if defect == "shape":
         return [np.append(row, 0.0) for row in msgs]
-    if kind == "huge":
+    if defect == "huge":
         return np.full((len(view.byzantine), d), 1e300)
-    msgs[:, rng.integers(d)] = np.nan if kind == "nan" else np.inf
+    msgs[:, rng.integers(d)] = np.nan if defect == "nan" else np.inf
     return msgs

@@ -49,7 +49,7 @@ def mimic(
     m = view.honest.shape[0]
     if target is not None:
         if target >= m:
-            raise ValueError(f"adversary.params.target: worker {target} is not in 0..{m - 1}")
+            raise ValueError(f"adversary.attack.target: worker {target} is not in 0..{m - 1}")
         return tile(view.honest[target], view)
     mask = view.honest_mask
     ids = np.flatnonzero(mask) if mask.any() else np.arange(m)

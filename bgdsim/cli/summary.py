@@ -27,7 +27,7 @@ def _print_summary(result: Any, scenario: Any) -> None:
     t.add_column(style="bold")
     t.add_column(justify="right", overflow="fold")
     srv, cl = scenario.server, scenario.cluster
-    t.add_row("aggregator", f"{srv.aggregator} (k={srv.batches})")
+    t.add_row("aggregator", str(srv.aggregator))
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
     t.add_row(

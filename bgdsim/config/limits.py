@@ -174,13 +174,14 @@ def log_bytes_estimate(*, workers: int, dim: int, rounds: int) -> int:
 def check_iterations(params: dict[str, Any], where: str) -> None:
     """Bound iteration counts (``iters``, ``max_iter``, ``candidates``, ``evaluations``)
     to 1..:data:`ITERATION_LIMIT` and tolerances (``tol``) to >= :data:`MIN_TOLERANCE`."""
+    prefix = f"{where}." if where else ""
     for key, value in params.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
         if key in _ITERATION_PARAMS and not 1 <= value <= ITERATION_LIMIT:
             raise ValueError(
-                f"{where}.{key}: must be an iteration count from 1 to {ITERATION_LIMIT}, "
+                f"{prefix}{key}: must be an iteration count from 1 to {ITERATION_LIMIT}, "
                 f"got {value}"
             )
         if key in _TOLERANCE_PARAMS and value < MIN_TOLERANCE:
-            raise ValueError(f"{where}.{key}: must be >= {MIN_TOLERANCE:g}, got {value}")
+            raise ValueError(f"{prefix}{key}: must be >= {MIN_TOLERANCE:g}, got {value}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bgdsim.config.components import COMPONENT_KEYS
 from bgdsim.config.errors import ScenarioError, format_error
 from bgdsim.config.limits import MAX_DEPTH, nesting_depth
 from bgdsim.config.scenario import Scenario
@@ -97,10 +98,13 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
         node = out
         for i, part in enumerate(parts[:-1]):
             child = node.get(part)
+            where = ".".join(parts[: i + 1])
             if child is None:
-                child = node[part] = {}
+                default = COMPONENT_KEYS.get(where)
+                child = node[part] = {"kind": default} if default else {}
+            elif isinstance(child, str) and where in COMPONENT_KEYS:
+                child = node[part] = {"kind": child}  # a bare name is its component's table
             elif not isinstance(child, dict):
-                where = ".".join(parts[: i + 1])
                 raise ScenarioError(f"bad --set {dotted}: '{where}' is not a table")
             else:
                 child = node[part] = dict(child)

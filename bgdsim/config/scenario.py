@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from bgdsim import adversary, aggregators
 from bgdsim._section import Section as _Section
+from bgdsim.config.components import Component
 from bgdsim.config.limits import check_memory, check_name
 from bgdsim.config.sections import (
     AdversaryConfig,
@@ -37,7 +38,7 @@ def _table(v: Any) -> Any:
 DRY_RUN_MAX_DIM = 16
 
 
-def _dry_run(name: str, params: dict[str, Any], m: int, q: int, k: int, dim: int) -> None:
+def _dry_run(rule: Component, m: int, q: int, dim: int) -> None:
     """Run the rule once on m zero reports of a realistic d, as the server will call it.
 
     The rule checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
@@ -45,12 +46,13 @@ def _dry_run(name: str, params: dict[str, Any], m: int, q: int, k: int, dim: int
     hides a shape bug — and moved off m when it equals it (an (m, d) vs (d, m) mix-up
     broadcasts too); the aggregate must have shape (d,).
     """
+    name = rule.kind
     fn = aggregators.get(name)
     d = min(dim, DRY_RUN_MAX_DIM)
     if d == m and d > 1:
         d -= 1
     try:
-        out = aggregators.call(fn, np.zeros((m, d)), params, batches=k, f=q, seed=0)
+        out = aggregators.call(fn, np.zeros((m, d)), rule.params, f=q, seed=0)
     except ValueError as exc:
         raise ValueError(f"server.aggregator: {exc}") from None
     if out.shape != (d,):
@@ -99,7 +101,8 @@ class Scenario(_Section):
             raise ValueError(f"cluster.byzantine ({q}) must be <= cluster.workers ({m})")
         if self.server.batches > m:
             raise ValueError(
-                f"server.batches ({self.server.batches}) must be <= cluster.workers ({m})"
+                f"server.aggregator.batches ({self.server.batches}) must be <= "
+                f"cluster.workers ({m})"
             )
         if self.problem.samples % m and self.problem.size_spread == 0:
             raise ValueError(
@@ -127,12 +130,12 @@ class Scenario(_Section):
         adv = self.adversary
         k = self.server.batches
         try:  # a schedule checks its parameters against m and q when built
-            adversary.schedules.get(adv.schedule)(
-                m, q, np.random.default_rng(0), k, **adv.schedule_params
+            adversary.schedules.get(adv.schedule.kind)(
+                m, q, np.random.default_rng(0), k, **adv.schedule.params
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
-        _dry_run(self.server.aggregator, self.server.params, m, q, k, self.problem.dim)
+        _dry_run(self.server.aggregator, m, q, self.problem.dim)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,10 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from bgdsim import adversary, aggregators, attacks, problems
-from bgdsim._params import check_params
+from bgdsim import problems
 from bgdsim._section import Section as _Section
-from bgdsim.config.limits import check_iterations
+from bgdsim.config.components import AGGREGATOR, ATTACK, SCHEDULE, Component, moved_hint
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.network.loss import LossModel, parse_loss
 from bgdsim.network.topology import StarTopology, Topology, parse_topology
@@ -115,8 +114,11 @@ def _step_size(v: Any) -> Any:
 class ServerConfig(_Section):
     """``[server]``: the parameter server's rule."""
 
-    aggregator: str = Field("gmom", description="aggregation rule (`bgdsim list aggregators`)")
-    batches: PositiveInt = Field(20, description="k, batches of the geometric median of means")
+    aggregator: Annotated[Component, BeforeValidator(AGGREGATOR.parse)] = Field(
+        "gmom",  # type: ignore[assignment]  # parsed by the validator
+        description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
+        "(`bgdsim list aggregators`)",
+    )
     step_size: Annotated[float | Literal["auto"], BeforeValidator(_step_size)] = Field(
         0.5, description='η, or "auto" = L/(2M²)'
     )
@@ -134,17 +136,15 @@ class ServerConfig(_Section):
     max_norm: float | None = Field(
         None, gt=0, description="reject reports with a larger norm (default: no limit)"
     )
-    params: dict[str, Any] = Field(default_factory=dict, description="aggregator parameters")
 
-    @model_validator(mode="after")
-    def _aggregator(self) -> ServerConfig:
-        try:
-            fn = aggregators.get(self.aggregator)
-        except ValueError as exc:
-            raise ValueError(f"aggregator: {exc}") from None
-        check_params(fn, self.params, where="params", supplied=aggregators.SUPPLIED)
-        check_iterations(self.params, "params")
-        return self
+    @classmethod
+    def _moved(cls, data: dict[str, Any]) -> str | None:
+        return moved_hint("server", data)
+
+    @property
+    def batches(self) -> int:
+        """k, the aggregator's ``batches`` for rules that batch; 1 for rules that do not."""
+        return int(self.aggregator.params.get("batches", 1))
 
 
 class LinkGroup(_Section):
@@ -220,25 +220,16 @@ class NetworkConfig(_Section):
 class AdversaryConfig(_Section):
     """``[adversary]``: who is Byzantine each round and what they send."""
 
-    schedule: str = Field("random", description="Byzantine-set schedule (`bgdsim list schedules`)")
-    schedule_params: dict[str, Any] = Field(default_factory=dict, description="schedule parameters")
-    attack: str = Field(
-        "sign_flip", description="what Byzantine workers send (`bgdsim list attacks`)"
+    schedule: Annotated[Component, BeforeValidator(SCHEDULE.parse)] = Field(
+        "random",  # type: ignore[assignment]  # parsed by the validator
+        description="Byzantine-set schedule, a name or a table (`bgdsim list schedules`)",
     )
-    params: dict[str, Any] = Field(default_factory=dict, description="attack parameters")
+    attack: Annotated[Component, BeforeValidator(ATTACK.parse)] = Field(
+        "sign_flip",  # type: ignore[assignment]  # parsed by the validator
+        description='what Byzantine workers send, a name or { kind = "sign_flip", scale = 10 } '
+        "(`bgdsim list attacks`)",
+    )
 
-    @model_validator(mode="after")
-    def _names(self) -> AdversaryConfig:
-        try:
-            attack = attacks.get(self.attack)
-        except ValueError as exc:
-            raise ValueError(f"attack: {exc}") from None
-        try:
-            sched = adversary.schedules.get(self.schedule)
-        except ValueError as exc:
-            raise ValueError(f"schedule: {exc}") from None
-        check_params(attack, self.params, where="params")
-        check_params(sched, self.schedule_params, where="schedule_params", supplied=("q", "m"))
-        check_iterations(self.params, "params")
-        check_iterations(self.schedule_params, "schedule_params")
-        return self
+    @classmethod
+    def _moved(cls, data: dict[str, Any]) -> str | None:
+        return moved_hint("adversary", data)

@@ -231,7 +231,7 @@ class RoundEngine(MessageRules):
                 ev.AGGREGATE,
                 now,
                 round=t,
-                aggregator=sc.server.aggregator,
+                aggregator=sc.server.aggregator.kind,
                 missing_policy=sc.server.missing,
                 rows=result.used,
                 server_seed=plan.seed,

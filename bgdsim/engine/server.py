@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bgdsim import aggregators
-from bgdsim._params import check_params
 from bgdsim.aggregators.geometric_median import unconverged
 from bgdsim.engine.validation import Outcome, validate_report
 
@@ -260,11 +259,8 @@ def build_server(
         ValueError: an aggregator parameter is unknown or out of range.
     """
     srv = scenario.server
-    fn = aggregators.get(srv.aggregator)
-    params = check_params(fn, srv.params, where="server.params", supplied=aggregators.SUPPLIED)
-    params = aggregators.server_params(
-        fn, params, batches=srv.batches, f=scenario.cluster.byzantine
-    )
+    fn = aggregators.get(srv.aggregator.kind)
+    params = aggregators.server_params(fn, srv.aggregator.params, f=scenario.cluster.byzantine)
     weights = None
     unequal = sizes is not None and sizes.size > 0 and not (sizes == sizes[0]).all()
     if unequal and aggregators.takes(fn, "weights"):

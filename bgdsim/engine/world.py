@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bgdsim import adversary, aggregators, attacks, problems
-from bgdsim._params import check_params
 from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.engine.barrier import Barrier
@@ -43,13 +42,13 @@ __all__ = ["PlannedRound", "RecordedWorld", "World", "build_barrier", "paper_flo
 def paper_floor(scenario: Scenario) -> float:
     """The statistical error scale √(d k / N) of Theorem 1 / Corollary 1 for this scenario.
 
-    k is ``server.batches`` for rules that batch, m for ``geomed`` (k = m) and 1 otherwise
+    k is the aggregator's ``batches`` for rules that batch, m for ``geomed`` (k = m) and 1 otherwise
     (the mean's √(d/N), Remark 1).
     """
-    fn = aggregators.get(scenario.server.aggregator)
+    fn = aggregators.get(scenario.server.aggregator.kind)
     if aggregators.takes_batches(fn):
         k = scenario.server.batches
-    elif scenario.server.aggregator == "geomed":
+    elif scenario.server.aggregator.kind == "geomed":
         k = scenario.cluster.workers
     else:
         k = 1
@@ -180,13 +179,12 @@ class World:
             scenario, self.problem.initial_theta(), step, self.problem.sizes.astype(np.float64)
         )
         adv = scenario.adversary
-        schedule = adversary.schedules.get(adv.schedule)(
-            m, q, self.streams["adversary"], srv.batches, **adv.schedule_params
+        schedule = adversary.schedules.get(adv.schedule.kind)(
+            m, q, self.streams["adversary"], srv.batches, **adv.schedule.params
         )
-        attack = attacks.get(adv.attack)
-        attack_params = check_params(attack, adv.params, where="adversary.params")
+        attack = attacks.get(adv.attack.kind)
         self.adversary = adversary.Adversary(
-            schedule, attack, attack_params, q, self.streams["attack"]
+            schedule, attack, dict(adv.attack.params), q, self.streams["attack"]
         )
         self.faults = FaultSchedule(list(scenario.faults), m)
         self.routes = scenario.network.topology.build(m)
@@ -271,7 +269,7 @@ class World:
             honest.copy(),
             np.zeros(0, dtype=np.int64),
             self.q,
-            srv.aggregator,
+            srv.aggregator.kind,
             srv.batches,
             params=params,
             aggregate=rule.for_round(seed),

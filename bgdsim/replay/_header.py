@@ -52,12 +52,12 @@ def bounds(header: dict[str, Any], sidecar_size: int) -> None:
     if m is not None and max(m, 1) * max(d or 1, 1) * _F8.itemsize > max(sidecar_size, MIN_ROOM):
         raise Mismatch("scenario", f"cluster.workers = {m}: {m} reports of dim {d} "
                        f"are far more than the sidecar's {sidecar_size} bytes")  # fmt: skip
-    params = sections.get("server", {}).get("params")
+    params = sections.get("server", {}).get("aggregator")
     limit = max(sidecar_size // _F8.itemsize, MIN_PARAM)
     for name, value in params.items() if isinstance(params, dict) else ():
         n = _int(value)
         if n is not None and abs(n) > limit:
-            raise Mismatch("scenario", f"server.params.{name} = {n}: beyond any run "
+            raise Mismatch("scenario", f"server.aggregator.{name} = {n}: beyond any run "
                            f"this sidecar ({sidecar_size} bytes) could record")  # fmt: skip
 
 

@@ -73,7 +73,7 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
         row["byzantine"] = j in byz
         row["batch"] = (
             int(batch_of[j])
-            if aggregators.takes_batches(aggregators.get(sc.server.aggregator))
+            if aggregators.takes_batches(aggregators.get(sc.server.aggregator.kind))
             else None
         )
         v = reports.get(j)

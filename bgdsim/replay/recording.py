@@ -27,14 +27,12 @@ CHANGEABLE = (
     "name",
     "rounds",
     "server.aggregator",
-    "server.batches",
     "server.step_size",
     "server.missing",
     "server.barrier",
     "server.quorum",
     "server.grace",
     "server.round_timeout",
-    "server.params",
     "server.max_norm",
 )
 
@@ -93,7 +91,7 @@ def rerun(
     if isinstance(overrides, list):
         overrides = dict(parse_override(o) for o in overrides)
     for key in overrides:
-        if key not in CHANGEABLE and not key.startswith("server.params."):
+        if key not in CHANGEABLE and not key.startswith("server.aggregator."):
             allowed = ", ".join(CHANGEABLE)
             raise ScenarioError(
                 f"--set {key}: a re-run keeps the recorded world (workers, problem, seed, "

@@ -7,7 +7,7 @@ A sweep file is TOML::
 
     [grid]                                         # dotted scenario keys → values
     cluster.byzantine = [0, 5, 10]
-    server.batches = [10, 20, 25]
+    server.aggregator.batches = [10, 20, 25]
 
     [[zip]]                                        # optional: keys that vary together
     "network.latency.value" = [0.01, 0.1]

@@ -16,18 +16,18 @@ if TYPE_CHECKING:
 __all__ = ["PAPER_RULES", "predicted_floor", "scenario_batches"]
 
 #: The server rules the paper's theorems cover, and how k is read from a scenario:
-#: Algorithm 1 (``mean``, k = 1), Algorithm 2 (``gmom``, k = ``server.batches``), its
+#: Algorithm 1 (``mean``, k = 1), Algorithm 2 (``gmom``, k = the aggregator's ``batches``), its
 #: trimmed variant of Remark 2 (``gmom_trimmed``) and k = m (``geomed``, §2.1).
 PAPER_RULES = ("mean", "gmom", "gmom_trimmed", "geomed")
 
 
 def scenario_batches(scenario: Scenario) -> int:
-    """k for a scenario's rule: 1 for ``mean``, m for ``geomed``, ``server.batches`` else.
+    """k for a scenario's rule: 1 for ``mean``, m for ``geomed``, the aggregator's ``batches`` else.
 
     Raises:
         ValueError: a rule outside :data:`PAPER_RULES` (the paper has no bound for it).
     """
-    rule = scenario.server.aggregator
+    rule = scenario.server.aggregator.kind
     if rule not in PAPER_RULES:
         raise ValueError(
             f"the paper's bound covers the rules {', '.join(PAPER_RULES)}; "
@@ -48,7 +48,7 @@ def predicted_floor(scenario: Scenario) -> float:
     1 − exp(−kD(α − q/k‖δ)). Conventions:
 
     * k from :func:`scenario_batches` (1 for ``mean``, m for ``geomed``, else
-      ``server.batches``); d = ``problem.dim``, N = ``problem.samples``, q =
+      the aggregator's ``batches``); d = ``problem.dim``, N = ``problem.samples``, q =
       ``cluster.byzantine``.
     * q ≥ 1: α as in Remark 1, α = (2+ε)/(4+4ε) with ε = k/(2q) − 1 (k = 2(1+ε)q).
       When k ≤ 2q no ε > 0 exists and the paper guarantees nothing: returns ``inf``

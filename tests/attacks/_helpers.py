@@ -30,7 +30,7 @@ def attacked_mean(
     if q is not None:
         overrides["cluster__byzantine"] = q
     return bgdsim.run(
-        paper(**overrides, adversary__attack=attack, adversary__params=params), log_path=None
+        paper(**overrides, adversary__attack={"kind": attack, **params}), log_path=None
     )
 
 

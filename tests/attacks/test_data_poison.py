@@ -57,14 +57,14 @@ def test_the_attack_asks_the_view_for_the_corrupted_gradients() -> None:
     theta = np.zeros(3)
     v = AdversaryView(
         1, theta, p.gradients(theta), np.array([0, 5]), 2, "mean", 1,
-        corrupted=lambda ws, kind, s: p.corrupted_gradients(theta, ws, kind=kind, strength=s),
+        corrupted=lambda ws, c, s: p.corrupted_gradients(theta, ws, kind=c, strength=s),
     )  # fmt: skip
-    got = data_poison(v, np.random.default_rng(0), kind="scale", strength=-1.0)
+    got = data_poison(v, np.random.default_rng(0), corruption="scale", strength=-1.0)
     np.testing.assert_allclose(
         got, p.corrupted_gradients(theta, np.array([0, 5]), kind="scale", strength=-1.0)
     )
     with pytest.raises(ValueError, match="Input should be 'flip', 'shift' or 'scale'"):
-        check_params(data_poison, {"kind": "noise"}, where="adversary.params")
+        check_params(data_poison, {"corruption": "noise"}, where="adversary.params")
 
 
 def test_default_poisoning_pushes_the_mean_far_past_the_fault_free_floor(
@@ -73,5 +73,5 @@ def test_default_poisoning_pushes_the_mean_far_past_the_fault_free_floor(
     clean = fault_free_mean(paper)
     hit = attacked_mean(paper, "data_poison")
     assert hit.final_error > 10 * clean.final_error
-    robust = bgdsim.run(paper(adversary__attack="data_poison", adversary__params={}), log_path=None)
+    robust = bgdsim.run(paper(adversary__attack="data_poison"), log_path=None)
     assert robust.final_error < 3 * np.sqrt(10 * 20 / 100_000)

@@ -176,8 +176,7 @@ def gmom_errors(paper: ScenarioFactory, attack: str, params: dict[str, float]) -
             paper(
                 seed=seed,
                 cluster__byzantine=8,
-                adversary__attack=attack,
-                adversary__params=params,
+                adversary__attack={"kind": attack, **params},
             ),
             log_path=None,
         ).final_error
@@ -210,7 +209,6 @@ def test_a_diverging_run_ends_as_diverged_instead_of_crashing_the_attack() -> No
             "cluster.byzantine": 50,
             "rounds": 40,
             "adversary.attack": "gm_shift",
-            "adversary.params": {},
         }
     )
     result = bgdsim.run(sc, log_path=None)

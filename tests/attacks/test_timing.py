@@ -67,7 +67,7 @@ def test_after_makes_every_byzantine_report_late(
 def test_before_holds_the_barrier_open_to_the_last_moment(
     scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    sc = scenario(adversary__attack="timing", adversary__params={"when": "before"})
+    sc = scenario(adversary__attack={"kind": "timing", "when": "before"})
     path = tmp_path / "t.jsonl"
     result = bgdsim.run(sc, log_path=path)
     events = list(bgdsim.read_events(path))

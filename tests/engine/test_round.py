@@ -141,7 +141,9 @@ class _Open:
 
 
 def test_one_round_logs_its_events_in_order(scenario: ScenarioFactory) -> None:
-    _, sink = drive(scenario(rounds=1, cluster__workers=4, cluster__byzantine=1, server__batches=2))
+    _, sink = drive(
+        scenario(rounds=1, cluster__workers=4, cluster__byzantine=1, server__aggregator__batches=2)
+    )
     kinds = [e["event"] for e in sink.events if e.get("dir") is None]
     assert kinds == [
         "run_start",
@@ -217,7 +219,7 @@ def test_a_run_whose_error_explodes_stops_as_diverged_after_a_sealed_round(
     scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
     # the mean under a sign flip of scale 1e4 grows θ by ~1e4 per round: finite, not sane
-    sc = scenario(rounds=20, server__aggregator="mean", adversary__params={"scale": 1e4})
+    sc = scenario(rounds=20, server__aggregator="mean", adversary__attack__scale=1e4)
     path = tmp_path / "diverged.jsonl"
     result = bgdsim.run(sc, log_path=path)
     assert result.status == "diverged"

@@ -251,7 +251,7 @@ def test_the_config_dry_run_uses_a_realistic_dimension(monkeypatch: pytest.Monke
 
     table = {
         "cluster": {"workers": 8, "byzantine": 1},
-        "server": {"aggregator": "bug", "batches": 2},
+        "server": {"aggregator": {"kind": "bug"}},
     }
     monkeypatch.setitem(aggregators.registry._items, "bug", shape_bug)
     with pytest.raises(ValueError, match=r"server\.aggregator: .*broadcast"):

@@ -18,7 +18,7 @@ def tiny(**overrides: Any) -> Scenario:
         "problem__samples": 600,
         "cluster__workers": 6,
         "cluster__byzantine": 1,
-        "server__batches": 3,
+        "server__aggregator__batches": 3,
         "server__round_timeout": 100.0,
         "network__latency": {"kind": "constant", "value": 0.01},
         "network__drop": 0.0,

@@ -462,7 +462,7 @@ def test_many_workers_all_connect_in_time(live_scenario: ScenarioFactory, tmp_pa
         rounds=1,
         cluster__workers=m,
         problem__samples=2 * m,
-        server__batches=10,
+        server__aggregator__batches=10,
         server__round_timeout=1e4,  # 10 s of wall clock: every report arrives
     )
     path = tmp_path / "r.jsonl"

@@ -145,8 +145,7 @@ def test_a_flood_before_the_first_round_is_logged_after_the_header(
         {"adversary__attack": "sign_flip"},
         # the Byzantine reports land past their barrier: late, in the next round
         {
-            "adversary__attack": "timing",
-            "adversary__params": {"when": "after", "margin": 0.3},
+            "adversary__attack": {"kind": "timing", "when": "after", "margin": 0.3},
             "server__round_timeout": 1.0,
             "rounds": 4,
         },
@@ -177,7 +176,7 @@ def test_nothing_an_honest_worker_sends_is_an_extra(
     assert sent == arrived and set(sent.values()) == {1}
     # every round's reports (the last Byzantine one may still be on its way at the end)
     assert {(t, j) for t in range(1, sc.rounds) for j in range(m)} <= set(sent)
-    if "timing" in overrides["adversary__attack"]:
+    if sc.adversary.attack.kind == "timing":
         assert [e["event"] for e in log].count("late") >= sc.rounds - 1
     else:
         assert len(sent) == sc.rounds * m

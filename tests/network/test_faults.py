@@ -13,7 +13,7 @@ from bgdsim.network import faults as F
 from tests.conftest import make_scenario
 
 SMALL = {"cluster__workers": 10, "cluster__byzantine": 2, "problem__samples": 1000,
-         "server__batches": 5}  # fmt: skip
+         "server__aggregator__batches": 5}  # fmt: skip
 
 
 def scenario_error(faults: list[dict[str, Any]], **extra: Any) -> str:

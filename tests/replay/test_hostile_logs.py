@@ -25,7 +25,7 @@ TINY: dict[str, Any] = {
     "problem__samples": 420,
     "cluster__workers": 6,
     "cluster__byzantine": 1,
-    "server__batches": 2,
+    "server__aggregator__batches": 2,
 }
 
 
@@ -106,7 +106,7 @@ def dim(h: dict[str, Any]) -> None:
 
 
 def iters(h: dict[str, Any]) -> None:
-    h["scenario"]["server"].update(aggregator="centered_clipping", params={"iters": 10**9})
+    h["scenario"]["server"].update(aggregator={"kind": "centered_clipping", "iters": 10**9})
 
 
 @pytest.mark.parametrize("edit", [workers, dim, iters], ids=["workers", "dim", "iters"])

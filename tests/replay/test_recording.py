@@ -19,7 +19,6 @@ WORLD = {
     "network__latency": {"kind": "exponential", "mean": 0.2},
     "server__round_timeout": 0.5,
     "adversary__attack": "gaussian",
-    "adversary__params": {},
     "cluster__compute_time": {"kind": "exponential", "mean": 0.05},
 }
 
@@ -57,7 +56,7 @@ def test_a_rerun_with_the_same_keys_reproduces_the_log(parent: Path, tmp_path: P
     "change",
     [{"server.aggregator": "mean"}, {"server.aggregator": "krum"},
      {"server.round_timeout": 2.0, "server.missing": "exclude"},
-     {"server.barrier": "quorum", "server.quorum": 10, "server.batches": 4}],
+     {"server.barrier": "quorum", "server.quorum": 10, "server.aggregator.batches": 4}],
 )  # fmt: skip
 def test_another_defence_sees_the_same_world(
     parent: Path, tmp_path: Path, change: dict[str, Any]

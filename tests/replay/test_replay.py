@@ -58,11 +58,11 @@ def test_read_log_gives_back_every_vector_bit_for_bit(
         {},
         BUSY,
         {"server__aggregator": "krum", "server__missing": "exclude", "network__drop": 0.6},
-        {"server__params": {"rebatch": True}, "server__barrier": "quorum"},
+        {"server__aggregator__rebatch": True, "server__barrier": "quorum"},
         {"problem__size_spread": 0.4, "problem__samples": 4001},
         {"faults": [{"kind": "crash", "workers": [1], "from": 2, "until": 4}],
          "adversary__attack": "timing"},
-        {"server__aggregator": "mean", "adversary__params": {"scale": 1e300}},
+        {"server__aggregator": "mean", "adversary__attack__scale": 1e300},
     ],
     ids=["plain", "busy", "skipped-steps", "rebatch-quorum", "unequal-sizes", "faults-timing",
          "diverged"],
@@ -161,7 +161,7 @@ def test_truncation_anywhere_in_the_last_round_verifies_the_rounds_before(
     path = tmp_path / "t.jsonl"
     # a tiny run keeps "every byte offset" affordable: ~1.5 kB in the last round
     sc = make_scenario(rounds=3, problem__dim=2, problem__samples=40, cluster__workers=2,
-                       cluster__byzantine=1, server__batches=1)  # fmt: skip
+                       cluster__byzantine=1, server__aggregator__batches=1)  # fmt: skip
     logged(sc, path)
     full = path.read_bytes()
     last = full.rfind(b'{"event":"round_start"')

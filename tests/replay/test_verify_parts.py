@@ -178,7 +178,7 @@ def busy_records(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[A
     """A log with drops, late and rejected reports; its seals."""
     path = tmp_path_factory.mktemp("busy") / "b.jsonl"
     sc = make_scenario(rounds=5, problem__dim=3, problem__samples=1200, cluster__workers=12,
-                       cluster__byzantine=2, server__batches=3, network__drop=0.15,
+                       cluster__byzantine=2, server__aggregator__batches=3, network__drop=0.15,
                        network__latency={"kind": "uniform", "low": 0.0, "high": 1.0},
                        server__round_timeout=0.7, adversary__attack="malformed")  # fmt: skip
     bgdsim.run(sc, log_path=path)
@@ -293,7 +293,7 @@ def test_rows_are_the_payloads_views_give(tmp_path: Path, d: int, data: Any) -> 
 def small_log(tmp_path: Path) -> Path:
     path = tmp_path / "s.jsonl"
     sc = make_scenario(rounds=4, problem__dim=3, problem__samples=420, cluster__workers=6,
-                       cluster__byzantine=1, server__batches=2)  # fmt: skip
+                       cluster__byzantine=1, server__aggregator__batches=2)  # fmt: skip
     bgdsim.run(sc, log_path=path)
     return path
 

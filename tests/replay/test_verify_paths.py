@@ -21,7 +21,7 @@ from tests.conftest import make_scenario
 from tests.replay.paths import MODES, replaced, reseal, rows_where, trace
 
 SMALL = {"rounds": 5, "problem__dim": 5, "problem__samples": 4000, "cluster__workers": 20,
-         "cluster__byzantine": 2, "server__batches": 5}  # fmt: skip
+         "cluster__byzantine": 2, "server__aggregator__batches": 5}  # fmt: skip
 UNIFORM = {"kind": "uniform", "low": 0.0, "high": 1.0}
 LOGNORMAL = {"kind": "lognormal", "mu": -1.0, "sigma": 0.8}
 BUSY = {"network__drop": 0.1, "network__latency": UNIFORM, "server__round_timeout": 0.9,
@@ -37,11 +37,11 @@ SCENARIOS = {
     "quorum-no-grace": {"server__barrier": "quorum", "network__latency": LOGNORMAL},
     "quorum-past-the-accepted": {"server__barrier": "quorum", "server__quorum": 19,
                                  "adversary__attack": "malformed"},  # only rejected ones
-    "inf-max-norm": {"adversary__attack": "malformed", "adversary__params": {"kind": "inf"},
+    "inf-max-norm": {"adversary__attack": {"kind": "malformed", "defect": "inf"},
                      "server__max_norm": 5.0, "network__latency": UNIFORM},
-    "huge-max-norm": {"adversary__attack": "malformed", "adversary__params": {"kind": "huge"},
+    "huge-max-norm": {"adversary__attack": {"kind": "malformed", "defect": "huge"},
                       "server__max_norm": 1e3},
-    "wrong-shape": {"adversary__attack": "malformed", "adversary__params": {"kind": "shape"},
+    "wrong-shape": {"adversary__attack": {"kind": "malformed", "defect": "shape"},
                     "server__missing": "stale", "network__latency": UNIFORM},
     "silent-timeout": {"adversary__attack": "silent", "server__round_timeout": 0.3},
     "crash-timing": {"faults": [{"kind": "crash", "workers": [1], "from": 2, "until": 4}],
@@ -81,8 +81,7 @@ def test_both_paths_recompute_the_same_rounds(tmp_path: Path, extra: dict[str, A
     barrier=st.sampled_from([{}, {"server__barrier": "quorum", "server__grace": 0.1},
                              {"server__barrier": "quorum", "server__quorum": 5}]),
     attack=st.sampled_from([{}, {"adversary__attack": "malformed"},
-                            {"adversary__attack": "malformed",
-                             "adversary__params": {"kind": "shape"}}]),
+                            {"adversary__attack": {"kind": "malformed", "defect": "shape"}}]),
     missing=st.sampled_from(["zero", "exclude", "stale"]),
     seed=st.integers(0, 3),
 )  # fmt: skip

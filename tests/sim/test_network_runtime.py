@@ -234,7 +234,7 @@ def test_bursty_loss_in_a_run_loses_in_runs(scenario: ScenarioFactory) -> None:
         cluster__workers=10,
         problem__samples=1000,
         cluster__byzantine=0,
-        server__batches=5,
+        server__aggregator__batches=5,
         network__latency=LAT,
         network__loss={"kind": "gilbert_elliott", "loss_rate": 0.2, "burst": 8.0},
     )

@@ -35,7 +35,7 @@ def test_averaging_is_broken_by_sign_flip_workers(paper: ScenarioFactory, scale:
     # 5 of 100 workers send -scale x the honest mean: the average becomes
     # (95 - 5 scale)/100 x the honest mean, so every step moves away from θ*.
     result = bgdsim.run(
-        paper(server__aggregator="mean", adversary__params={"scale": scale}), log_path=None
+        paper(server__aggregator="mean", adversary__attack__scale=scale), log_path=None
     )
     assert result.status == "diverged" or result.final_error > 1e6
 
@@ -45,7 +45,7 @@ def test_a_single_byzantine_worker_breaks_averaging(paper: ScenarioFactory) -> N
         paper(
             server__aggregator="mean",
             cluster__byzantine=1,
-            adversary__params={"scale": 1000.0},
+            adversary__attack__scale=1000.0,
         ),
         log_path=None,
     )
@@ -57,7 +57,7 @@ def test_gmom_reaches_its_floor_under_a_new_random_byzantine_set_each_round(
     paper: ScenarioFactory, k: int, q: int
 ) -> None:
     result = bgdsim.run(
-        paper(server__batches=k, cluster__byzantine=q, adversary__schedule="random"),
+        paper(server__aggregator__batches=k, cluster__byzantine=q, adversary__schedule="random"),
         log_path=None,
     )
     assert result.final_error <= 3 * math.sqrt(D * k / N)
@@ -65,19 +65,19 @@ def test_gmom_reaches_its_floor_under_a_new_random_byzantine_set_each_round(
 
 
 def test_gmom_with_one_batch_is_the_mean_exactly(paper: ScenarioFactory) -> None:
-    a = bgdsim.run(paper(server__batches=1), log_path=None)
+    a = bgdsim.run(paper(server__aggregator__batches=1), log_path=None)
     b = bgdsim.run(paper(server__aggregator="mean"), log_path=None)
     np.testing.assert_array_equal(a.thetas, b.thetas)
 
 
 def test_gmom_with_m_batches_is_the_geometric_median_exactly(paper: ScenarioFactory) -> None:
-    a = bgdsim.run(paper(server__batches=100, rounds=10), log_path=None)
+    a = bgdsim.run(paper(server__aggregator__batches=100, rounds=10), log_path=None)
     b = bgdsim.run(paper(server__aggregator="geomed", rounds=10), log_path=None)
     np.testing.assert_array_equal(a.thetas, b.thetas)
 
 
 def test_gmom_survives_what_breaks_the_mean(paper: ScenarioFactory) -> None:
-    attack = {"adversary__params": {"scale": 100.0}}
+    attack = {"adversary__attack__scale": 100.0}
     robust = bgdsim.run(paper(**attack), log_path=None)
     assert robust.status == "completed"
     assert robust.final_error <= 3 * math.sqrt(D * 20 / N)

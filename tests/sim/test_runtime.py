@@ -177,7 +177,7 @@ def test_the_aggregate_is_the_rule_applied_to_the_logged_reports_under_the_polic
 def test_malformed_byzantine_reports_are_rejected_logged_and_treated_as_missing(
     scenario: ScenarioFactory, tmp_path: Path, kind: str
 ) -> None:
-    sc = scenario(adversary__attack="malformed", adversary__params={"kind": kind})
+    sc = scenario(adversary__attack={"kind": "malformed", "defect": kind})
     result, events = run_logged(sc, tmp_path)
     byz = {e["round"]: e["workers"] for e in events if e["event"] == "byzantine_set"}
     rejected = [e for e in events if e["event"] == "rejected"]
@@ -196,9 +196,7 @@ def test_malformed_byzantine_reports_are_rejected_logged_and_treated_as_missing(
 def test_huge_reports_are_rejected_when_the_server_caps_norms(
     scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    sc = scenario(
-        adversary__attack="malformed", adversary__params={"kind": "huge"}, server__max_norm=1e6
-    )
+    sc = scenario(adversary__attack={"kind": "malformed", "defect": "huge"}, server__max_norm=1e6)
     result, events = run_logged(sc, tmp_path)
     assert result.counts["up_rejected"] == 5 * 2
     assert all("max_norm" in e["reason"] for e in events if e["event"] == "rejected")
@@ -207,7 +205,7 @@ def test_huge_reports_are_rejected_when_the_server_caps_norms(
 def test_huge_finite_reports_move_the_mean_far_but_not_gmom(
     scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    huge = {"adversary__attack": "malformed", "adversary__params": {"kind": "huge"}}
+    huge = {"adversary__attack": {"kind": "malformed", "defect": "huge"}}
     broken = bgdsim.run(scenario(server__aggregator="mean", **huge), log_path=None)
     # finite but absurd: reported as diverged (it used to say "completed" at 1e290)
     assert broken.status == "diverged" and broken.rounds == 1
@@ -220,8 +218,7 @@ def test_an_update_that_overflows_ends_the_run_as_diverged(
     scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
     sc = scenario(
-        adversary__attack="malformed",
-        adversary__params={"kind": "huge"},
+        adversary__attack={"kind": "malformed", "defect": "huge"},
         server__aggregator="mean",
         server__step_size=1e10,
     )
@@ -357,7 +354,7 @@ def test_compute_time_delays_every_reply(scenario: ScenarioFactory, tmp_path: Pa
 
 
 def test_static_schedule_uses_the_given_workers(scenario: ScenarioFactory, tmp_path: Path) -> None:
-    sc = scenario(adversary__schedule="static", adversary__schedule_params={"workers": [3, 1]})
+    sc = scenario(adversary__schedule={"kind": "static", "workers": [3, 1]})
     _, events = run_logged(sc, tmp_path)
     assert all(e["workers"] == [1, 3] for e in events if e["event"] == "byzantine_set")
     byz_sends = {e["worker"] for e in events if e["event"] == "send" and e.get("byzantine")}
