@@ -24,6 +24,7 @@ else:  # pragma: no cover
 PAPER = Path(__file__).resolve().parents[1] / "scenarios" / "paper_linear_regression.toml"
 NAME = "paper-linear-regression"
 TINY = ["--set", "rounds=3", "--set", "problem.samples=2000"]
+KRUM = ["--set", "server.aggregator=krum"]
 
 
 def names_field(message: str, field: str) -> bool:
@@ -66,6 +67,10 @@ def test_run_json(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert len(summary["errors"]) == 3 + 1
     assert summary["final_error"] == summary["errors"][-1]
     assert summary["errors"][0] > summary["final_error"]  # the paper's setting converges
+    assert summary["k"] == 20
+    assert summary["floor"] == (10 * 20 / 2000) ** 0.5
+    run_end = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert summary["sim_time"] == run_end["time"] > 0
     assert Path(summary["log"]) == log
     assert log.is_file()
     assert log.stat().st_size > 0
@@ -139,6 +144,18 @@ def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -
     assert "floor" in out
     assert NAME in out
     assert "(none)" in out  # no log
+    assert "gmom (k=20)" in out
+    assert "simulated time" in out
+
+
+def test_run_human_summary_krum_has_no_batches(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--no-log", *KRUM)
+    assert rc == EXIT_OK
+    assert "(k=" not in out  # krum does not batch: its floor is √(d/N)
+    assert "k = 1" in out
+    assert f"{(10 / 2000) ** 0.5:.4g}" in out
 
 
 # ----------------------------------------------------------------------------- validate

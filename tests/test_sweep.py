@@ -131,6 +131,9 @@ def test_results_equal_direct_runs(tmp_path: Path) -> None:
         hits = [t for t, e in enumerate(res.errors) if e <= 2 * res.floor]
         assert row["rounds_to_floor"] == (hits[0] if hits else None)
         assert row["rounds_done"] == res.rounds == 3
+        assert (row["floor"], row["k"]) == (res.floor, res.k)
+        assert row["k"] == (1 if row["server.aggregator"] == "mean" else sc.server.batches)
+        assert row["sim_time"] == res.sim_time > 0
         assert row["status"] == res.status
         for key in ("up_sent", "up_delivered", "up_dropped", "up_late", "up_rejected"):
             assert row[key] == res.counts[key]

@@ -21,8 +21,10 @@ checked up front with :func:`~bgdsim.config.load_scenario` for every cell.
 Results go to ``OUT/results.csv``, one row per cell and seed: ``cell``, the sweep keys
 (dotted names; TOML-ish scalars, lists and tables as JSON), ``seed``, then :data:`COLUMNS`
 — ``rounds_done`` is the rounds completed (fewer if the run diverged), named so that it
-never clashes with a swept ``rounds``; ``rounds_to_floor`` is the first t with
-‖θ_t − θ*‖ <= 2·√(dk/N), empty if never. Rows are appended and flushed as runs
+never clashes with a swept ``rounds``; ``floor`` is the rule's own √(dk/N) and ``k`` its
+k (1 for rules that do not batch, see :func:`bgdsim.theory.rule_batches`);
+``rounds_to_floor`` is the first t with ‖θ_t − θ*‖ <= 2·floor, empty if never;
+``sim_time`` is the run's simulated seconds. Rows are appended and flushed as runs
 finish, so a killed sweep keeps what it finished and a rerun skips those runs. A cell's id
 is a hash of its overrides (not of the seed): it names the cell in the CSV and its logs
 (``OUT/logs/<cell>-seed<seed>.jsonl``). ``OUT/sweep.json`` records the cells and the base
@@ -91,10 +93,13 @@ def run_cell(
         "final_error": result.final_error,
         "min_error": float(errors.min()),
         "rounds_to_floor": int(hits[0]) if hits.size else None,
+        "floor": result.floor,
+        "k": result.k,
         "rounds_done": result.rounds,
         "status": result.status,
     }
     row.update({key: int(result.counts.get(key, 0)) for key in _COUNTS})
+    row["sim_time"] = result.sim_time
     row["wall_seconds"] = result.wall_seconds
     return row
 
