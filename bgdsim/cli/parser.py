@@ -111,9 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("path", type=Path, help="a sweep's results directory or an event log")
     pl.add_argument("--out", type=Path, help="output directory (default: beside the input)")
 
-    df = sub.add_parser("diff", help="the first divergence between two logs")
+    df = sub.add_parser(
+        "diff", help="two logs: scenario keys that differ, first divergence, rounds that differ"
+    )
     df.add_argument("log_a", type=Path)
     df.add_argument("log_b", type=Path)
+    df.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field (or scenario key) not to compare; repeatable",
+    )
 
     tp = sub.add_parser("topology", help="draw a scenario's network topology")
     tp.add_argument("scenario", type=Path)

@@ -1,4 +1,4 @@
-"""Replay: reading logs back, verification, tampering, crash safety, diff, export."""
+"""Replay: reading logs back, verification, tampering, crash safety, export."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 import bgdsim
 from bgdsim.cli import main
-from bgdsim.replay import LogError, diff, export_csv, read_log, timeline, verify
+from bgdsim.replay import LogError, export_csv, read_log, timeline, verify
 from tests.conftest import ScenarioFactory, make_scenario
 
 BUSY = {  # drops, lateness, rejections, stale memory: every path of the server
@@ -199,16 +199,6 @@ def test_a_killed_run_leaves_a_log_that_verifies_up_to_its_last_complete_round(
     assert check.ok, check.message()
     assert check.rounds >= 1 and not check.complete
     assert "verified" in check.message() and "round" in check.message()
-
-
-def test_diff_finds_the_first_divergence(scenario: ScenarioFactory, tmp_path: Path) -> None:
-    a, b, c = (tmp_path / f"{n}.jsonl" for n in "abc")
-    logged(scenario(), a)
-    logged(scenario(), b)
-    logged(scenario(network__drop=0.2), c)
-    assert diff(a, b) is None
-    first = diff(a, c)
-    assert first is not None and first[2] == "run_start" and first[3] == "scenario"
 
 
 def test_timeline_lays_out_a_round(busy_log: Path) -> None:
