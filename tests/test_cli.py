@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bgdsim.cli import EXIT_OK, EXIT_USAGE, main
+from bgdsim.cli.listing import first_sentence
 from bgdsim.config import load_scenario, validate_scenario
 
 if sys.version_info >= (3, 11):
@@ -169,11 +170,30 @@ def test_validate_prints_resolved_scenario(
     assert err == ""
     first, _, rest = out.partition("\n")
     assert first.startswith("#")
-    assert first.endswith(": valid")
+    assert ": valid" in first
     data = tomllib.loads(rest)
     assert data["name"] == NAME
     assert data["problem"]["theta_norm"] == 1.0  # resolved: defaults the file omits
-    assert validate_scenario(data) == load_scenario(scenario)
+    assert data["server"]["params"] == {"tol": 1e-10, "rebatch": False}  # gmom's defaults
+    assert data["adversary"]["params"] == {"scale": 10.0}
+    assert validate_scenario(data).to_dict() == {
+        **load_scenario(scenario).to_dict(),
+        "server": data["server"],
+        "adversary": data["adversary"],
+    }
+
+
+def test_validate_names_parameters_the_component_chooses(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change = ["--set", "adversary.attack=alie", "--set", "adversary.params={}"]
+    change += ["--set", "adversary.schedule=adaptive"]
+    rc, out, _ = cli(capsys, "validate", scenario, *change)
+    assert rc == EXIT_OK
+    data = tomllib.loads(out)
+    assert data["adversary"]["schedule_params"] == {"candidates": 16}
+    assert data["adversary"]["params"] == {}
+    assert out.endswith("(see its docstring): adversary.params.z\n")
 
 
 def test_validate_applies_set(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,6 +231,35 @@ def test_list_everything(capsys: pytest.CaptureFixture[str]) -> None:
     words = set(out.split())
     assert {"mean", "gmom", "geomed", "sign_flip", "random", "static", "constant"} <= words
     assert {"linear_regression", "zero", "exclude", "stale"} <= words
+
+
+def test_list_shows_whole_first_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "list", "attacks")
+    assert rc == EXIT_OK
+    text = " ".join(out.split())  # long sentences wrap
+    assert "timed to arrive at `round_timeout + margin` (`after`: late, so missing)" in text
+    rc, out, _ = cli(capsys, "list", "aggregators")
+    text = " ".join(out.split())
+    assert "the report closest to its n − f − 2 nearest neighbours." in text
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("doc", "sentence"),
+    [
+        (
+            "Krum (Blanchard et al. 2017): the best. More here.",
+            "Krum (Blanchard et al. 2017): the best.",
+        ),
+        ("A rule over\n    two lines. Then more.\n\nArgs: x", "A rule over two lines."),
+        ("Median (eq. (8)). Rest.", "Median (eq. (8))."),
+        ("Ends at a formula:\n\n    x = 1", "Ends at a formula…"),
+        ("Uses ``scale``.", "Uses `scale`."),
+        (None, ""),
+    ],
+)
+def test_first_sentence(doc: str | None, sentence: str) -> None:
+    assert first_sentence(doc) == sentence
 
 
 def test_list_aggregators(capsys: pytest.CaptureFixture[str]) -> None:
@@ -498,6 +547,9 @@ def test_sweep_and_plot_from_the_command_line(
     )
     rc, out, _ = cli(capsys, "sweep", sweep, "--jobs", "1", "--out", tmp_path / "res")
     assert rc == EXIT_OK and "4 runs" in out
+    assert "sweep s: 0 runs already done, 4 to run\n" in out
+    rc, out, _ = cli(capsys, "sweep", sweep, "--jobs", "1", "--out", tmp_path / "res")
+    assert rc == EXIT_OK and out.startswith("sweep s: 4 runs already done, 0 to run\n")
     rc, out, _ = cli(capsys, "plot", tmp_path / "res", "--out", tmp_path / "figs")
     assert rc == EXIT_OK and ".png" in out
     sweep.write_text('scenario = "paper.toml"\nseeds = 1\n[grid]\n"cluster.byzantin" = [1]\n',

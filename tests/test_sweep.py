@@ -211,8 +211,13 @@ def test_a_grown_sweep_runs_only_the_new_cells(
     run_sweep(write_sweep(tmp_path, SMALL), jobs=1, out=out, progress=False)
     calls = counting(monkeypatch)
     grown = "seeds = [3, 1, 2]\n[grid]\ncluster.byzantine = [0, 4, 5]\n"
-    run_sweep(write_sweep(tmp_path, grown), jobs=1, out=out, progress=False)
+    plans: list[tuple[int, int]] = []
+    path = write_sweep(tmp_path, grown)
+    run_sweep(path, jobs=1, out=out, progress=False, plan=lambda *p: plans.append(p))
     assert len(calls) == 9 - 4
+    assert plans == [(4, 9 - 4)]
+    run_sweep(path, jobs=1, out=out, progress=False, plan=lambda *p: plans.append(p))
+    assert plans[1:] == [(9, 0)] and len(calls) == 9 - 4
     rows = read_results(out)
     assert [(r["cluster.byzantine"], r["seed"]) for r in rows] == [
         (q, s) for q in (0, 4, 5) for s in (3, 1, 2)

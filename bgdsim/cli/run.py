@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +148,35 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
     from bgdsim.config import to_toml
 
-    print(f"# {args.scenario}: valid")
-    print(to_toml(scenario.to_dict()), end="")
+    data, unset = _with_defaults(scenario)
+    print(f"# {args.scenario}: valid (every parameter shown, defaults included)")
+    print(to_toml(data), end="")
+    if unset:
+        print(f"# not set, so the component chooses (see its docstring): {', '.join(unset)}")
     return EXIT_OK
+
+
+def _with_defaults(scenario: Any) -> tuple[dict[str, Any], list[str]]:
+    """The scenario as a dict, the chosen rule's, attack's and schedule's parameter tables
+    with every default filled in (the network's components already carry theirs), and
+    the dotted names of the parameters left to the component (default None; TOML has no
+    null)."""
+    from bgdsim import adversary, aggregators, attacks
+    from bgdsim._params import check_params
+
+    data = scenario.to_dict()
+    srv, adv = data["server"], data["adversary"]
+    parts: list[tuple[str, dict[str, Any], str, Callable[..., Any], Collection[str]]] = [
+        ("server", srv, "params", aggregators.get(srv["aggregator"]), aggregators.SUPPLIED),
+        ("adversary", adv, "params", attacks.get(adv["attack"]), ()),
+        ("adversary", adv, "schedule_params", adversary.schedules.get(adv["schedule"]), "qm"),
+    ]
+    unset: list[str] = []
+    for section, table, key, fn, supplied in parts:
+        full = check_params(fn, table[key], where=key, supplied=supplied)
+        unset += [f"{section}.{key}.{name}" for name, value in full.items() if value is None]
+        table[key] = {name: value for name, value in full.items() if value is not None}
+    return data, unset
 
 
 def _cmd_topology(args: argparse.Namespace) -> int:

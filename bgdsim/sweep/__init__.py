@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -130,6 +130,7 @@ def run_sweep(
     logs: bool = False,
     progress: bool = True,
     timeout: float = 10.0,
+    plan: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Run every cell × seed of a sweep file not yet in ``OUT/results.csv``.
 
@@ -146,6 +147,8 @@ def run_sweep(
         logs: write each run's event log to ``OUT/logs/<cell>-seed<seed>.jsonl``.
         progress: show a progress bar on stderr.
         timeout: seconds to wait for a Dask scheduler (and its first worker) to answer.
+        plan: called once, before any run starts, with the number of runs already in
+            ``results.csv`` and the number left to run.
 
     Returns:
         The path of ``results.csv``.
@@ -174,6 +177,8 @@ def run_sweep(
         log_dir.mkdir(exist_ok=True)
     n_runs = len(cells) * len(spec.seeds)
     runs = [(cell, seed) for cell in cells for seed in spec.seeds if (cell.id, seed) not in done]
+    if plan is not None:
+        plan(n_runs - len(runs), len(runs))
     tasks: list[_Task] = [
         (
             i,
