@@ -7,7 +7,7 @@ near 1 means the defence shrugged the attack off; ≥ 10 means it was broken. Pr
 markdown table per schedule and saves a heatmap.
 
     python scenarios/attack_matrix.py [--seeds 2] [--byzantine 5] [--jobs 2] [--quick]
-        [--out attack_matrix.png]
+        [--out results/attack_matrix.png]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--schedules", nargs="+", default=["random", "batch_spread"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="a few aggregators and attacks only")
-    ap.add_argument("--out", type=Path, default=Path("attack_matrix.png"))
+    ap.add_argument("--out", type=Path, default=Path("results") / "attack_matrix.png")
     args = ap.parse_args()
 
     aggs = QUICK_AGGREGATORS if args.quick else aggregators.names()
@@ -130,6 +130,7 @@ def save_heatmap(
                     color="white" if shown[i, j] > 2 else "black",
                 )
     fig.colorbar(im, ax=axes[0].tolist(), label="log10(final error / fault-free floor)")
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
 

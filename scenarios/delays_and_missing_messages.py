@@ -12,7 +12,7 @@ exclude, stale), and prints the final error ‖θ_T − θ*‖ (median over seed
 ``--out`` saves a figure with one panel per sweep.
 
     python scenarios/delays_and_missing_messages.py [--seeds 2] [--jobs 2]
-        [--out delays_and_missing_messages.png]
+        [--out results/delays_and_missing_messages.png]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=Path("delays_and_missing_messages.png"))
+    ap.add_argument("--out", type=Path, default=Path("results") / "delays_and_missing_messages.png")
     args = ap.parse_args()
     jobs = [(s, x, a, p, seed, args.rounds) for s, (_, xs) in SWEEPS.items() for x in xs
             for a in AGGREGATORS for p in POLICIES for seed in range(args.seeds)]  # fmt: skip
@@ -111,6 +111,7 @@ def save_figure(out: Path, med: dict[tuple[str, float, str, str], float]) -> Non
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
 

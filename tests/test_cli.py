@@ -560,6 +560,13 @@ def test_sweep_and_plot_from_the_command_line(
     assert rc == EXIT_USAGE and "Traceback" not in err
 
 
+def test_serve_keys_default_under_results() -> None:
+    from bgdsim.cli.parser import _parser
+
+    args = _parser().parse_args(["serve", "s.toml", "--listen", "127.0.0.1:7000"])
+    assert args.keys == Path("results") / "keys"  # git-ignored, never the repository root
+
+
 # ----------------------------------------------------------------------------- no overwriting
 
 

@@ -132,7 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="tcp runtime: the server, for workers in other processes")
     sv.add_argument("scenario", type=Path)
     sv.add_argument("--listen", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:7000")
-    sv.add_argument("--keys", type=Path, required=True, help="folder of per-worker key files")
+    sv.add_argument(
+        "--keys",
+        type=Path,
+        default=Path("results") / "keys",
+        help="folder of per-worker key files, written if empty (default: results/keys)",
+    )
     sv.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sv.add_argument("--seed", type=int)
     sv.add_argument("--log", type=Path, help="event log path (as for run; opened once bound)")
