@@ -560,6 +560,61 @@ def test_sweep_and_plot_from_the_command_line(
     assert rc == EXIT_USAGE and "Traceback" not in err
 
 
+def test_worker_exits_1_naming_a_server_that_goes_away(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    from bgdsim.live import write_keys
+
+    write_keys(tmp_path, 1)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def hang_up() -> None:
+            conn, _ = listener.accept()
+            conn.close()  # before any greeting: the server went away
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        key = tmp_path / "worker-0.key"
+        rc, _, err = cli(capsys, "worker", "--connect", address, "--id", "0", "--key-file", key)
+    assert rc == 1
+    assert err.startswith("bgdsim: worker 0: connection lost: the server closed the connection")
+    assert "Traceback" not in err
+
+
+def test_serve_names_the_workers_it_waits_for() -> None:
+    from bgdsim.cli.live import _ids
+
+    assert _ids({2, 0, 1}) == "0, 1, 2"
+    assert _ids(set(range(100))) == "0, 1, 2, 3, 4, 5, 6, 7, … (92 more)"
+
+
+def test_progress_only_on_a_terminal_and_never_with_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bgdsim.cli.progress import RoundBar, show_progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert show_progress(quiet=False) and not show_progress(quiet=True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not show_progress(quiet=False)
+    with RoundBar("x", 3, enabled=False) as bar:
+        bar(1, 3)  # disabled: draws nothing, starts nothing
+        assert bar._bar is None
+
+
+def test_run_quiet_and_piped_print_no_progress(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for extra in ([], ["--quiet"]):
+        rc, out, err = cli(capsys, "run", scenario, *TINY, "--no-log", "--json", *extra)
+        assert rc == EXIT_OK and err == "" and json.loads(out)["rounds"] == 3
+
+
 def test_serve_keys_default_under_results() -> None:
     from bgdsim.cli.parser import _parser
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.progress import RoundBar, show_progress
 from bgdsim.cli.summary import _print_summary
 
 
@@ -52,7 +53,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
             _print_summary(result, _load_logged(result.log_path))
         return EXIT_OK
-    check = verify(args.log)
+    label = f"verify {args.log.name}"
+    with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
+        check = verify(args.log, progress=progress)
     print(check.message())
     return EXIT_OK if check.ok else EXIT_FAILED
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.cli.exits import EXIT_OK, _fail
+from bgdsim.cli.progress import RoundBar, show_progress
 from bgdsim.cli.summary import _print_summary
 
 
@@ -88,24 +89,12 @@ def _check_log_space(scenario: Any, path: Path) -> None:
 
 
 def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path | bool) -> Any:
-    """The run on ``args.runtime``, with a progress bar on stderr."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    """The run on ``args.runtime``, with a progress bar on stderr (a terminal, no --quiet)."""
     from bgdsim.sim import run
 
     overwrite = bool(args.overwrite)
-    err = Console(stderr=True)
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
-    bar = Progress(*columns, TimeElapsedColumn(), console=err, transient=True)
-    task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
-
-    def progress(t: int, _n: int) -> None:
-        if not bar.live.is_started:  # from round 1: a refused log path stays one line
-            bar.start()
-        bar.update(task, completed=t)
-
-    try:
+    label = f"{scenario.name} (seed {scenario.seed})"
+    with RoundBar(label, scenario.rounds, enabled=show_progress(args.quiet)) as progress:
         if args.runtime == "simpy":
             return run(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
         if args.runtime == "vector":
@@ -135,9 +124,6 @@ def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path |
                 progress=progress,
             )
         )
-    finally:
-        if bar.live.is_started:
-            bar.stop()
 
 
 def _jsonable(obj: Any) -> Any:

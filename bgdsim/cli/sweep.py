@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.progress import show_progress
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -26,6 +27,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             out=args.out,
             logs=args.logs,
+            progress=show_progress(args.quiet),
             plan=plan,
         )
     except SweepError as exc:

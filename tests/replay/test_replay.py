@@ -201,6 +201,14 @@ def test_a_killed_run_leaves_a_log_that_verifies_up_to_its_last_complete_round(
     assert "verified" in check.message() and "round" in check.message()
 
 
+def test_verify_reports_progress_per_round(scenario: ScenarioFactory, tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    logged(scenario(rounds=4), path)
+    calls: list[tuple[int, int]] = []
+    assert verify(path, progress=lambda done, total: calls.append((done, total))).ok
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
 def test_timeline_lays_out_a_round(busy_log: Path) -> None:
     summary, rows = timeline(busy_log, 3)
     assert summary["round"] == 3 and summary["reason"] in ("all", "timeout")
