@@ -21,8 +21,11 @@ class RunResult:
         errors: ``(rounds + 1,)`` array, ‖θ_t − θ*‖ for t = 0..rounds.
         thetas: ``(rounds + 1, d)`` iterates θ_0..θ_rounds.
         theta_star: θ*.
-        floor: the paper's statistical error scale √(dk/N) for this scenario (k = 1 for
-            rules that do not batch).
+        floor: the paper's statistical error scale √(dk/N) for this scenario's rule.
+        k: the k in ``floor``: ``server.batches`` for rules that batch, m for ``geomed``,
+            1 for the others (see :func:`bgdsim.theory.rule_batches`).
+        sim_time: simulated seconds from the start to the end of the run (the
+            ``run_end`` event's ``time``).
         status: ``"completed"`` or ``"diverged"`` (θ stopped being finite).
         counts: message totals (sent / delivered / dropped / late / rejected, per
             direction), how often the barrier fired for each reason, skipped aggregations.
@@ -38,6 +41,8 @@ class RunResult:
     thetas: np.ndarray
     theta_star: np.ndarray
     floor: float
+    k: int = 1
+    sim_time: float = 0.0
     status: str = "completed"
     counts: dict[str, int] = field(default_factory=dict)
     per_worker: dict[str, np.ndarray] = field(default_factory=dict)
@@ -58,6 +63,8 @@ class RunResult:
             "errors": [float(e) for e in self.errors],
             "final_error": self.final_error,
             "floor": self.floor,
+            "k": self.k,
+            "sim_time": self.sim_time,
             "status": self.status,
             "counts": dict(self.counts),
             "log": str(self.log_path) if self.log_path is not None else None,

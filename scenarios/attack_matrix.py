@@ -7,7 +7,9 @@ near 1 means the defence shrugged the attack off; ≥ 10 means it was broken. Pr
 markdown table per schedule and saves a heatmap.
 
     python scenarios/attack_matrix.py [--seeds 2] [--byzantine 5] [--jobs 2] [--quick]
-        [--out attack_matrix.png]
+        [--out results/attack_matrix.png] [--quiet]
+
+A line on stderr as each schedule × aggregator finishes (``--quiet``: none).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _progress import steps
 
 import bgdsim
 from bgdsim import aggregators, attacks
@@ -51,7 +54,8 @@ def main() -> None:
     ap.add_argument("--schedules", nargs="+", default=["random", "batch_spread"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="a few aggregators and attacks only")
-    ap.add_argument("--out", type=Path, default=Path("attack_matrix.png"))
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--out", type=Path, default=Path("results") / "attack_matrix.png")
     args = ap.parse_args()
 
     aggs = QUICK_AGGREGATORS if args.quick else aggregators.names()
@@ -68,7 +72,9 @@ def main() -> None:
     ]
     floors_jobs = [("mean", "sign_flip", "random", 0, seed, args.rounds) for seed in seeds]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        finals = list(pool.map(final_error, jobs + floors_jobs, chunksize=4))
+        results = pool.map(final_error, jobs + floors_jobs, chunksize=4)
+        labels = [f"{s} / {g}" for g, _, s, *_ in jobs] + ["fault-free floor"] * len(floors_jobs)
+        finals = steps(results, labels, args.quiet)
     floor = float(np.median(finals[len(jobs) :]))
     cells: dict[tuple[str, str, str], list[float]] = {}
     for (g, a, s, *_), err in zip(jobs, finals, strict=False):
@@ -129,6 +135,7 @@ def save_heatmap(
                     color="white" if shown[i, j] > 2 else "black",
                 )
     fig.colorbar(im, ax=axes[0].tolist(), label="log10(final error / fault-free floor)")
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
 

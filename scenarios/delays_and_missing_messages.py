@@ -12,7 +12,9 @@ exclude, stale), and prints the final error ‖θ_T − θ*‖ (median over seed
 ``--out`` saves a figure with one panel per sweep.
 
     python scenarios/delays_and_missing_messages.py [--seeds 2] [--jobs 2]
-        [--out delays_and_missing_messages.png]
+        [--out results/delays_and_missing_messages.png] [--quiet]
+
+A line on stderr as each point of each sweep finishes (``--quiet``: none).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _progress import steps
 
 import bgdsim
 
@@ -65,12 +68,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=Path("delays_and_missing_messages.png"))
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--out", type=Path, default=Path("results") / "delays_and_missing_messages.png")
     args = ap.parse_args()
     jobs = [(s, x, a, p, seed, args.rounds) for s, (_, xs) in SWEEPS.items() for x in xs
             for a in AGGREGATORS for p in POLICIES for seed in range(args.seeds)]  # fmt: skip
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        finals = list(pool.map(final_error, jobs, chunksize=4))
+        results = pool.map(final_error, jobs, chunksize=4)
+        finals = steps(results, [f"{SWEEPS[s][0]} = {x:g}" for s, x, *_ in jobs], args.quiet)
     cells: dict[tuple[str, float, str, str], list[float]] = {}
     for (s, x, a, p, *_), err in zip(jobs, finals, strict=True):
         cells.setdefault((s, x, a, p), []).append(err)
@@ -111,6 +116,7 @@ def save_figure(out: Path, med: dict[tuple[str, float, str, str], float]) -> Non
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
 

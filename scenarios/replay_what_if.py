@@ -6,7 +6,7 @@ stragglers, a crash — and logs it. Then it re-runs that log's recorded world (
 Byzantine sets, latencies, losses, send times and attack draws) against every
 aggregator, and prints a table: each defence faces exactly the same faults.
 
-    python scenarios/replay_what_if.py [--out logs/what-if] [--rounds 30]
+    python scenarios/replay_what_if.py [--out results/what-if] [--rounds 30]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ WORLD = {
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("logs") / "what-if")
+    ap.add_argument("--out", type=Path, default=Path("results") / "what-if")
     ap.add_argument("--rounds", type=int, default=30)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -40,7 +40,7 @@ def main() -> None:
     scenario = bgdsim.load_scenario(
         HERE / "paper_linear_regression.toml", {**WORLD, "rounds": args.rounds}
     )
-    original = bgdsim.run(scenario, log_path=parent)
+    original = bgdsim.run(scenario, log_path=parent, overwrite=True)  # this script's own logs
     check = bgdsim.verify(parent)
     print(f"parent run: {scenario.server.aggregator}, final error {original.final_error:.4g}; "
           f"{check.message()}\n")  # fmt: skip
@@ -50,7 +50,7 @@ def main() -> None:
         path = args.out / f"{name}.jsonl"
         try:
             result = bgdsim.rerun(parent, {"server.aggregator": name, "name": f"what-if-{name}"},
-                                  log_path=path)  # fmt: skip
+                                  log_path=path, overwrite=True)  # fmt: skip
         except bgdsim.ScenarioError as exc:  # e.g. a rule whose preconditions q breaks
             print(f"| {name} | (not run: {exc}) | | | |")
             continue

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bgdsim.cli import EXIT_OK, EXIT_USAGE, main
+from bgdsim.cli.listing import first_sentence
 from bgdsim.config import load_scenario, validate_scenario
 
 if sys.version_info >= (3, 11):
@@ -24,6 +25,7 @@ else:  # pragma: no cover
 PAPER = Path(__file__).resolve().parents[1] / "scenarios" / "paper_linear_regression.toml"
 NAME = "paper-linear-regression"
 TINY = ["--set", "rounds=3", "--set", "problem.samples=2000"]
+KRUM = ["--set", "server.aggregator=krum"]
 
 
 def names_field(message: str, field: str) -> bool:
@@ -66,6 +68,10 @@ def test_run_json(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert len(summary["errors"]) == 3 + 1
     assert summary["final_error"] == summary["errors"][-1]
     assert summary["errors"][0] > summary["final_error"]  # the paper's setting converges
+    assert summary["k"] == 20
+    assert summary["floor"] == (10 * 20 / 2000) ** 0.5
+    run_end = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert summary["sim_time"] == run_end["time"] > 0
     assert Path(summary["log"]) == log
     assert log.is_file()
     assert log.stat().st_size > 0
@@ -139,6 +145,18 @@ def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -
     assert "floor" in out
     assert NAME in out
     assert "(none)" in out  # no log
+    assert "gmom (k=20)" in out
+    assert "simulated time" in out
+
+
+def test_run_human_summary_krum_has_no_batches(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--no-log", *KRUM)
+    assert rc == EXIT_OK
+    assert "(k=" not in out  # krum does not batch: its floor is √(d/N)
+    assert "k = 1" in out
+    assert f"{(10 / 2000) ** 0.5:.4g}" in out
 
 
 # ----------------------------------------------------------------------------- validate
@@ -152,11 +170,32 @@ def test_validate_prints_resolved_scenario(
     assert err == ""
     first, _, rest = out.partition("\n")
     assert first.startswith("#")
-    assert first.endswith(": valid")
+    assert ": valid" in first
     data = tomllib.loads(rest)
     assert data["name"] == NAME
     assert data["problem"]["theta_norm"] == 1.0  # resolved: defaults the file omits
+    # gmom's defaults
+    assert data["server"]["aggregator"] == {
+        "kind": "gmom",
+        "batches": 20,
+        "tol": 1e-10,
+        "rebatch": False,
+    }
+    assert data["adversary"]["attack"] == {"kind": "sign_flip", "scale": 10.0}
     assert validate_scenario(data) == load_scenario(scenario)
+
+
+def test_validate_names_parameters_the_component_chooses(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change = ["--set", "adversary.attack=alie"]
+    change += ["--set", "adversary.schedule=adaptive"]
+    rc, out, _ = cli(capsys, "validate", scenario, *change)
+    assert rc == EXIT_OK
+    data = tomllib.loads(out)
+    assert data["adversary"]["schedule"] == {"kind": "adaptive", "candidates": 16}
+    assert data["adversary"]["attack"] == {"kind": "alie"}
+    assert out.endswith("(see its docstring): adversary.attack.z\n")
 
 
 def test_validate_applies_set(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,6 +233,35 @@ def test_list_everything(capsys: pytest.CaptureFixture[str]) -> None:
     words = set(out.split())
     assert {"mean", "gmom", "geomed", "sign_flip", "random", "static", "constant"} <= words
     assert {"linear_regression", "zero", "exclude", "stale"} <= words
+
+
+def test_list_shows_whole_first_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "list", "attacks")
+    assert rc == EXIT_OK
+    text = " ".join(out.split())  # long sentences wrap
+    assert "timed to arrive at `round_timeout + margin` (`after`: late, so missing)" in text
+    rc, out, _ = cli(capsys, "list", "aggregators")
+    text = " ".join(out.split())
+    assert "the report closest to its n − f − 2 nearest neighbours." in text
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("doc", "sentence"),
+    [
+        (
+            "Krum (Blanchard et al. 2017): the best. More here.",
+            "Krum (Blanchard et al. 2017): the best.",
+        ),
+        ("A rule over\n    two lines. Then more.\n\nArgs: x", "A rule over two lines."),
+        ("Median (eq. (8)). Rest.", "Median (eq. (8))."),
+        ("Ends at a formula:\n\n    x = 1", "Ends at a formula…"),
+        ("Uses ``scale``.", "Uses `scale`."),
+        (None, ""),
+    ],
+)
+def test_first_sentence(doc: str | None, sentence: str) -> None:
+    assert first_sentence(doc) == sentence
 
 
 def test_list_aggregators(capsys: pytest.CaptureFixture[str]) -> None:
@@ -489,6 +557,9 @@ def test_sweep_and_plot_from_the_command_line(
     )
     rc, out, _ = cli(capsys, "sweep", sweep, "--jobs", "1", "--out", tmp_path / "res")
     assert rc == EXIT_OK and "4 runs" in out
+    assert "sweep s: 0 runs already done, 4 to run\n" in out
+    rc, out, _ = cli(capsys, "sweep", sweep, "--jobs", "1", "--out", tmp_path / "res")
+    assert rc == EXIT_OK and out.startswith("sweep s: 4 runs already done, 0 to run\n")
     rc, out, _ = cli(capsys, "plot", tmp_path / "res", "--out", tmp_path / "figs")
     assert rc == EXIT_OK and ".png" in out
     sweep.write_text('scenario = "paper.toml"\nseeds = 1\n[grid]\n"cluster.byzantin" = [1]\n',
@@ -497,6 +568,68 @@ def test_sweep_and_plot_from_the_command_line(
     assert rc == EXIT_USAGE and "cluster.byzantin" in err and "did you mean" in err
     rc, _, err = cli(capsys, "plot", tmp_path / "nothing-here")
     assert rc == EXIT_USAGE and "Traceback" not in err
+
+
+def test_worker_exits_1_naming_a_server_that_goes_away(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    from bgdsim.live import write_keys
+
+    write_keys(tmp_path, 1)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def hang_up() -> None:
+            conn, _ = listener.accept()
+            conn.close()  # before any greeting: the server went away
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        key = tmp_path / "worker-0.key"
+        rc, _, err = cli(capsys, "worker", "--connect", address, "--id", "0", "--key-file", key)
+    assert rc == 1
+    assert err.startswith("bgdsim: worker 0: connection lost: the server closed the connection")
+    assert "Traceback" not in err
+
+
+def test_serve_names_the_workers_it_waits_for() -> None:
+    from bgdsim.cli.live import _ids
+
+    assert _ids({2, 0, 1}) == "0, 1, 2"
+    assert _ids(set(range(100))) == "0, 1, 2, 3, 4, 5, 6, 7, … (92 more)"
+
+
+def test_progress_only_on_a_terminal_and_never_with_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bgdsim.cli.progress import RoundBar, show_progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert show_progress(quiet=False) and not show_progress(quiet=True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not show_progress(quiet=False)
+    with RoundBar("x", 3, enabled=False) as bar:
+        bar(1, 3)  # disabled: draws nothing, starts nothing
+        assert bar._bar is None
+
+
+def test_run_quiet_and_piped_print_no_progress(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for extra in ([], ["--quiet"]):
+        rc, out, err = cli(capsys, "run", scenario, *TINY, "--no-log", "--json", *extra)
+        assert rc == EXIT_OK and err == "" and json.loads(out)["rounds"] == 3
+
+
+def test_serve_keys_default_under_results() -> None:
+    from bgdsim.cli.parser import _parser
+
+    args = _parser().parse_args(["serve", "s.toml", "--listen", "127.0.0.1:7000"])
+    assert args.keys == Path("results") / "keys"  # git-ignored, never the repository root
 
 
 # ----------------------------------------------------------------------------- no overwriting

@@ -6,11 +6,12 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import bgdsim
 from bgdsim import plots
-from bgdsim.plots import table
+from bgdsim.plots import lines, table
 
 TINY: dict[str, Any] = {
     "rounds": 3,
@@ -143,6 +144,33 @@ def test_plot_results_lines_and_heatmap(results_dir: Path, tmp_path: Path) -> No
     assert all(p.parent == results_dir / "plots" for p in paths)
     std = plots.plot_results(results_dir, tmp_path, x="problem.samples", spread="std")
     assert_written(std, {"final_error_vs_problem-samples"})
+
+
+def test_plot_results_draws_each_rules_own_floor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mean and krum do not batch (k = 1), gmom does (k = 20): each line gets its own floor
+    data = [("mean", 0.01), ("krum", 0.01), ("gmom", 0.0447)]
+    header = ["cell", "problem.samples", "server.aggregator", "seed", "final_error", "floor"]
+    rows = [
+        [f"{agg}{n}", n, agg, s, 0.5, floor * (100_000 / n) ** 0.5]
+        for agg, floor in data
+        for n in (100_000, 400_000)
+        for s in (0, 1)
+    ]
+    folder = write_csv(tmp_path / "f", header, rows)
+    figures: list[Any] = []
+
+    def keep(fig: Any, out: Path, stem: str) -> list[Path]:
+        figures.append(fig)
+        return [out / stem]
+
+    monkeypatch.setattr(lines, "_save", keep)
+    plots.plot_results(folder, tmp_path / "out")
+    (ax,) = figures[0].axes
+    dotted = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":" and len(ln.get_xdata())]
+    got = sorted(tuple(np.round(ln.get_ydata(), 6)) for ln in dotted)
+    assert got == sorted([(0.01, 0.005), (0.01, 0.005), (0.0447, 0.02235)])
 
 
 def test_plot_results_byzantine_axis_with_a_zipped_key(tmp_path: Path) -> None:

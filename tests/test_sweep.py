@@ -131,6 +131,9 @@ def test_results_equal_direct_runs(tmp_path: Path) -> None:
         hits = [t for t, e in enumerate(res.errors) if e <= 2 * res.floor]
         assert row["rounds_to_floor"] == (hits[0] if hits else None)
         assert row["rounds_done"] == res.rounds == 3
+        assert (row["floor"], row["k"]) == (res.floor, res.k)
+        assert row["k"] == (1 if row["server.aggregator"] == "mean" else sc.server.batches)
+        assert row["sim_time"] == res.sim_time > 0
         assert row["status"] == res.status
         for key in ("up_sent", "up_delivered", "up_dropped", "up_late", "up_rejected"):
             assert row[key] == res.counts[key]
@@ -208,8 +211,13 @@ def test_a_grown_sweep_runs_only_the_new_cells(
     run_sweep(write_sweep(tmp_path, SMALL), jobs=1, out=out, progress=False)
     calls = counting(monkeypatch)
     grown = "seeds = [3, 1, 2]\n[grid]\ncluster.byzantine = [0, 4, 5]\n"
-    run_sweep(write_sweep(tmp_path, grown), jobs=1, out=out, progress=False)
+    plans: list[tuple[int, int]] = []
+    path = write_sweep(tmp_path, grown)
+    run_sweep(path, jobs=1, out=out, progress=False, plan=lambda *p: plans.append(p))
     assert len(calls) == 9 - 4
+    assert plans == [(4, 9 - 4)]
+    run_sweep(path, jobs=1, out=out, progress=False, plan=lambda *p: plans.append(p))
+    assert plans[1:] == [(9, 0)] and len(calls) == 9 - 4
     rows = read_results(out)
     assert [(r["cluster.byzantine"], r["seed"]) for r in rows] == [
         (q, s) for q in (0, 4, 5) for s in (3, 1, 2)

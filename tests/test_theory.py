@@ -274,6 +274,17 @@ def test_predicted_floor_conventions() -> None:
     assert floors == sorted(floors)
 
 
+def test_rule_batches_is_k_for_batching_rules_m_for_geomed_else_1() -> None:
+    assert theory.rule_batches(make_scenario()) == 20  # gmom, server.batches
+    assert theory.rule_batches(make_scenario(server__aggregator="gmom_trimmed")) == 20
+    assert theory.rule_batches(make_scenario(server__aggregator="geomed")) == 100
+    for rule in ("mean", "krum", "coordinate_median", "trimmed_mean"):
+        assert theory.rule_batches(make_scenario(server__aggregator=rule)) == 1
+    krum = make_scenario(server__aggregator="krum")
+    assert theory.paper_floor(krum) == math.sqrt(10 * 1 / 100_000)
+    assert theory.paper_floor(make_scenario()) == math.sqrt(10 * 20 / 100_000)
+
+
 def test_predicted_floor_refuses_what_the_paper_does_not_cover() -> None:
     with pytest.raises(ValueError, match="linear regression"):
         theory.predicted_floor(make_scenario(problem__kind="logistic_regression"))

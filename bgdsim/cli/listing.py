@@ -1,14 +1,38 @@
-"""``bgdsim list``: the registered components, one family or all, with their first doc line."""
+"""``bgdsim list``: the registered components, one family or all, each with the first
+sentence of its docstring."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import textwrap
 from typing import Any
 
 from bgdsim.cli.exits import EXIT_OK
 
-__all__ = ["LISTABLE"]
+__all__ = ["LISTABLE", "first_sentence"]
+
+#: words that end in a full stop without ending a sentence
+_ABBREVIATIONS = ("al", "eq", "e.g", "i.e", "cf", "vs", "resp", "Fig", "Eq", "Thm", "approx")
+_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def first_sentence(doc: str | None) -> str:
+    """The first sentence of a docstring, whole: its first paragraph up to the first full
+    stop that ends a sentence (not ``et al.`` or ``eq.``), reST literals in single backquotes; a
+    paragraph that runs into a formula (ends in ``:``) is given whole."""
+    if not doc:
+        return ""
+    paragraph = " ".join(doc.strip().split("\n\n", 1)[0].split())
+    paragraph = paragraph.replace("``", "`")
+    for match in _END.finditer(paragraph):
+        head = paragraph[: match.start()]
+        word = head.rsplit(" ", 1)[-1].rstrip(".").lstrip("(")
+        if word not in _ABBREVIATIONS:
+            return head
+    return paragraph.rstrip(":") + ("…" if paragraph.endswith(":") else "")
+
 
 LISTABLE = (
     "aggregators",
@@ -28,7 +52,7 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
     from bgdsim.network import latencies, losses, topologies
 
     def first_line(obj: Any) -> str:
-        return (obj.__doc__ or "").strip().splitlines()[0] if obj.__doc__ else ""
+        return first_sentence(obj.__doc__)
 
     missing = [
         ("zero", "a missing report counts as the zero vector (the paper's arbitrary value)"),
@@ -59,8 +83,17 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     listing = _listing()
-    for family in [args.what] if args.what else LISTABLE:
+    families = [args.what] if args.what else LISTABLE
+    width = max(len(name) for family in families for name, _ in listing[family]) + 1
+    for family in families:
         print(f"{family}:")
+        indent = " " * (2 + width)
         for name, doc in listing[family]:
-            print(f"  {name:<20} {doc}")
+            text = textwrap.fill(
+                f"  {name:<{width}}{doc}",
+                width=100,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+            print(text)
     return EXIT_OK

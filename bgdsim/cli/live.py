@@ -8,6 +8,7 @@ import math
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.progress import RoundBar, show_progress
 from bgdsim.cli.run import _load
 from bgdsim.cli.summary import _print_summary
 
@@ -29,6 +30,13 @@ def _check_time_scale(value: float) -> str | None:
     return None
 
 
+def _ids(ids: set[int], most: int = 8) -> str:
+    """Worker ids, in order, the first ``most`` of them: ``0, 1, 2, … (97 more)``."""
+    shown = sorted(ids)
+    text = ", ".join(map(str, shown[:most]))
+    return text + (f", … ({len(shown) - most} more)" if len(shown) > most else "")
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -39,30 +47,46 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if bad:
         return _fail(bad)
     scenario = _load(args)
+    m = scenario.cluster.workers
+    waiting = set(range(m))
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     def listening(host: str, port: int) -> None:
-        print(f"listening on {host}:{port}; keys in {args.keys}", file=sys.stderr, flush=True)
+        say(f"listening on {host}:{port}; keys in {args.keys}")
+        say(f"waiting for {m} workers: {_ids(waiting)} (--key-file {args.keys}/worker-J.key)")
 
-    try:
-        result = asyncio.run(
-            serve(
-                scenario,
-                args.listen,
-                args.keys,
-                log_path=args.log or True,
-                overwrite=args.overwrite,
-                time_scale=args.time_scale,
-                on_listen=listening,
+    def joined(j: int, peer: str) -> None:
+        waiting.discard(j)
+        left = f"waiting for {_ids(waiting)}" if waiting else "all joined: running"
+        say(f"worker {j} joined from {peer} ({m - len(waiting)} of {m}); {left}")
+
+    with RoundBar(scenario.name, scenario.rounds, enabled=show_progress(args.quiet)) as bar:
+        try:
+            result = asyncio.run(
+                serve(
+                    scenario,
+                    args.listen,
+                    args.keys,
+                    log_path=args.log or True,
+                    overwrite=args.overwrite,
+                    time_scale=args.time_scale,
+                    progress=bar,
+                    on_listen=listening,
+                    on_join=joined,
+                )
             )
-        )
-    except LogPathError as exc:
-        return _fail(exc.describe("--log" if args.log else "log"))
-    except ValueError as exc:  # a bad key file (HOST:PORT was checked above)
-        return _fail(f"--keys {args.keys}: {exc}")
-    except OSError as exc:
-        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
-            raise
-        return _fail(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}")
+        except LogPathError as exc:
+            return _fail(exc.describe("--log" if args.log else "log"))
+        except ValueError as exc:  # a bad key file (HOST:PORT was checked above)
+            return _fail(f"--keys {args.keys}: {exc}")
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+                raise
+            return _fail(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}")
+    if waiting:
+        say(f"ran without {len(waiting)} workers that never joined: {_ids(waiting)}")
     _print_summary(result, scenario)
     return EXIT_OK
 
@@ -75,11 +99,26 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     bad = _check_address("--connect", args.connect)
     if bad:
         return _fail(f"worker {args.id}: {bad}")
+    rounds: list[int] = []
+
+    def said(what: str, t: int) -> None:
+        if what == "round":
+            rounds.append(t)
+        if args.quiet:
+            return
+        if what == "joined":
+            print(f"worker {args.id}: joined {args.connect}", flush=True)
+        elif what == "round":
+            print(f"worker {args.id}: round {t}", flush=True)
+        else:
+            print(f"worker {args.id}: done ({len(set(rounds))} rounds)", flush=True)
+
     try:
-        asyncio.run(worker(args.connect, args.id, args.key_file))
+        asyncio.run(worker(args.connect, args.id, args.key_file, on_event=said))
     except ValueError as exc:
         return _fail(f"worker {args.id}: {exc}")
     except ConnectionError as exc:
-        print(f"bgdsim: worker {args.id}: connection lost: {exc}", file=sys.stderr)
+        after = f" (after round {rounds[-1]})" if rounds else ""
+        print(f"bgdsim: worker {args.id}: connection lost{after}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

@@ -21,6 +21,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(_fail(f"{self.prog}: {message}"))
 
 
+QUIET = "no progress bar (there is none either when stderr is not a terminal)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bgdsim", description="Simulate Byzantine Gradient Descent (Chen, Su, Xu).")
     p.add_argument("--version", action="version", version=f"bgdsim {__version__}")
@@ -46,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
     r.add_argument("--no-log", action="store_true", help="do not write an event log")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    r.add_argument("-q", "--quiet", action="store_true", help=QUIET)
     r.add_argument(
         "--runtime",
         choices=["simpy", "vector", "asyncio", "tcp"],
@@ -98,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("--overwrite", action="store_true", help="--log-out: replace an existing log")
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
+    rp.add_argument("-q", "--quiet", action="store_true", help=QUIET)
 
     sw = sub.add_parser("sweep", help="run a grid of scenarios x seeds (locally or on Dask)")
     sw.add_argument("sweep", type=Path, help="sweep TOML file")
@@ -106,14 +111,24 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
     sw.add_argument("--out", type=Path, help="output folder (default: results/<sweep name>)")
     sw.add_argument("--logs", action="store_true", help="write every run's event log")
+    sw.add_argument("-q", "--quiet", action="store_true", help=QUIET)
 
     pl = sub.add_parser("plot", help="figures from a sweep's results or from event logs")
     pl.add_argument("path", type=Path, help="a sweep's results directory or an event log")
     pl.add_argument("--out", type=Path, help="output directory (default: beside the input)")
 
-    df = sub.add_parser("diff", help="the first divergence between two logs")
+    df = sub.add_parser(
+        "diff", help="two logs: scenario keys that differ, first divergence, rounds that differ"
+    )
     df.add_argument("log_a", type=Path)
     df.add_argument("log_b", type=Path)
+    df.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field (or scenario key) not to compare; repeatable",
+    )
 
     tp = sub.add_parser("topology", help="draw a scenario's network topology")
     tp.add_argument("scenario", type=Path)
@@ -123,17 +138,24 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="tcp runtime: the server, for workers in other processes")
     sv.add_argument("scenario", type=Path)
     sv.add_argument("--listen", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:7000")
-    sv.add_argument("--keys", type=Path, required=True, help="folder of per-worker key files")
+    sv.add_argument(
+        "--keys",
+        type=Path,
+        default=Path("results") / "keys",
+        help="folder of per-worker key files, written if empty (default: results/keys)",
+    )
     sv.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sv.add_argument("--seed", type=int)
     sv.add_argument("--log", type=Path, help="event log path (as for run; opened once bound)")
     sv.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
     sv.add_argument("--time-scale", type=float, default=1.0)
+    sv.add_argument("-q", "--quiet", action="store_true", help=QUIET)
 
     wk = sub.add_parser("worker", help="tcp runtime: one worker, connecting to `bgdsim serve`")
     wk.add_argument("--connect", required=True, metavar="HOST:PORT")
     wk.add_argument("--id", type=int, required=True, help="the worker's id j")
     wk.add_argument("--key-file", type=Path, required=True)
+    wk.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     ls = sub.add_parser("list", help="list the registered components")
     ls.add_argument("what", nargs="?", choices=LISTABLE, help="one family (default: all)")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.progress import RoundBar, show_progress
 from bgdsim.cli.summary import _print_summary
 
 
@@ -52,7 +53,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
             _print_summary(result, _load_logged(result.log_path))
         return EXIT_OK
-    check = verify(args.log)
+    label = f"verify {args.log.name}"
+    with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
+        check = verify(args.log, progress=progress)
     print(check.message())
     return EXIT_OK if check.ok else EXIT_FAILED
 
@@ -97,11 +100,44 @@ def _print_timeline(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None
 def _cmd_diff(args: argparse.Namespace) -> int:
     from bgdsim.replay import diff
 
-    first = diff(args.log_a, args.log_b)
-    if first is None:
-        print("identical runs")
+    ignore = [f.strip() for f in args.ignore]
+    if any(not f for f in ignore):
+        return _fail("--ignore: needs a field name (e.g. --ignore time)")
+    result = diff(args.log_a, args.log_b, ignore)
+    if result.identical:
+        print("identical runs" + (f" (ignoring {', '.join(ignore)})" if ignore else ""))
         return EXIT_OK
-    t, seq, event, key = first
-    where = f"round {t}, " if t is not None else ""
-    print(f"first divergence: {where}event #{seq} ({event}), field {key}")
+    _print_diff(result)
     return EXIT_FAILED
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _print_diff(result: Any) -> None:
+    """The scenario keys that differ, the header fields derived from them, the first
+    diverging event, and how many rounds differ."""
+    if result.scenario:
+        print("scenario keys that differ (A -> B):")
+        for key, (va, vb) in result.scenario.items():
+            print(f"  {key}: {_short(va)} -> {_short(vb)}")
+    if result.header:
+        shown = ", ".join(
+            f"{k} ({_short(a)} -> {_short(b)})" for k, (a, b) in result.header.items()
+        )
+        print(f"header fields that differ: {shown}")
+    first = result.first
+    if first is None:
+        print("events: identical")
+        return
+    where = f"round {first.round}, " if first.round is not None else ""
+    what = f"event #{first.seq} ({first.event})" if first.seq is not None else first.event
+    worker = f", worker {first.worker}" if first.worker is not None else ""
+    print(f"first divergence: {where}{what}{worker}, field {', '.join(first.fields)}")
+    n_a, n_b = result.rounds
+    of = f"of {n_a}" if n_a == n_b else f"(A has {n_a} rounds, B {n_b})"
+    print(f"rounds that differ: {result.rounds_differ} {of}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.cli.exits import EXIT_OK, _fail
+from bgdsim.cli.progress import RoundBar, show_progress
 from bgdsim.cli.summary import _print_summary
 
 
@@ -87,24 +88,12 @@ def _check_log_space(scenario: Any, path: Path) -> None:
 
 
 def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path | bool) -> Any:
-    """The run on ``args.runtime``, with a progress bar on stderr."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    """The run on ``args.runtime``, with a progress bar on stderr (a terminal, no --quiet)."""
     from bgdsim.sim import run
 
     overwrite = bool(args.overwrite)
-    err = Console(stderr=True)
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
-    bar = Progress(*columns, TimeElapsedColumn(), console=err, transient=True)
-    task = bar.add_task(f"{scenario.name} (seed {scenario.seed})", total=scenario.rounds)
-
-    def progress(t: int, _n: int) -> None:
-        if not bar.live.is_started:  # from round 1: a refused log path stays one line
-            bar.start()
-        bar.update(task, completed=t)
-
-    try:
+    label = f"{scenario.name} (seed {scenario.seed})"
+    with RoundBar(label, scenario.rounds, enabled=show_progress(args.quiet)) as progress:
         if args.runtime == "simpy":
             return run(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
         if args.runtime == "vector":
@@ -134,9 +123,6 @@ def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path |
                 progress=progress,
             )
         )
-    finally:
-        if bar.live.is_started:
-            bar.stop()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -147,9 +133,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
     from bgdsim.config import to_toml
 
-    print(f"# {args.scenario}: valid")
-    print(to_toml(scenario.to_dict()), end="")
+    data, unset = _with_defaults(scenario)
+    print(f"# {args.scenario}: valid (every parameter shown, defaults included)")
+    print(to_toml(data), end="")
+    if unset:
+        print(f"# not set, so the component chooses (see its docstring): {', '.join(unset)}")
     return EXIT_OK
+
+
+def _with_defaults(scenario: Any) -> tuple[dict[str, Any], list[str]]:
+    """The resolved scenario as a dict (its components' tables carry every default) and the
+    dotted names of the parameters left to the component (default None; TOML has no null)."""
+    comps = {
+        "server.aggregator": scenario.server.aggregator,
+        "adversary.attack": scenario.adversary.attack,
+        "adversary.schedule": scenario.adversary.schedule,
+    }
+    unset = [f"{where}.{k}" for where, c in comps.items() for k, v in c.params.items() if v is None]
+    return scenario.to_dict(), unset
 
 
 def _cmd_topology(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ def _print_summary(result: Any, scenario: Any) -> None:
     t.add_column(style="bold")
     t.add_column(justify="right", overflow="fold")
     srv, cl = scenario.server, scenario.cluster
-    t.add_row("aggregator", str(srv.aggregator))
+    t.add_row("aggregator", srv.aggregator.kind + (f" (k={result.k})" if result.k != 1 else ""))
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
     t.add_row(
@@ -36,7 +36,7 @@ def _print_summary(result: Any, scenario: Any) -> None:
     t.add_row("initial error ‖θ₀−θ*‖", f"{result.errors[0]:.4g}")
     fe = result.final_error
     t.add_row("final error ‖θ_T−θ*‖", f"{fe:.4g}" if math.isfinite(fe) else str(fe))
-    t.add_row("paper floor √(dk/N)", f"{result.floor:.4g}")
+    t.add_row(f"paper floor √(dk/N), k = {result.k}", f"{result.floor:.4g}")
     predicted = _predicted_floor(scenario)
     if predicted is not None:
         t.add_row("Corollary 1 shape C_α√(dk/N), c₂ = 1", predicted)
@@ -49,6 +49,7 @@ def _print_summary(result: Any, scenario: Any) -> None:
         "dropped (down+up) / late / rejected",
         f"{c['down_dropped'] + c['up_dropped']} / {c['up_late']} / {c['up_rejected']}",
     )
+    t.add_row("simulated time", f"{result.sim_time:.4g} s")
     t.add_row(
         "barrier: all / quorum / timeout",
         f"{c['barrier_all']} / {c['barrier_quorum']} / {c['barrier_timeout']}",

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
+from bgdsim.cli.progress import show_progress
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -13,6 +14,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         return _fail(f"--jobs: must be >= 1, got {args.jobs}")
+
+    def plan(done: int, left: int) -> None:
+        runs = "run" if done == 1 else "runs"
+        print(f"sweep {args.sweep.stem}: {done} {runs} already done, {left} to run", flush=True)
+
     try:
         csv_path = run_sweep(
             args.sweep,
@@ -21,6 +27,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             out=args.out,
             logs=args.logs,
+            progress=show_progress(args.quiet),
+            plan=plan,
         )
     except SweepError as exc:
         return _fail(str(exc))

@@ -178,8 +178,10 @@ def moved_hint(section: str, data: Mapping[str, Any]) -> str | None:
 
 
 def _takes_batches(kind: Any) -> bool:
-    return isinstance(kind, str) and kind in aggregators.registry and aggregators.takes_batches(
-        aggregators.get(kind)
+    return (
+        isinstance(kind, str)
+        and kind in aggregators.registry
+        and aggregators.takes_batches(aggregators.get(kind))
     )
 
 

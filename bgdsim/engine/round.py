@@ -34,11 +34,12 @@ from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.messages import MessageRules
 from bgdsim.engine.server import RoundInbox
 from bgdsim.engine.steps import Groups, Opened, Progress, Stop, TimedFault, Wait, group_by_delay
-from bgdsim.engine.world import PlannedRound, World, build_barrier, paper_floor
+from bgdsim.engine.world import PlannedRound, World, build_barrier
 from bgdsim.eventlog import SCHEMA_VERSION
 from bgdsim.events import EventSink
 from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
+from bgdsim.theory.scenario import paper_floor, rule_batches
 
 __all__ = ["DIVERGENCE_FACTOR", "SCHEMA_VERSION", "RoundEngine"]
 
@@ -296,6 +297,8 @@ class RoundEngine(MessageRules):
             thetas=np.asarray(self.thetas),
             theta_star=self.world.problem.theta_star,
             floor=paper_floor(sc),
+            k=rule_batches(sc),
+            sim_time=float(now),
             status=self.status,
             counts=acct.totals(),
             per_worker=acct.arrays(),

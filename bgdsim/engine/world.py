@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim import adversary, attacks, problems
 from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.engine.barrier import Barrier
@@ -32,27 +32,12 @@ from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.network.faults import FaultSchedule
 from bgdsim.network.links import Network
 from bgdsim.rng import Streams
+from bgdsim.theory.scenario import paper_floor
 
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
 
 __all__ = ["PlannedRound", "RecordedWorld", "World", "build_barrier", "paper_floor"]
-
-
-def paper_floor(scenario: Scenario) -> float:
-    """The statistical error scale √(d k / N) of Theorem 1 / Corollary 1 for this scenario.
-
-    k is the aggregator's ``batches`` for rules that batch, m for ``geomed`` (k = m) and 1 otherwise
-    (the mean's √(d/N), Remark 1).
-    """
-    fn = aggregators.get(scenario.server.aggregator.kind)
-    if aggregators.takes_batches(fn):
-        k = scenario.server.batches
-    elif scenario.server.aggregator.kind == "geomed":
-        k = scenario.cluster.workers
-    else:
-        k = 1
-    return float(np.sqrt(scenario.problem.dim * k / scenario.problem.samples))
 
 
 def build_barrier(scenario: Scenario) -> Barrier:

@@ -102,6 +102,7 @@ async def _serve(
     connect_timeout: float,
     local: dict[int, WorkerFn] | None,
     on_listen: Callable[[str, int], None] | None = None,
+    on_join: Callable[[int, str], None] | None = None,
 ) -> RunResult:
     wall = _time.perf_counter()
     target = log_target(scenario, log_path, overwrite=overwrite)  # checked before binding
@@ -110,7 +111,7 @@ async def _serve(
     with log:
         engine = RoundEngine(World(scenario), log, progress, write_block=False)
         driver = LiveDriver(engine, time_scale=time_scale)
-        tcp = TcpServer(driver, keys)
+        tcp = TcpServer(driver, keys, on_join)
         try:
             await tcp.start(host, port)
             log.open_files()  # bound: only now is the log created (or replaced)
@@ -191,6 +192,7 @@ async def serve(
     progress: Progress | None = None,
     connect_timeout: float | None = None,
     on_listen: Callable[[str, int], None] | None = None,
+    on_join: Callable[[int, str], None] | None = None,
 ) -> RunResult:
     """``bgdsim serve``: listen on ``HOST:PORT`` and run once the m workers are connected
     and ready (or ``connect_timeout`` seconds have passed: the absent ones are missing;
@@ -198,7 +200,8 @@ async def serve(
 
     Keys are read from ``<keys_dir>/worker-<j>.key``; if the folder holds none, they are
     written first (:func:`write_keys`). The socket is bound before the log is opened
-    (``log_path`` and ``overwrite`` as for :func:`bgdsim.run`).
+    (``log_path`` and ``overwrite`` as for :func:`bgdsim.run`). ``on_join(j, peer)``
+    is called as worker j (connected from ``peer``) becomes ready.
     """
     host, port = split_address(listen)
     if not 0 <= port <= 65535:
@@ -219,4 +222,5 @@ async def serve(
         connect_timeout=connect_deadline(m, 60.0) if connect_timeout is None else connect_timeout,
         local=None,
         on_listen=on_listen,
+        on_join=on_join,
     )

@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -131,8 +132,14 @@ class FrameBudget:
 class TcpServer:
     """The server side of the sockets: connections, frames in, task frames out."""
 
-    def __init__(self, driver: LiveDriver, keys: list[bytes]) -> None:
+    def __init__(
+        self,
+        driver: LiveDriver,
+        keys: list[bytes],
+        on_join: Callable[[int, str], None] | None = None,
+    ) -> None:
         self.driver = driver
+        self.on_join = on_join  # (j, peer) as worker j is ready
         self.engine = driver.engine
         self.keys = keys
         m, d = self.engine.m, self.engine.core.dim
@@ -205,6 +212,8 @@ class TcpServer:
             self.conns[j] = (writer, channel)
             if len(self.conns) == self.m:
                 self.connected.set()
+            if self.on_join is not None:
+                self.on_join(j, peer)
             while True:
                 frame = await read_body(reader, self.max_frame, self.body_timeout)
                 header, payload = channel.open(frame)

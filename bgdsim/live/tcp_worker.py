@@ -38,7 +38,7 @@ from bgdsim.rng import stream
 __all__ = ["Gradient", "LocalData", "WorkerFn", "handshake", "split_address", "worker",
            "worker_loop"]  # fmt: skip
 
-WorkerFn = Callable[[str, int, int, bytes], Coroutine[Any, Any, None]]
+WorkerFn = Callable[[str, int, int, bytes], Coroutine[Any, Any, object]]
 Gradient = Callable[[np.ndarray], np.ndarray]
 WORKER_MAX_FRAME = 1 << 28
 
@@ -110,10 +110,22 @@ async def handshake(
 
 
 async def worker_loop(
-    host: str, port: int, j: int, key: bytes, *, data: LocalData | None = None
-) -> None:
+    host: str,
+    port: int,
+    j: int,
+    key: bytes,
+    *,
+    data: LocalData | None = None,
+    on_event: Callable[[str, int], None] | None = None,
+) -> bool:
     """Worker j: connect, get the run's data, answer every task until the server ends
-    the run. ``data``: where its data come from (default: its own copy)."""
+    the run. ``data``: where its data come from (default: its own copy); ``on_event``:
+    told ``("joined", 0)``, ``("round", t)`` at each task, ``("done", 0)`` at the end.
+
+    Returns:
+        True if the server ended the run, False if it closed the connection first.
+    """
+    tell = on_event or (lambda _what, _t: None)
     reader, writer = await asyncio.open_connection(host, port)
     pending: set[asyncio.Task[Any]] = set()
     loop = asyncio.get_running_loop()
@@ -129,14 +141,18 @@ async def worker_loop(
         gradient = (LocalData(own=True) if data is None else data).gradient(welcome, j)
         writer.write(channel.seal("ready", 0))
         await writer.drain()
+        tell("joined", 0)
         while True:
             try:
                 frame = await read_body(reader, WORKER_MAX_FRAME)
             except asyncio.IncompleteReadError:
-                return  # the server closed the connection
+                return False  # the server closed the connection
             header, payload = channel.open(frame)
             if header["kind"] == "end":
-                return
+                tell("done", 0)
+                return True
+            if header["kind"] == "task":
+                tell("round", int(header["round"]))
             if header["kind"] != "task" or header.get("silent"):
                 continue
             start = loop.time()
@@ -157,7 +173,23 @@ async def worker_loop(
             await writer.wait_closed()
 
 
-async def worker(connect: str, worker_id: int, key_file: str | Path) -> None:
-    """``bgdsim worker --connect HOST:PORT --id J --key-file FILE``: one worker process."""
+async def worker(
+    connect: str,
+    worker_id: int,
+    key_file: str | Path,
+    on_event: Callable[[str, int], None] | None = None,
+) -> None:
+    """``bgdsim worker --connect HOST:PORT --id J --key-file FILE``: one worker process
+    (``on_event`` as for :func:`worker_loop`).
+
+    Raises:
+        ConnectionError: the server closed the connection before it ended the run.
+    """
     host, port = split_address(connect)
-    await worker_loop(host, port, worker_id, read_key(key_file), data=LocalData(own=True))
+    key, data = read_key(key_file), LocalData(own=True)
+    try:
+        ended = await worker_loop(host, port, worker_id, key, data=data, on_event=on_event)
+    except asyncio.IncompleteReadError:
+        raise ConnectionError("the server closed the connection before welcoming it") from None
+    if not ended:
+        raise ConnectionError("the server closed the connection before the end of the run")

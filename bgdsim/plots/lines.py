@@ -1,9 +1,10 @@
 """Final error against one swept key: the mean over seeds, its band, one line per group.
 
 One figure per numeric swept key: the other swept keys (those that do not move with it)
-give one line each, the band is min–max or ± one std over seeds, and the paper's rates
-are drawn as dashed references (slope −½ against ``problem.samples``, √q against
-``cluster.byzantine``).
+give one line each, the band is min–max or ± one std over seeds, each line's own floor
+√(dk/N) (the ``floor`` column: k = 1 for rules that do not batch) is dotted in its colour,
+and the paper's rates are drawn as dashed references (slope −½ against
+``problem.samples``, √q against ``cluster.byzantine``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def _reference(ax: Any, xs: np.ndarray, ys: np.ndarray, slope: float, label: str
     ax.plot(grid, y0 * (grid / x0) ** slope, "k--", linewidth=1, label=label)
 
 
+def _floors(rows: list[dict[str, str]]) -> float | None:
+    """The mean of the rows' ``floor`` column (None if absent or not a positive number)."""
+    vals = [_as_float(r.get("floor") or "") for r in rows]
+    arr = np.array([v for v in vals if v is not None], dtype=float)
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    return float(arr.mean()) if arr.size else None
+
+
 def _plot_vs(
     rows: list[dict[str, str]],
     x: str,
@@ -68,6 +77,7 @@ def _plot_vs(
     all_y: list[float] = []
     for i, (key, by_x) in enumerate(sorted(groups.items(), key=lambda kv: _sort_key(kv[0]))):
         xs, mean, lo, hi = [], [], [], []
+        floor_x, floor_y = [], []
         for xv in sorted(by_x):
             f = _finals(by_x[xv])
             if f.size == 0:
@@ -78,6 +88,10 @@ def _plot_vs(
                 low, high = (mu - sd if mu - sd > 0 else mu / 10), mu + sd
             else:
                 low, high = float(f.min()), float(f.max())
+            floor = _floors(by_x[xv])
+            if floor is not None:
+                floor_x.append(xv)
+                floor_y.append(floor)
             xs.append(xv)
             mean.append(mu)
             lo.append(low)
@@ -88,6 +102,8 @@ def _plot_vs(
         color = f"C{i % 10}"
         ax.plot(xs, mean, marker="o", markersize=4, color=color, label=label)
         ax.fill_between(xs, lo, hi, color=color, alpha=0.2, linewidth=0)
+        if floor_x:
+            ax.plot(floor_x, floor_y, linestyle=":", linewidth=1, color=color)
         all_x.extend(xs)
         all_y.extend(mean)
     if not all_x:
@@ -106,6 +122,8 @@ def _plot_vs(
     ax.set_ylabel("final error ‖θ_T − θ*‖")
     what = "min–max" if spread == "minmax" else "± 1 std"
     ax.set_title(f"final error vs. {x} (mean over seeds, band: {what})")
+    if any(line.get_linestyle() == ":" for line in ax.get_lines()):
+        ax.plot([], [], ":", color="grey", linewidth=1, label="each line's floor √(dk/N)")
     ax.grid(True, which="both", alpha=0.3)
     labels = ax.get_legend_handles_labels()[1]
     n_labels = len(labels)

@@ -7,7 +7,9 @@
 * :func:`verify` checks the digest chain and recomputes every complete round with the
   round engine (:mod:`bgdsim.replay.checker`).
 * :func:`timeline` lays out one round worker by worker; :func:`export_csv` flattens a
-  log; :func:`diff` finds the first divergence of two logs (:mod:`bgdsim.replay.inspect`).
+  log (:mod:`bgdsim.replay.inspect`); :func:`diff` compares two logs: the scenario keys
+  that differ, the first diverging round, event and field, the rounds that differ
+  (:mod:`bgdsim.replay.compare`).
 * :func:`rerun` re-runs a log's recorded world against another defence
   (:mod:`bgdsim.replay.recording`).
 """
@@ -20,15 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim.replay.checker import Verification, verify
+from bgdsim.replay.compare import Divergence, LogDiff, diff
 from bgdsim.replay.export import export_parquet
-from bgdsim.replay.inspect import diff, export_csv, timeline
+from bgdsim.replay.inspect import export_csv, timeline
 from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log, read_messages
 from bgdsim.replay.recording import CHANGEABLE, read_recording, rerun
 
 __all__ = [
     "CHANGEABLE",
     "SUPPORTED_SCHEMAS",
+    "Divergence",
     "Log",
+    "LogDiff",
     "LogError",
     "Verification",
     "diff",

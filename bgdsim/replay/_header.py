@@ -18,7 +18,7 @@ from bgdsim.eventlog import PAYLOAD_DTYPE
 from bgdsim.replay._arrivals import Mismatch
 from bgdsim.replay.reader import Log, LogError
 
-__all__ = ["MIN_ROOM", "bounds", "build"]
+__all__ = ["MIN_ROOM", "announced_rounds", "bounds", "build"]
 
 _F8 = np.dtype(PAYLOAD_DTYPE)
 #: a round's report block (m·d float64) may exceed the sidecar by this much: a run
@@ -85,3 +85,11 @@ def build(log: Log) -> tuple[ServerCore, Barrier]:
     except (ValueError, KeyError, TypeError, ArithmeticError, LookupError) as exc:
         raise LogError(f"{log.path}: the header cannot be replayed: {exc}") from None
     return core, barrier
+
+
+def announced_rounds(header: dict[str, Any]) -> int:
+    """The rounds a header's scenario asks for, 0 if it does not say (for progress only:
+    unchecked)."""
+    scenario = header.get("scenario")
+    rounds = scenario.get("rounds") if isinstance(scenario, dict) else None
+    return rounds if isinstance(rounds, int) and rounds >= 0 else 0

@@ -28,6 +28,7 @@ import pyarrow as pa
 from bgdsim import events as ev
 from bgdsim.engine import Barrier, Outcome
 from bgdsim.engine.barrier import QUORUM, TIMEOUT
+from bgdsim.engine.steps import Progress
 from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
 from bgdsim.problems import safe_norm
@@ -285,8 +286,10 @@ def _step(v: _Verifier, seq: int, raw: bytes, e: dict[str, Any], span: Span | No
     v.consumed += len(raw)
 
 
-def verify(path: str | Path) -> Verification:
+def verify(path: str | Path, progress: Progress | None = None) -> Verification:
     """Verify a log's integrity and recompute every complete round (see the module doc).
+
+    ``progress(rounds verified, rounds the header announces)`` is called at every seal.
 
     Raises:
         LogError: not a log, unknown schema, missing sidecar, a line that is not JSON.
@@ -297,8 +300,11 @@ def verify(path: str | Path) -> Verification:
         ahead = ReadAhead(log)
         try:
             try:
+                total = _header.announced_rounds(log.header)
                 for seq, (raw, e, span) in enumerate(ahead):
                     _step(v, seq, raw, e, span)
+                    if progress is not None and e.get("event") == ev.ROUND_END:
+                        progress(result.rounds, total)
             except LogError as exc:  # a line that is not JSON
                 if not result.complete:
                     raise

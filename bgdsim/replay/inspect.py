@@ -1,4 +1,4 @@
-"""Looking into logs: one round worker by worker, a flat CSV, the first divergence of two."""
+"""Looking into logs: one round worker by worker, a flat CSV."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 
 from bgdsim import aggregators
 from bgdsim import events as ev
-from bgdsim.replay.reader import VECTOR_KEYS, Log, LogError, flatten, same_vector
+from bgdsim.replay.reader import Log, LogError, flatten
 
-__all__ = ["diff", "export_csv", "timeline"]
+__all__ = ["export_csv", "timeline"]
 
 
 def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -105,41 +105,3 @@ def export_csv(path: str | Path, out: str | Path) -> int:
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)
-
-
-_VOLATILE = ("digest", "payload_end", "parent", "messages")
-
-
-def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, str] | None:
-    """The first divergence between two logs, or None if they record the same run.
-
-    Compares event by event (payload vectors by value, bit for bit; the integrity fields
-    and the re-run's ``parent`` are ignored). Returns ``(round, seq, event, field)``.
-    """
-    with Log(path_a) as a, Log(path_b) as b:
-        it_a, it_b = enumerate(a.events()), enumerate(b.events())
-        while True:
-            na, ea = next(it_a, (-1, None))
-            nb, eb = next(it_b, (-1, None))
-            n = na if ea is not None else nb  # a message event's place (it has no seq)
-            if ea is None and eb is None:
-                return None
-            if ea is None or eb is None:
-                longer = eb if ea is None else ea
-                assert longer is not None
-                return (
-                    longer.get("round"),
-                    int(longer.get("seq", n)),
-                    str(longer["event"]),
-                    "(end of log)",
-                )
-            for key in dict.fromkeys([*ea, *eb]):
-                if key in _VOLATILE:
-                    continue
-                va, vb = ea.get(key), eb.get(key)
-                if key in VECTOR_KEYS and isinstance(va, dict) and isinstance(vb, dict):
-                    if same_vector(np.asarray(a.payload(va)), np.asarray(b.payload(vb))):
-                        continue
-                elif va == vb:
-                    continue
-                return (ea.get("round"), int(ea.get("seq", n)), str(ea["event"]), key)

@@ -21,8 +21,10 @@ checked up front with :func:`~bgdsim.config.load_scenario` for every cell.
 Results go to ``OUT/results.csv``, one row per cell and seed: ``cell``, the sweep keys
 (dotted names; TOML-ish scalars, lists and tables as JSON), ``seed``, then :data:`COLUMNS`
 — ``rounds_done`` is the rounds completed (fewer if the run diverged), named so that it
-never clashes with a swept ``rounds``; ``rounds_to_floor`` is the first t with
-‖θ_t − θ*‖ <= 2·√(dk/N), empty if never. Rows are appended and flushed as runs
+never clashes with a swept ``rounds``; ``floor`` is the rule's own √(dk/N) and ``k`` its
+k (1 for rules that do not batch, see :func:`bgdsim.theory.rule_batches`);
+``rounds_to_floor`` is the first t with ‖θ_t − θ*‖ <= 2·floor, empty if never;
+``sim_time`` is the run's simulated seconds. Rows are appended and flushed as runs
 finish, so a killed sweep keeps what it finished and a rerun skips those runs. A cell's id
 is a hash of its overrides (not of the seed): it names the cell in the CSV and its logs
 (``OUT/logs/<cell>-seed<seed>.jsonl``). ``OUT/sweep.json`` records the cells and the base
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -91,10 +93,13 @@ def run_cell(
         "final_error": result.final_error,
         "min_error": float(errors.min()),
         "rounds_to_floor": int(hits[0]) if hits.size else None,
+        "floor": result.floor,
+        "k": result.k,
         "rounds_done": result.rounds,
         "status": result.status,
     }
     row.update({key: int(result.counts.get(key, 0)) for key in _COUNTS})
+    row["sim_time"] = result.sim_time
     row["wall_seconds"] = result.wall_seconds
     return row
 
@@ -125,6 +130,7 @@ def run_sweep(
     logs: bool = False,
     progress: bool = True,
     timeout: float = 10.0,
+    plan: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Run every cell × seed of a sweep file not yet in ``OUT/results.csv``.
 
@@ -141,6 +147,8 @@ def run_sweep(
         logs: write each run's event log to ``OUT/logs/<cell>-seed<seed>.jsonl``.
         progress: show a progress bar on stderr.
         timeout: seconds to wait for a Dask scheduler (and its first worker) to answer.
+        plan: called once, before any run starts, with the number of runs already in
+            ``results.csv`` and the number left to run.
 
     Returns:
         The path of ``results.csv``.
@@ -169,6 +177,8 @@ def run_sweep(
         log_dir.mkdir(exist_ok=True)
     n_runs = len(cells) * len(spec.seeds)
     runs = [(cell, seed) for cell in cells for seed in spec.seeds if (cell.id, seed) not in done]
+    if plan is not None:
+        plan(n_runs - len(runs), len(runs))
     tasks: list[_Task] = [
         (
             i,

@@ -16,6 +16,8 @@ COLUMNS = (
     "final_error",
     "min_error",
     "rounds_to_floor",
+    "floor",
+    "k",
     "rounds_done",
     "status",
     "up_sent",
@@ -24,6 +26,7 @@ COLUMNS = (
     "up_late",
     "up_rejected",
     "down_dropped",
+    "sim_time",
     "wall_seconds",
 )
 _COUNTS = ("up_sent", "up_delivered", "up_dropped", "up_late", "up_rejected", "down_dropped")

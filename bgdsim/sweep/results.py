@@ -93,9 +93,9 @@ def read_results(out: str | Path) -> list[dict[str, Any]]:
         for key, value in raw.items():
             if key in ("cell", "status"):
                 row[key] = value
-            elif key in ("final_error", "min_error", "wall_seconds"):
+            elif key in ("final_error", "min_error", "floor", "sim_time", "wall_seconds"):
                 row[key] = float(value)
-            elif key in ("seed", "rounds_done", *_COUNTS):
+            elif key in ("seed", "k", "rounds_done", *_COUNTS):
                 row[key] = int(value)
             elif key == "rounds_to_floor":
                 row[key] = int(value) if value else None

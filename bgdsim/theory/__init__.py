@@ -31,6 +31,8 @@ Bounds
       universal c₂ > 0 exists but never gives its value, so ``c2`` is a parameter
       (default 1): the rate is the *shape* of the bound, not a guaranteed number.
     * :func:`predicted_floor` — Corollary 1's C_α√(dk/N) for a scenario, with Remark 1's α.
+    * :func:`rule_batches` — k for any rule (``server.batches`` for rules that batch, m
+      for ``geomed``, 1 otherwise); :func:`paper_floor` — its √(dk/N).
 
 Conditions (Theorem 1 / 4 / 5, Lemma 5): 2(1+ε)q ≤ k ≤ m for some ε > 0,
 α ∈ (q/k, ½), 0 < δ ≤ α − q/k; :func:`check_conditions` raises :class:`ValueError`
@@ -75,7 +77,13 @@ from bgdsim.theory.constants import (
     xi1,
     xi2,
 )
-from bgdsim.theory.scenario import PAPER_RULES, predicted_floor, scenario_batches
+from bgdsim.theory.scenario import (
+    PAPER_RULES,
+    paper_floor,
+    predicted_floor,
+    rule_batches,
+    scenario_batches,
+)
 
 __all__ = [
     "ALPHA1",
@@ -95,10 +103,12 @@ __all__ = [
     "delta2",
     "lemma3_factor",
     "lemma8_m_prime",
+    "paper_floor",
     "predicted_floor",
     "remark1_alpha",
     "remark1_epsilon",
     "rho",
+    "rule_batches",
     "scenario_batches",
     "step_size",
     "success_probability",

@@ -1,5 +1,6 @@
-"""The paper's bound applied to a scenario: which rules it covers, k for a rule, and
-Corollary 1's predicted error floor (Chen, Su, Xu 2017, Corollary 1, Remark 1).
+"""The paper's bound applied to a scenario: k for a rule, its floor √(dk/N), which rules
+the bound covers, and Corollary 1's predicted error floor (Chen, Su, Xu 2017, Corollary 1,
+Remark 1).
 """
 
 from __future__ import annotations
@@ -7,18 +8,40 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from bgdsim import aggregators
 from bgdsim.theory.bounds import corollary1_rate
 from bgdsim.theory.conditions import remark1_alpha, remark1_epsilon
 
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
 
-__all__ = ["PAPER_RULES", "predicted_floor", "scenario_batches"]
+__all__ = ["PAPER_RULES", "paper_floor", "predicted_floor", "rule_batches", "scenario_batches"]
 
 #: The server rules the paper's theorems cover, and how k is read from a scenario:
 #: Algorithm 1 (``mean``, k = 1), Algorithm 2 (``gmom``, k = the aggregator's ``batches``), its
 #: trimmed variant of Remark 2 (``gmom_trimmed``) and k = m (``geomed``, §2.1).
 PAPER_RULES = ("mean", "gmom", "gmom_trimmed", "geomed")
+
+
+def rule_batches(scenario: Scenario) -> int:
+    """k for the scenario's rule, whatever it is: its ``batches`` for a rule that
+    batches (``gmom`` and friends), m for ``geomed`` (one batch per worker), 1 otherwise
+    (``mean``, ``krum``, ``coordinate_median``, …: one estimate from the m reports).
+
+    Raises:
+        UnknownNameError: ``server.aggregator`` names no registered rule.
+    """
+    rule = scenario.server.aggregator.kind
+    if aggregators.takes_batches(aggregators.get(rule)):
+        return scenario.server.batches
+    return scenario.cluster.workers if rule == "geomed" else 1
+
+
+def paper_floor(scenario: Scenario) -> float:
+    """The statistical error scale √(dk/N) of Theorem 1 / Corollary 1 for the scenario's
+    rule, k from :func:`rule_batches` (the mean's √(d/N) of Remark 1 for k = 1)."""
+    k = rule_batches(scenario)
+    return math.sqrt(scenario.problem.dim * k / scenario.problem.samples)
 
 
 def scenario_batches(scenario: Scenario) -> int:
@@ -33,11 +56,7 @@ def scenario_batches(scenario: Scenario) -> int:
             f"the paper's bound covers the rules {', '.join(PAPER_RULES)}; "
             f"server.aggregator is {rule!r}"
         )
-    if rule == "mean":
-        return 1
-    if rule == "geomed":
-        return scenario.cluster.workers
-    return scenario.server.batches
+    return rule_batches(scenario)
 
 
 def predicted_floor(scenario: Scenario) -> float:

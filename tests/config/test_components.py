@@ -57,7 +57,7 @@ def test_a_parameter_set_on_a_bare_name_or_an_unset_component() -> None:
             "(did you mean 'scale'?); its parameters: scale",
         ),
         (["server.aggregator=gmon"], "server.aggregator: unknown aggregator 'gmon'"),
-        (['server.aggregator={batches=3}'], "server.aggregator.kind: missing"),
+        (["server.aggregator={batches=3}"], "server.aggregator.kind: missing"),
         (["server.aggregator={kind=3}"], "server.aggregator.kind: must be a aggregator name"),
         (["server.aggregator=3"], "server.aggregator: must be a aggregator name or a table"),
         (["server.aggregator.f=2"], "server.aggregator.f: supplied by the simulator"),
@@ -78,7 +78,7 @@ def test_errors_name_the_component_and_its_parameter(overrides: list[str], messa
     [
         (
             '[server]\naggregator = "gmom"\nbatches = 10\nparams = { tol = 1e-8 }\n',
-            'server.batches: [server] names its aggregator as one table now; write '
+            "server.batches: [server] names its aggregator as one table now; write "
             'aggregator = { kind = "gmom", batches = 10, tol = 1e-08 }',
         ),
         (
@@ -87,7 +87,7 @@ def test_errors_name_the_component_and_its_parameter(overrides: list[str], messa
         ),
         (
             '[adversary]\nattack = "alie"\nparams = { z = 1.5 }\n',
-            'adversary.params: [adversary] names its attack as one table now; write '
+            "adversary.params: [adversary] names its attack as one table now; write "
             'attack = { kind = "alie", z = 1.5 }',
         ),
         (
@@ -110,7 +110,7 @@ def test_the_cli_refuses_the_flat_form_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "old.toml"
-    path.write_text('[server]\nbatches = 10\n', encoding="utf-8")
+    path.write_text("[server]\nbatches = 10\n", encoding="utf-8")
     assert bgdsim.cli.main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'aggregator = { kind = "gmom", batches = 10 }' in err

@@ -493,9 +493,44 @@ async def test_serve_and_worker_entry_points(
         )
     )
     p = await port
+    said: dict[int, list[tuple[str, int]]] = {j: [] for j in range(sc.cluster.workers)}
     clients = [
-        worker(f"127.0.0.1:{p}", j, keys / f"worker-{j}.key") for j in range(sc.cluster.workers)
+        worker(
+            f"127.0.0.1:{p}", j, keys / f"worker-{j}.key", lambda w, t, j=j: said[j].append((w, t))
+        )
+        for j in range(sc.cluster.workers)
     ]
     result, *_ = await asyncio.gather(server, *clients)
     assert np.array_equal(result.thetas, bgdsim.run(sc, log_path=None).thetas)
     assert asyncio.all_tasks() == before
+    for j in range(sc.cluster.workers):  # every worker gets a task per round (maybe silent)
+        assert said[j] == [("joined", 0), ("round", 1), ("round", 2), ("done", 0)]
+
+
+@pytest.mark.asyncio
+async def test_a_worker_whose_server_goes_away_raises(
+    live_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    sc = live_scenario(rounds=2)
+    keys = tmp_path / "keys"
+    write_keys(keys, sc.cluster.workers)
+    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    joined: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    server = asyncio.ensure_future(
+        serve(
+            sc,
+            "127.0.0.1:0",
+            keys,
+            log_path=tmp_path / "s.jsonl",
+            connect_timeout=60.0,  # waits for the others, who never come
+            on_listen=lambda _h, p: port.set_result(p),
+            on_join=lambda j, _peer: joined.set_result(j),
+        )
+    )
+    alone = asyncio.ensure_future(worker(f"127.0.0.1:{await port}", 0, keys / "worker-0.key"))
+    assert await joined == 0
+    server.cancel()  # the server goes away mid-wait
+    with pytest.raises(ConnectionError, match="before the end of the run"):
+        await alone
+    with pytest.raises(asyncio.CancelledError):
+        await server

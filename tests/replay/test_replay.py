@@ -1,4 +1,4 @@
-"""Replay: reading logs back, verification, tampering, crash safety, diff, export."""
+"""Replay: reading logs back, verification, tampering, crash safety, export."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 import bgdsim
 from bgdsim.cli import main
-from bgdsim.replay import LogError, diff, export_csv, read_log, timeline, verify
+from bgdsim.replay import LogError, export_csv, read_log, timeline, verify
 from tests.conftest import ScenarioFactory, make_scenario
 
 BUSY = {  # drops, lateness, rejections, stale memory: every path of the server
@@ -201,14 +201,12 @@ def test_a_killed_run_leaves_a_log_that_verifies_up_to_its_last_complete_round(
     assert "verified" in check.message() and "round" in check.message()
 
 
-def test_diff_finds_the_first_divergence(scenario: ScenarioFactory, tmp_path: Path) -> None:
-    a, b, c = (tmp_path / f"{n}.jsonl" for n in "abc")
-    logged(scenario(), a)
-    logged(scenario(), b)
-    logged(scenario(network__drop=0.2), c)
-    assert diff(a, b) is None
-    first = diff(a, c)
-    assert first is not None and first[2] == "run_start" and first[3] == "scenario"
+def test_verify_reports_progress_per_round(scenario: ScenarioFactory, tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    logged(scenario(rounds=4), path)
+    calls: list[tuple[int, int]] = []
+    assert verify(path, progress=lambda done, total: calls.append((done, total))).ok
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
 def test_timeline_lays_out_a_round(busy_log: Path) -> None:
