@@ -110,6 +110,7 @@ from bgdsim.aggregators import (  # noqa: E402
     gmom_trimmed,
     krum,
     mean,
+    pre,
     trimmed_mean,
 )
 from bgdsim.aggregators.geometric_median import geometric_median  # noqa: E402
@@ -125,6 +126,7 @@ __all__ = [
     "geometric_median",
     "get",
     "names",
+    "pre",
     "register",
     "registry",
     "server_params",

@@ -12,6 +12,7 @@ __all__ = ["LISTABLE"]
 
 LISTABLE = (
     "aggregators",
+    "pre",
     "attacks",
     "schedules",
     "latencies",
@@ -37,6 +38,7 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
     ]
     return {
         "aggregators": [(n, first_line(aggregators.get(n))) for n in aggregators.names()],
+        "pre": [(n, first_line(aggregators.pre.get(n))) for n in aggregators.pre.names()],
         "attacks": [(n, first_line(attacks.get(n))) for n in attacks.names()],
         "schedules": [(n, first_line(adversary.schedules.get(n))) for n in adversary.schedules],
         "latencies": [(n, first_line(latencies.get(n))) for n in latencies],

@@ -27,7 +27,14 @@ def _print_summary(result: Any, scenario: Any) -> None:
     t.add_column(style="bold")
     t.add_column(justify="right", overflow="fold")
     srv, cl = scenario.server, scenario.cluster
-    t.add_row("aggregator", f"{srv.aggregator} (k={srv.batches})")
+    rule = f"{srv.aggregator} (k={srv.batches})"
+    if srv.pre:
+        from bgdsim.aggregators.pre import parse_chain
+        from bgdsim.components import Component
+
+        chain: list[Component] = parse_chain(srv.pre)
+        rule = " → ".join([*(c.describe() for c in chain), rule])
+    t.add_row("aggregator", rule)
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
     t.add_row(

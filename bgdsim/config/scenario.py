@@ -37,10 +37,19 @@ def _table(v: Any) -> Any:
 DRY_RUN_MAX_DIM = 16
 
 
-def _dry_run(name: str, params: dict[str, Any], m: int, q: int, k: int, dim: int) -> None:
+def _dry_run(
+    name: str,
+    params: dict[str, Any],
+    m: int,
+    q: int,
+    k: int,
+    dim: int,
+    pre: list[dict[str, Any]] | None = None,
+) -> None:
     """Run the rule once on m zero reports of a realistic d, as the server will call it.
 
-    The rule checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
+    The pre-aggregators (``pre``) run first, then the rule on what they return; each
+    checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
     scenario's ``problem.dim`` capped at :data:`DRY_RUN_MAX_DIM` — not 1, where broadcasting
     hides a shape bug — and moved off m when it equals it (an (m, d) vs (d, m) mix-up
     broadcasts too); the aggregate must have shape (d,).
@@ -49,13 +58,19 @@ def _dry_run(name: str, params: dict[str, Any], m: int, q: int, k: int, dim: int
     d = min(dim, DRY_RUN_MAX_DIM)
     if d == m and d > 1:
         d -= 1
+    x = np.zeros((m, d))
+    if pre:
+        try:
+            x = aggregators.pre.Chain(aggregators.pre.parse_chain(pre), f=q)(x, 0)
+        except ValueError as exc:
+            raise ValueError(f"server.pre: {exc}") from None
     try:
-        out = aggregators.call(fn, np.zeros((m, d)), params, batches=k, f=q, seed=0)
+        out = aggregators.call(fn, x, params, batches=k, f=q, seed=0)
     except ValueError as exc:
         raise ValueError(f"server.aggregator: {exc}") from None
     if out.shape != (d,):
         raise ValueError(
-            f"server.aggregator: {name} returned shape {out.shape} for ({m}, {d}) reports "
+            f"server.aggregator: {name} returned shape {out.shape} for {x.shape} reports "
             f"(expected ({d},))"
         )
 
@@ -132,7 +147,8 @@ class Scenario(_Section):
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
-        _dry_run(self.server.aggregator, self.server.params, m, q, k, self.problem.dim)
+        srv = self.server
+        _dry_run(srv.aggregator, srv.params, m, q, k, self.problem.dim, srv.pre)
         return self
 
     def to_dict(self) -> dict[str, Any]:

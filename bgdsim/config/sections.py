@@ -135,6 +135,19 @@ class ServerConfig(_Section):
         None, gt=0, description="reject reports with a larger norm (default: no limit)"
     )
     params: dict[str, Any] = Field(default_factory=dict, description="aggregator parameters")
+    pre: list[dict[str, Any]] | None = Field(
+        None, description="pre-aggregators applied in order before the rule (`bgdsim list pre`)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pre(cls, data: Any) -> Any:
+        """``pre``: each entry a table ``{kind, **params}`` or a bare name, stored resolved
+        (defaults filled in); an empty list is no pre-aggregation."""
+        if isinstance(data, dict) and data.get("pre") is not None:
+            chain = aggregators.pre.parse_chain(data["pre"], where="pre")
+            data = {**data, "pre": [c.to_table() for c in chain] or None}
+        return data
 
     @model_validator(mode="after")
     def _aggregator(self) -> ServerConfig:

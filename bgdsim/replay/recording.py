@@ -35,6 +35,7 @@ CHANGEABLE = (
     "server.grace",
     "server.round_timeout",
     "server.params",
+    "server.pre",
     "server.max_norm",
 )
 
