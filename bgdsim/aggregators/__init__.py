@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 Aggregator = Callable[..., np.ndarray]
 
@@ -38,7 +38,7 @@ class PreconditionError(ValueError):
     """
 
 
-registry: Registry[Aggregator] = Registry("aggregator")
+registry: Registry[Aggregator] = Registry("aggregator", GROUPS["aggregator"])
 register: Callable[[str], Callable[[Aggregator], Aggregator]] = registry.register
 
 

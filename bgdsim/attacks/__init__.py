@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 __all__ = ["AdversaryView", "Attack", "Crafted", "get", "names", "registry"]
 
@@ -134,7 +134,7 @@ class Crafted:
 
 
 Attack = Callable[..., "np.ndarray | list[np.ndarray] | Crafted | None"]
-registry: Registry[Attack] = Registry("attack")
+registry: Registry[Attack] = Registry("attack", GROUPS["attack"])
 register: Callable[[str], Callable[[Attack], Attack]] = registry.register
 
 

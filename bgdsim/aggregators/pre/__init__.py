@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 __all__ = [
     "SUPPLIED",
@@ -43,7 +43,7 @@ __all__ = [
 
 PreAggregator = Callable[..., np.ndarray]
 
-registry: Registry[PreAggregator] = Registry("pre-aggregator")
+registry: Registry[PreAggregator] = Registry("pre-aggregator", GROUPS["pre-aggregator"])
 register: Callable[[str], Callable[[PreAggregator], PreAggregator]] = registry.register
 
 #: parameters the server supplies itself to the pre-aggregators that declare them
