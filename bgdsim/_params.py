@@ -60,4 +60,5 @@ def check_params(
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise ValueError(f"{where}.{loc}: {err['msg']} (got {err.get('input')!r})") from None
+        got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
+        raise ValueError(f"{where}.{loc}: {err['msg']}{got}") from None

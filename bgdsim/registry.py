@@ -10,17 +10,38 @@ Every pluggable family (aggregators, attacks, schedules, latency models, problem
 
 and are looked up with :meth:`Registry.get`, which answers an unknown name with the
 closest registered names. ``bgdsim list`` is fed from :meth:`Registry.names`.
+
+A registry made with an entry-point ``group`` (``bgdsim.aggregators``, ``bgdsim.attacks``,
+``bgdsim.schedules``, ``bgdsim.problems``, ``bgdsim.pre_aggregators``) also holds the
+components that installed packages declare there: ``name = "package.module:object"``.
+They are loaded lazily — an entry point is imported the first time its name is asked
+for and not found among the built-ins (or when every component is listed), so ``import
+bgdsim`` never imports a plugin. Built-in names take precedence over an entry point of the
+same name. An entry point that fails to load raises :class:`PluginError`, naming it.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 T = TypeVar("T")
 
-__all__ = ["Registry", "UnknownNameError", "did_you_mean"]
+__all__ = ["GROUPS", "PluginError", "Registry", "UnknownNameError", "did_you_mean"]
+
+#: the entry-point groups a package declares its components in, by family
+GROUPS = {
+    "aggregator": "bgdsim.aggregators",
+    "attack": "bgdsim.attacks",
+    "schedule": "bgdsim.schedules",
+    "problem": "bgdsim.problems",
+    "pre-aggregator": "bgdsim.pre_aggregators",
+}
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -45,12 +66,68 @@ class UnknownNameError(KeyError, ValueError):
         return str(self.args[0])
 
 
-class Registry(Generic[T]):
-    """A dict of named components of one kind."""
+class PluginError(ValueError):
+    """An installed package's entry point could not be loaded as a component."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, ep: EntryPoint, reason: str) -> None:
+        dist = getattr(ep, "dist", None)
+        source = f" of {dist.name}" if dist is not None else ""
+        super().__init__(
+            f"plugin entry point '{ep.name} = {ep.value}' in group {ep.group}{source} "
+            f"failed to load: {reason}"
+        )
+
+
+@cache
+def _declared(group: str) -> dict[str, tuple[EntryPoint, ...]]:
+    """The entry points installed packages declare in ``group``, by name (read once)."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, tuple[EntryPoint, ...]] = {}
+    for ep in entry_points(group=group):
+        if all(ep.value != other.value for other in found.get(ep.name, ())):
+            found[ep.name] = (*found.get(ep.name, ()), ep)
+    return found
+
+
+class Registry(Generic[T]):
+    """A dict of named components of one kind, plus the entry points of ``group``.
+
+    Args:
+        kind: the family's name in messages ("aggregator").
+        group: the entry-point group installed packages declare components in; None: no
+            plugins.
+    """
+
+    def __init__(self, kind: str, group: str | None = None) -> None:
         self.kind = kind
+        self.group = group
         self._items: dict[str, T] = {}
+
+    def _plugins(self) -> dict[str, tuple[EntryPoint, ...]]:
+        return {} if self.group is None else _declared(self.group)
+
+    def _load(self, name: str) -> bool:
+        """Load the entry point called ``name``, if one is declared; whether it was."""
+        eps = self._plugins().get(name)
+        if not eps:
+            return False
+        if len(eps) > 1:
+            values = ", ".join(ep.value for ep in eps)
+            raise PluginError(eps[0], f"'{name}' is declared more than once ({values})")
+        ep = eps[0]
+        try:
+            obj: Any = ep.load()
+        except Exception as exc:  # an import error, or anything its import raises
+            raise PluginError(ep, f"{type(exc).__name__}: {exc}") from exc
+        if not callable(obj):
+            raise PluginError(ep, f"it names a {type(obj).__name__}, not a function or class")
+        have = self._items.get(name)
+        if have is None:  # it may have registered itself with the decorator on import
+            self._items[name] = cast(T, obj)
+        elif have is not obj:
+            raise PluginError(ep, f"another {self.kind} was registered as '{name}' on import")
+        return True
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: register the decorated object under ``name``."""
@@ -64,21 +141,29 @@ class Registry(Generic[T]):
         return deco
 
     def get(self, name: str) -> T:
-        """Return the component called ``name``; raise :class:`UnknownNameError` if none."""
+        """Return the component called ``name``, loading its plugin if need be.
+
+        Raises:
+            UnknownNameError: no built-in and no entry point has that name.
+            PluginError: its entry point failed to load.
+        """
         try:
             return self._items[name]
         except (KeyError, TypeError):  # TypeError: an unhashable name
-            raise UnknownNameError(self.kind, name, self.names()) from None
+            pass
+        if isinstance(name, str) and self._load(name):
+            return self._items[name]
+        raise UnknownNameError(self.kind, name, self.names())
 
     def names(self) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(self._items)
+        """Registered and declared names, sorted (declared plugins are not loaded)."""
+        return sorted({*self._items, *self._plugins()})
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._items or (isinstance(name, str) and name in self._plugins())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.names())

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bgdsim
-from bgdsim import attacks
+from bgdsim import aggregators, attacks
 from bgdsim.adversary import Adversary, StaticSchedule, schedules
 from bgdsim.aggregators.gmom import batch_bounds, gmom
 from bgdsim.attacks import AdversaryView
@@ -225,6 +225,7 @@ def test_the_view_holds_the_round_and_nothing_from_later_rounds(
             "latency_up",
             "batch_order",
             "corrupted",
+            "pre",
         }
 
 
@@ -251,3 +252,25 @@ def test_the_views_aggregate_is_the_servers_rule_with_its_random_bits(
         received = v.honest.copy()  # the spy sends honest gradients; nothing is missing
         np.testing.assert_array_equal(v.server_aggregate(received), agg)
         assert v.batch_order is not None
+
+
+def test_the_views_aggregate_includes_the_pre_chain(
+    scenario: ScenarioFactory, tmp_path: Any
+) -> None:
+    _SEEN.clear()
+    pre = [{"kind": "nnm"}, {"kind": "bucketing", "s": 3}]
+    sc = scenario(adversary__attack="_spy_for_tests", server__pre=pre, rounds=3)
+    path = tmp_path / "r.jsonl"
+    bgdsim.run(sc, log_path=path)
+    aggs = [
+        bgdsim.load_payload(path, e["payload"])
+        for e in bgdsim.read_events(path)
+        if e["event"] == "aggregate"
+    ]
+    for v, agg in zip(_SEEN, aggs, strict=True):
+        assert v.pre == pre
+        assert v.batch_order is None
+        np.testing.assert_array_equal(v.server_aggregate(v.honest.copy()), agg)
+        # without the chain the rule would give another aggregate
+        gmom = aggregators.get("gmom")(v.honest, batches=5)
+        assert not np.array_equal(gmom, agg)

@@ -272,6 +272,14 @@ def test_list_aggregators(capsys: pytest.CaptureFixture[str]) -> None:
     assert "attacks:" not in out
 
 
+def test_list_pre_aggregators(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = cli(capsys, "list", "pre")
+    assert rc == EXIT_OK
+    assert out.splitlines()[0] == "pre:"
+    assert {"nnm", "bucketing", "clipping", "adaptive_clipping", "arc"} <= set(out.split())
+    assert "Nearest-neighbour mixing (Allouah et al. 2023" in out
+
+
 # ----------------------------------------------------------------------------- bad input
 
 _STATIC = ["--set", 'adversary.schedule="static"']

@@ -26,6 +26,7 @@ from bgdsim.config import (
     validate_scenario,
 )
 from bgdsim.network.latency import ConstantLatency, ExponentialLatency
+from tests.conftest import make_scenario
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,6 +72,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "quorum": None,
         "grace": 0.0,
         "max_norm": None,
+        "pre": None,
     },
     "network": {
         "latency": {"kind": "constant", "value": 0.01},
@@ -801,3 +803,33 @@ def test_bad_set_string(text: str, expected: str) -> None:
     msg = scenario_error([text], PAPER)
     assert msg.startswith("bad --set ")
     assert expected in msg
+
+
+def test_server_pre_is_stored_resolved_and_an_empty_list_is_none() -> None:
+    sc = make_scenario(server__pre=["nnm", {"kind": "bucketing"}])
+    assert sc.server.pre == [{"kind": "nnm"}, {"kind": "bucketing", "s": 2}]
+    assert sc.to_dict()["server"]["pre"] == [{"kind": "nnm"}, {"kind": "bucketing", "s": 2}]
+    assert "pre" not in make_scenario(server__pre=[]).to_dict()["server"]
+    assert "pre" not in make_scenario().to_dict()["server"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"server.pre": [{"kind": "bucketing", "s": 0}]},
+         "server.pre[0].s: Input should be greater than or equal to 1 (got 0)"),
+        ({"server.pre": ["nnm", {"kind": "clip"}]},
+         "server.pre[1].kind: unknown pre-aggregator 'clip' (did you mean 'clipping'?); "
+         "allowed: adaptive_clipping, arc, bucketing, clipping, nnm"),
+        # the dry run: nnm cannot run on m reports with f = q = m
+        ({"server.pre": ["nnm"], "cluster.byzantine": 100},
+         "server.pre: nnm needs n > f reports, got n=100, f=100"),
+        # krum after bucketing sees ⌈100/20⌉ = 5 vectors: fewer than 2f + 3
+        ({"server.pre": [{"kind": "bucketing", "s": 20}], "server.aggregator": "krum"},
+         "server.aggregator: krum needs n >= 2f + 3 reports, got n=5 with f=5"),
+    ],
+)  # fmt: skip
+def test_server_pre_errors_name_the_entry(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(overrides=overrides)
+    assert str(info.value).endswith(message)

@@ -29,6 +29,7 @@ def test_every_registered_component_is_documented() -> None:
     text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
     names = [*aggregators.names(), *attacks.names(), *adversary.schedules.names()]
     names += [*latencies.names(), *problems.names(), *losses.names(), *topologies.names()]
+    names += aggregators.pre.names()
     for name in names:
         if not name.startswith("_"):  # components registered by tests
             assert f"`{name}`" in text, name

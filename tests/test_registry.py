@@ -239,3 +239,91 @@ def test_check_params_real_components() -> None:
     assert check_params(aggregators.get("mean"), {}, where="params") == {}
     with pytest.raises(ValueError, match=r"^params\.tol: "):
         check_params(gmom, {"tol": 1.0}, where="params", supplied=supplied)
+
+
+# ----------------------------------------------------------------------------- plugins
+
+
+def _plugin_square(x: float) -> float:
+    """A component an entry point names."""
+    return x * x
+
+
+_NOT_CALLABLE = 3
+
+
+def _declare(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    """Declare entry points ``name = value`` in the group ``test.widgets``."""
+    from importlib.metadata import EntryPoint
+
+    from bgdsim import registry
+
+    eps = {n: (EntryPoint(n, v, "test.widgets"),) for n, v in values.items()}
+    monkeypatch.setattr(registry, "_declared", lambda group: eps if group == "test.widgets" else {})
+
+
+def test_a_declared_plugin_is_listed_without_loading_and_loaded_on_get(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _declare(monkeypatch, plug="tests.test_registry:_plugin_square", bad="no_such_module_x:f")
+    r: Registry[Any] = Registry("widget", "test.widgets")
+    r.register("builtin")(abs)
+    # listing names does not import anything: the broken one is listed too
+    assert r.names() == ["bad", "builtin", "plug"]
+    assert "plug" in r and "bad" in r and len(r) == 3
+    assert r.get("plug") is _plugin_square
+    assert r.get("plug") is _plugin_square  # loaded once, then registered
+    with pytest.raises(UnknownNameError, match=r"unknown widget 'plgu' \(did you mean 'plug'\?\)"):
+        r.get("plgu")
+
+
+def test_a_plugin_that_fails_to_load_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bgdsim.registry import PluginError
+
+    _declare(monkeypatch, bad="no_such_module_x.sub:f", num="tests.test_registry:_NOT_CALLABLE")
+    r: Registry[Any] = Registry("widget", "test.widgets")
+    with pytest.raises(PluginError) as info:
+        r.get("bad")
+    assert str(info.value) == (
+        "plugin entry point 'bad = no_such_module_x.sub:f' in group test.widgets failed to "
+        "load: ModuleNotFoundError: No module named 'no_such_module_x'"
+    )
+    with pytest.raises(PluginError, match="names a int, not a function or class"):
+        r.get("num")
+
+
+def test_built_ins_take_precedence_and_a_registry_without_group_has_no_plugins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _declare(monkeypatch, abs="no_such_module_x:f")
+    r: Registry[Any] = Registry("widget", "test.widgets")
+    r.register("abs")(abs)
+    assert r.get("abs") is abs  # the broken entry point of that name is never loaded
+    plain: Registry[Any] = Registry("widget")
+    assert plain.names() == []
+
+
+def test_an_entry_point_declared_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    from bgdsim import registry
+    from bgdsim.registry import PluginError
+
+    twice = (EntryPoint("w", "a:f", "test.widgets"), EntryPoint("w", "b:f", "test.widgets"))
+    monkeypatch.setattr(registry, "_declared", lambda group: {"w": twice})
+    with pytest.raises(PluginError, match=r"'w' is declared more than once \(a:f, b:f\)"):
+        Registry("widget", "test.widgets").get("w")
+
+
+def test_the_families_have_their_groups() -> None:
+    from bgdsim import adversary, problems
+
+    groups = {r.kind: r.group for r in (aggregators.registry, attacks.registry,
+              adversary.schedules, problems.registry, aggregators.pre.registry)}  # fmt: skip
+    assert groups == {
+        "aggregator": "bgdsim.aggregators",
+        "attack": "bgdsim.attacks",
+        "schedule": "bgdsim.schedules",
+        "problem": "bgdsim.problems",
+        "pre-aggregator": "bgdsim.pre_aggregators",
+    }

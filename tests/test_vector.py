@@ -31,6 +31,11 @@ LOSSES: list[dict[str, Any]] = [
     {"network.drop": 0.15},
     {"network.loss": {"kind": "gilbert_elliott", "loss_rate": 0.2, "burst": 3}},
 ]
+PRES: list[list[Any]] = [
+    [{"kind": "nnm"}],
+    [{"kind": "bucketing", "s": 2}],
+    ["adaptive_clipping", {"kind": "bucketing", "s": 3}],
+]
 ATTACKS = ["sign_flip", "silent", "malformed", "timing", "gaussian", "alie", "gm_shift", "zero"]
 SCHEDULES = ["random", "static", "round_robin", "batch_spread", "batch_concentrate"]
 
@@ -56,6 +61,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
     if ov["server.missing"] == "exclude":
         ov["server.aggregator"] = draw(st.sampled_from(["gmom", "mean", "trimmed_mean"]))
+    if draw(st.integers(0, 3)) == 0:
+        ov["server.pre"] = draw(st.sampled_from(PRES))
     attack = draw(st.sampled_from(ATTACKS))
     ov["adversary.attack"] = attack
     if attack == "timing":

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from bgdsim.aggregators.gmom import batch_bounds
 from bgdsim.attacks import AdversaryView
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 if TYPE_CHECKING:
     from bgdsim.adversary.plan import RoundPlan
@@ -54,7 +54,7 @@ class Schedule(ABC):
         """B_t for round ``round`` (1-based), sorted int indices, at most q of them."""
 
 
-schedules: Registry[type[Schedule]] = Registry("schedule")
+schedules: Registry[type[Schedule]] = Registry("schedule", GROUPS["schedule"])
 
 
 def _check_workers(workers: list[int], m: int, q: int, where: str) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 Aggregator = Callable[..., np.ndarray]
 
@@ -39,7 +39,7 @@ class PreconditionError(ValueError):
     """
 
 
-registry: Registry[Aggregator] = Registry("aggregator")
+registry: Registry[Aggregator] = Registry("aggregator", GROUPS["aggregator"])
 register: Callable[[str], Callable[[Aggregator], Aggregator]] = registry.register
 
 
@@ -106,6 +106,7 @@ from bgdsim.aggregators import (  # noqa: E402
     gmom_trimmed,
     krum,
     mean,
+    pre,
     trimmed_mean,
 )
 from bgdsim.aggregators.geometric_median import geometric_median  # noqa: E402
@@ -121,6 +122,7 @@ __all__ = [
     "geometric_median",
     "get",
     "names",
+    "pre",
     "register",
     "registry",
     "server_params",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 __all__ = ["AdversaryView", "Attack", "Crafted", "get", "names", "registry"]
 
@@ -41,8 +41,9 @@ class AdversaryView:
         params: the rule's parameters exactly as the server passes them (``batches``
             included for rules that batch).
         aggregate: the server's rule as a function of an ``(n, d)`` array, with this
-            round's parameters and random bits (the paper's adversary knows the server's
-            program and its randomness); ``None`` only in hand-built views.
+            round's parameters and random bits, its pre-aggregators included (the paper's
+            adversary knows the server's program and its randomness); ``None`` only in
+            hand-built views.
         missing: the server's missing-report policy.
         history: ``(t, d)`` past iterates θ_0 … θ_{t-1}.
         round_timeout: seconds the server waits after the broadcast.
@@ -52,10 +53,13 @@ class AdversaryView:
             part of what the adversary observes), or ``None``.
         batch_order: the order in which the server lays out the m reports before forming
             its consecutive batches this round (a re-batching gmom's permutation), or
-            ``None`` for worker order.
+            ``None`` for worker order (and under pre-aggregators, whose outputs the rule
+            batches: ``aggregate`` is then the way to evaluate the rule).
         corrupted: ``corrupted(workers, kind, strength)`` → the ``(len(workers), d)``
             gradients those workers compute at θ_{t-1} on corrupted local data (see
             ``Problem.corrupted_gradients``); ``None`` in hand-built views.
+        pre: the server's pre-aggregators (``server.pre``) as component tables, in the
+            order applied before the rule; empty for none.
 
     The view holds nothing from later rounds: θ_t, later gradients and later sets are not
     computed when it is built.
@@ -79,6 +83,7 @@ class AdversaryView:
     latency_up: np.ndarray | None = None
     batch_order: np.ndarray | None = None
     corrupted: Callable[[np.ndarray, str, float], np.ndarray] | None = None
+    pre: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def m(self) -> int:
@@ -129,7 +134,7 @@ class Crafted:
 
 
 Attack = Callable[..., "np.ndarray | list[np.ndarray] | Crafted | None"]
-registry: Registry[Attack] = Registry("attack")
+registry: Registry[Attack] = Registry("attack", GROUPS["attack"])
 register: Callable[[str], Callable[[Attack], Attack]] = registry.register
 
 

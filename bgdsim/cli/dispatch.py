@@ -1,11 +1,11 @@
 """``COMMANDS`` (a command's name → its function) and :func:`main`, the console script.
 
 :func:`main` parses the arguments, calls the command and turns what escapes it into an
-exit code: bad input (an invalid scenario, an unknown name, an unreadable log) and an
-unwritable or refused log path (:mod:`bgdsim.logpaths`) exit 2 with one line on stderr,
-Ctrl-C 130. The modules those errors live in (and pydantic, numpy and pyarrow behind
-them) are imported only once the arguments are parsed: ``--version`` and ``--help`` exit
-before that.
+exit code: bad input (an invalid scenario, an unknown name, a plugin that fails to load,
+an unreadable log) and an unwritable or refused log path (:mod:`bgdsim.logpaths`) exit 2
+with one line on stderr, Ctrl-C 130. The modules those errors live in (and pydantic,
+numpy and pyarrow behind them) are imported only once the arguments are parsed:
+``--version`` and ``--help`` exit before that.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def _input_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (exit 2); importing them loads config and replay."""
     from bgdsim.config import ScenarioError
     from bgdsim.logpaths import LogPathError
-    from bgdsim.registry import UnknownNameError
+    from bgdsim.registry import PluginError, UnknownNameError
     from bgdsim.replay import LogError
 
-    return (ScenarioError, UnknownNameError, LogError, LogPathError)
+    return (ScenarioError, UnknownNameError, PluginError, LogError, LogPathError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,6 +36,7 @@ def first_sentence(doc: str | None) -> str:
 
 LISTABLE = (
     "aggregators",
+    "pre",
     "attacks",
     "schedules",
     "latencies",
@@ -61,6 +62,7 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
     ]
     return {
         "aggregators": [(n, first_line(aggregators.get(n))) for n in aggregators.names()],
+        "pre": [(n, first_line(aggregators.pre.get(n))) for n in aggregators.pre.names()],
         "attacks": [(n, first_line(attacks.get(n))) for n in attacks.names()],
         "schedules": [(n, first_line(adversary.schedules.get(n))) for n in adversary.schedules],
         "latencies": [(n, first_line(latencies.get(n))) for n in latencies],

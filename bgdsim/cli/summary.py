@@ -27,7 +27,12 @@ def _print_summary(result: Any, scenario: Any) -> None:
     t.add_column(style="bold")
     t.add_column(justify="right", overflow="fold")
     srv, cl = scenario.server, scenario.cluster
-    t.add_row("aggregator", srv.aggregator.kind + (f" (k={result.k})" if result.k != 1 else ""))
+    rule = srv.aggregator.kind + (f" (k={result.k})" if result.k != 1 else "")
+    if srv.pre:
+        from bgdsim.aggregators.pre import parse_chain
+
+        rule = " → ".join([*(c.describe() for c in parse_chain(srv.pre)), rule])
+    t.add_row("aggregator", rule)
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
     t.add_row(

@@ -20,42 +20,31 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_serializer
-
 from bgdsim import adversary, aggregators, attacks
 from bgdsim._params import check_params
+from bgdsim.components import Component
 from bgdsim.config.limits import check_iterations
 
-__all__ = ["AGGREGATOR", "ATTACK", "COMPONENT_KEYS", "SCHEDULE", "Component", "Family", "label"]
-
-
-class Component(BaseModel):
-    """A chosen component: its ``kind`` and its parameters, defaults filled in.
-
-    Serialises as one flat table, ``{"kind": kind, **params}`` (the scenario's own form),
-    without the parameters whose default is "unset" (None: the component derives it).
-    """
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    kind: str
-    params: dict[str, Any]
-
-    @model_serializer
-    def _flat(self) -> dict[str, Any]:
-        return {"kind": self.kind, **{k: v for k, v in self.params.items() if v is not None}}
-
-    def __str__(self) -> str:
-        return label(self.kind, self.params)
+__all__ = [
+    "AGGREGATOR",
+    "ATTACK",
+    "COMPONENT_KEYS",
+    "SCHEDULE",
+    "Component",
+    "Family",
+    "label",
+    "table",
+]
 
 
 def label(kind: str, params: Mapping[str, Any]) -> str:
     """``krum`` or ``gmom(batches=20, tol=1e-10)``: a component in one short string."""
-    shown = {k: v for k, v in params.items() if v is not None}
-    if not shown:
-        return kind
-    inner = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in shown.items())
-    return f"{kind}({inner})"
+    return Component(kind, dict(params)).describe()
+
+
+def table(component: Component) -> dict[str, Any]:
+    """The scenario's own form of a component: one flat table ``{kind, **params}``."""
+    return component.to_table()
 
 
 @dataclass(frozen=True)
@@ -97,7 +86,7 @@ class Family:
         if not isinstance(kind, str):
             raise ValueError(f"kind: must be a {self.name} name, got {kind!r}")
         fn = self.lookup(kind)  # UnknownNameError is a ValueError with the hint
-        return Component(kind=kind, params=self.check(fn, kind, raw))
+        return Component(kind, self.check(fn, kind, raw))
 
     def check(self, fn: Callable[..., Any], kind: str, params: dict[str, Any]) -> dict[str, Any]:
         """Validate ``params`` for the component ``kind``; return them with defaults."""

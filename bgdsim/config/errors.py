@@ -28,7 +28,7 @@ def format_error(exc: ValidationError, source: str) -> str:
     bad = err.get("input")
     show_input = err["type"] not in ("value_error", "missing") and not isinstance(bad, dict)
     got = f" (got {bad!r})" if show_input else ""
-    sub = re.match(r"([A-Za-z_][A-Za-z0-9_.]*): ", msg)
+    sub = re.match(r"([A-Za-z_][A-Za-z0-9_.]*(?:\[\d+\][A-Za-z0-9_.]*)*): ", msg)
     if sub and loc:  # a section validator naming its own field: join into one dotted path
         loc, msg = f"{loc}.{sub.group(1)}", msg[sub.end() :]
     where = f"{loc}: " if loc else ""

@@ -38,10 +38,13 @@ def _table(v: Any) -> Any:
 DRY_RUN_MAX_DIM = 16
 
 
-def _dry_run(rule: Component, m: int, q: int, dim: int) -> None:
+def _dry_run(
+    rule: Component, m: int, q: int, dim: int, pre: list[dict[str, Any]] | None = None
+) -> None:
     """Run the rule once on m zero reports of a realistic d, as the server will call it.
 
-    The rule checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
+    The pre-aggregators (``pre``) run first, then the rule on what they return; each
+    checks its parameters and preconditions (e.g. krum: m >= 2q + 3). d is the
     scenario's ``problem.dim`` capped at :data:`DRY_RUN_MAX_DIM` — not 1, where broadcasting
     hides a shape bug — and moved off m when it equals it (an (m, d) vs (d, m) mix-up
     broadcasts too); the aggregate must have shape (d,).
@@ -51,13 +54,19 @@ def _dry_run(rule: Component, m: int, q: int, dim: int) -> None:
     d = min(dim, DRY_RUN_MAX_DIM)
     if d == m and d > 1:
         d -= 1
+    x = np.zeros((m, d))
+    if pre:
+        try:
+            x = aggregators.pre.Chain(aggregators.pre.parse_chain(pre), f=q)(x, 0)
+        except ValueError as exc:
+            raise ValueError(f"server.pre: {exc}") from None
     try:
-        out = aggregators.call(fn, np.zeros((m, d)), rule.params, f=q, seed=0)
+        out = aggregators.call(fn, x, rule.params, f=q, seed=0)
     except ValueError as exc:
         raise ValueError(f"server.aggregator: {exc}") from None
     if out.shape != (d,):
         raise ValueError(
-            f"server.aggregator: {name} returned shape {out.shape} for ({m}, {d}) reports "
+            f"server.aggregator: {name} returned shape {out.shape} for {x.shape} reports "
             f"(expected ({d},))"
         )
 
@@ -135,7 +144,7 @@ class Scenario(_Section):
             )
         except ValueError as exc:
             raise ValueError(str(exc)) from None
-        _dry_run(self.server.aggregator, m, q, self.problem.dim)
+        _dry_run(self.server.aggregator, m, q, self.problem.dim, self.server.pre)
         return self
 
     def to_dict(self) -> dict[str, Any]:

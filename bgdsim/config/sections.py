@@ -14,14 +14,15 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BeforeValidator,
     Field,
+    PlainSerializer,
     SerializeAsAny,
     field_validator,
     model_validator,
 )
 
-from bgdsim import problems
+from bgdsim import aggregators, problems
 from bgdsim._section import Section as _Section
-from bgdsim.config.components import AGGREGATOR, ATTACK, SCHEDULE, Component, moved_hint
+from bgdsim.config.components import AGGREGATOR, ATTACK, SCHEDULE, Component, moved_hint, table
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.network.loss import LossModel, parse_loss
 from bgdsim.network.topology import StarTopology, Topology, parse_topology
@@ -114,10 +115,12 @@ def _step_size(v: Any) -> Any:
 class ServerConfig(_Section):
     """``[server]``: the parameter server's rule."""
 
-    aggregator: Annotated[Component, BeforeValidator(AGGREGATOR.parse)] = Field(
-        "gmom",  # type: ignore[assignment]  # parsed by the validator
-        description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
-        "(`bgdsim list aggregators`)",
+    aggregator: Annotated[Component, BeforeValidator(AGGREGATOR.parse), PlainSerializer(table)] = (
+        Field(
+            "gmom",  # type: ignore[assignment]  # parsed by the validator
+            description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
+            "(`bgdsim list aggregators`)",
+        )
     )
     step_size: Annotated[float | Literal["auto"], BeforeValidator(_step_size)] = Field(
         0.5, description='η, or "auto" = L/(2M²)'
@@ -136,6 +139,19 @@ class ServerConfig(_Section):
     max_norm: float | None = Field(
         None, gt=0, description="reject reports with a larger norm (default: no limit)"
     )
+    pre: list[dict[str, Any]] | None = Field(
+        None, description="pre-aggregators applied in order before the rule (`bgdsim list pre`)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pre(cls, data: Any) -> Any:
+        """``pre``: each entry a table ``{kind, **params}`` or a bare name, stored resolved
+        (defaults filled in); an empty list is no pre-aggregation."""
+        if isinstance(data, dict) and data.get("pre") is not None:
+            chain = aggregators.pre.parse_chain(data["pre"], where="pre")
+            data = {**data, "pre": [c.to_table() for c in chain] or None}
+        return data
 
     @classmethod
     def _moved(cls, data: dict[str, Any]) -> str | None:
@@ -220,11 +236,11 @@ class NetworkConfig(_Section):
 class AdversaryConfig(_Section):
     """``[adversary]``: who is Byzantine each round and what they send."""
 
-    schedule: Annotated[Component, BeforeValidator(SCHEDULE.parse)] = Field(
+    schedule: Annotated[Component, BeforeValidator(SCHEDULE.parse), PlainSerializer(table)] = Field(
         "random",  # type: ignore[assignment]  # parsed by the validator
         description="Byzantine-set schedule, a name or a table (`bgdsim list schedules`)",
     )
-    attack: Annotated[Component, BeforeValidator(ATTACK.parse)] = Field(
+    attack: Annotated[Component, BeforeValidator(ATTACK.parse), PlainSerializer(table)] = Field(
         "sign_flip",  # type: ignore[assignment]  # parsed by the validator
         description='what Byzantine workers send, a name or { kind = "sign_flip", scale = 10 } '
         "(`bgdsim list attacks`)",

@@ -226,7 +226,11 @@ class RoundEngine(MessageRules):
         )
         if result.skipped is not None:
             self.acct.aggregate_skipped += 1
-            log.emit(ev.AGGREGATE_SKIPPED, now, round=t, rows=result.used, reason=result.skipped)
+            # under pre-aggregators the skip may depend on the round's bits (bucketing)
+            seed = {} if self.core.rule.pre is None else {"server_seed": plan.seed}
+            log.emit(
+                ev.AGGREGATE_SKIPPED, now, round=t, rows=result.used, reason=result.skipped, **seed
+            )
         else:
             log.emit(
                 ev.AGGREGATE,

@@ -29,6 +29,7 @@ import numpy as np
 
 from bgdsim import aggregators
 from bgdsim.aggregators.geometric_median import unconverged
+from bgdsim.aggregators.pre import Chain, parse_chain
 from bgdsim.engine.validation import Outcome, validate_report
 
 if TYPE_CHECKING:
@@ -40,12 +41,16 @@ _UNCHECKED: Any = object()
 
 
 class ServerRule:
-    """An aggregator bound to its parameters; called with a round's random bits.
+    """An aggregator bound to its parameters, after its pre-aggregators; called with a
+    round's random bits.
 
     Args:
         fn: ``fn(vectors, **params) -> (d,)``.
         params: its keyword parameters (``batches`` and ``f`` included if it takes them).
-        weights: per-worker weights for rules that take them (unequal data sizes).
+        weights: per-worker weights for rules that take them (unequal data sizes); they
+            follow the rows through pre-aggregators that keep one row per report (``nnm``,
+            clipping) and are dropped after one that merges rows (``bucketing``).
+        pre: the scenario's ``server.pre`` chain, applied to the reports first.
     """
 
     def __init__(
@@ -53,10 +58,12 @@ class ServerRule:
         fn: Callable[..., np.ndarray],
         params: dict[str, Any],
         weights: np.ndarray | None = None,
+        pre: Chain | None = None,
     ) -> None:
         self.fn = fn
         self.params = params
         self.weights = weights
+        self.pre = pre if pre else None
         self.random = aggregators.takes(fn, "rng")
 
     def __call__(
@@ -66,12 +73,21 @@ class ServerRule:
 
         ``rows``: which workers' weights apply (a boolean mask), when not all of them.
         """
-        params = self.params
+        params, weights = self.params, self.weights
+        if self.pre is not None:
+            n = vectors.shape[0]
+            vectors = self.pre(vectors, seed)
+            if vectors.shape[0] != n:  # rows merged: no report's weight applies
+                weights = None
         if self.random and seed is not None:
             params = {**params, "rng": np.random.default_rng(seed)}
-        if self.weights is not None:
-            params = {**params, "weights": self.weights if rows is None else self.weights[rows]}
+        if weights is not None:
+            params = {**params, "weights": weights if rows is None else weights[rows]}
         return np.asarray(self.fn(vectors, **params), dtype=np.float64)
+
+    def describe(self, name: str) -> str:
+        """The rule as a summary names it: ``nnm → bucketing(s=2) → name``."""
+        return name if self.pre is None else f"{self.pre.describe()} → {name}"
 
     def for_round(self, seed: int) -> Callable[[np.ndarray], np.ndarray]:
         """The rule as the adversary sees it in a round: ``vectors -> aggregate``."""
@@ -265,9 +281,10 @@ def build_server(
     unequal = sizes is not None and sizes.size > 0 and not (sizes == sizes[0]).all()
     if unequal and aggregators.takes(fn, "weights"):
         weights = np.asarray(sizes, dtype=np.float64)
+    pre = Chain(parse_chain(srv.pre), f=scenario.cluster.byzantine) if srv.pre else None
     return ServerCore(
         theta,
-        ServerRule(fn, params, weights),
+        ServerRule(fn, params, weights, pre),
         step_size=step_size,
         workers=scenario.cluster.workers,
         missing=srv.missing,

@@ -241,7 +241,7 @@ class World:
         rule = self.server.rule
         params = rule.view_params()
         order = None
-        if params.get("rebatch"):
+        if params.get("rebatch") and rule.pre is None:  # with pre: batches of its outputs
             order = batch_order(self.m, np.random.default_rng(seed))
         problem = self.problem
 
@@ -267,6 +267,7 @@ class World:
             latency_up=lat_up.copy(),
             batch_order=order,
             corrupted=corrupted,
+            pre=[] if rule.pre is None else rule.pre.tables(),
         )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bgdsim.registry import Registry
+from bgdsim.registry import GROUPS, Registry
 
 if TYPE_CHECKING:
     from bgdsim.config import ProblemConfig
@@ -122,7 +122,7 @@ def safe_norm(v: np.ndarray) -> float:
 
 
 Builder = Callable[["ProblemConfig", int, np.random.Generator], Problem]
-registry: Registry[Builder] = Registry("problem")
+registry: Registry[Builder] = Registry("problem", GROUPS["problem"])
 
 
 def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> Problem:

@@ -33,6 +33,7 @@ CHANGEABLE = (
     "server.quorum",
     "server.grace",
     "server.round_timeout",
+    "server.pre",
     "server.max_norm",
 )
 

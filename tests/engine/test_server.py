@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bgdsim import aggregators
-from bgdsim.engine import Outcome, ServerCore, validate_report
+from bgdsim.engine import Outcome, ServerCore, ServerRule, validate_report
 
 D, M = 3, 4
 
@@ -280,3 +280,47 @@ def test_a_geometric_median_that_did_not_converge_is_reported_with_the_round() -
     for j in range(M):
         patient.receive(inbox, j, 1, rng.standard_normal(D))
     assert patient.close(inbox).stalls == ()
+
+
+def _chain(tables: list[object], f: int = 1) -> aggregators.pre.Chain:
+    return aggregators.pre.Chain(aggregators.pre.parse_chain(tables), f=f)
+
+
+def test_the_rule_applies_its_pre_chain_before_the_aggregator() -> None:
+    x = np.array([[0.0], [1.0], [2.0], [30.0]])
+    rule = ServerRule(aggregators.get("coordinate_median"), {}, pre=_chain(["nnm"]))
+    # nnm (f = 1), 3 nearest each: 1, 1, 1 and (30 + 2 + 1)/3 = 11; their median is 1
+    np.testing.assert_array_equal(rule(x, seed=5), [1.0])
+    bucketed = ServerRule(aggregators.get("mean"), {}, pre=_chain([{"kind": "bucketing", "s": 3}]))
+    perm = aggregators.pre.chain.step_rng(5, 0).permutation(4)
+    want = np.mean([x[perm[:3]].mean(axis=0), x[perm[3:]].mean(axis=0)], axis=0)
+    np.testing.assert_array_equal(bucketed(x, seed=5), want)
+    assert bucketed.describe("mean") == "bucketing(s=3) → mean"
+    assert ServerRule(aggregators.get("mean"), {}).describe("mean") == "mean"
+
+
+def test_weights_follow_rows_through_a_chain_that_keeps_them() -> None:
+    seen: list[object] = []
+
+    def weighted(vectors: np.ndarray, *, weights: np.ndarray | None = None) -> np.ndarray:
+        seen.append(None if weights is None else weights.tolist())
+        return vectors.mean(axis=0)
+
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    x = np.ones((4, 2))
+    ServerRule(weighted, {}, w, _chain([{"kind": "clipping", "tau": 1.0}]))(x, 0)
+    ServerRule(weighted, {}, w, _chain(["bucketing"]))(x, 0)
+    mask = np.array([True, False, True, True])
+    ServerRule(weighted, {}, w, _chain(["arc"]))(x[mask], 0, mask)
+    assert seen == [[1.0, 2.0, 3.0, 4.0], None, [1.0, 3.0, 4.0]]
+
+
+def test_a_pre_chain_precondition_skips_the_round() -> None:
+    rule = ServerRule(aggregators.get("mean"), {}, pre=_chain(["nnm"], f=3))
+    c = ServerCore(np.zeros(D), rule, step_size=0.5, workers=M, missing="exclude")
+    inbox = c.open_round(1)
+    for j in range(3):
+        c.receive(inbox, j, 1, np.full(D, 1.0))
+    result = c.close(inbox, 9)
+    assert result.skipped == "nnm needs n > f reports, got n=3, f=3"
+    np.testing.assert_array_equal(c.theta, np.zeros(D))

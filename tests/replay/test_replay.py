@@ -63,9 +63,14 @@ def test_read_log_gives_back_every_vector_bit_for_bit(
         {"faults": [{"kind": "crash", "workers": [1], "from": 2, "until": 4}],
          "adversary__attack": "timing"},
         {"server__aggregator": "mean", "adversary__attack__scale": 1e300},
+        {"server__pre": [{"kind": "nnm"}, {"kind": "bucketing", "s": 2}],
+         "server__aggregator__rebatch": True, "problem__size_spread": 0.4,
+         "problem__samples": 4001},
+        {"server__aggregator": "krum", "server__missing": "exclude", "network__drop": 0.4,
+         "server__pre": [{"kind": "bucketing", "s": 1}, "arc"]},
     ],
     ids=["plain", "busy", "skipped-steps", "rebatch-quorum", "unequal-sizes", "faults-timing",
-         "diverged"],
+         "diverged", "pre", "pre-skipped-steps"],
 )  # fmt: skip
 def test_every_kind_of_run_verifies(
     scenario: ScenarioFactory, tmp_path: Path, extra: dict[str, Any]
@@ -76,6 +81,41 @@ def test_every_kind_of_run_verifies(
     assert check.ok, check.message()
     assert check.complete and check.rounds == result.rounds
     assert check.message() == f"verified {result.rounds} rounds"
+
+
+def test_a_pre_chain_is_in_the_header_and_a_rerun_changes_it(
+    scenario: ScenarioFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent = tmp_path / "p.jsonl"
+    pre = [{"kind": "nnm"}, {"kind": "bucketing", "s": 2}]
+    logged(scenario(rounds=4, server__pre=pre, adversary__attack__scale=100.0), parent)
+    assert next(read_log(parent))["scenario"]["server"]["pre"] == pre
+    child = tmp_path / "c.jsonl"
+    monkeypatch.setenv("COLUMNS", "200")  # the summary's table on one line per row
+    code = main(["replay", str(parent), "--set", 'server.pre=[{kind="adaptive_clipping"}]',
+                 "--log-out", str(child)])  # fmt: skip
+    assert code == 0
+    assert "adaptive_clipping(quantile=0.5) → gmom (k=5)" in capsys.readouterr().out
+    header = next(read_log(child))
+    assert header["scenario"]["server"]["pre"] == [{"kind": "adaptive_clipping", "quantile": 0.5}]
+    assert header["parent"]["log"] == "p.jsonl"
+    assert verify(child).ok
+    # the chain is part of the recomputation: replayed without it, round 1 differs
+    from bgdsim.replay import _header
+
+    real = _header.build
+
+    def without_pre(log: Any) -> Any:
+        core, barrier = real(log)
+        core.rule.pre = None
+        return core, barrier
+
+    monkeypatch.setattr(_header, "build", without_pre)
+    check = verify(parent)
+    assert not check.ok and "aggregate" in check.message()
 
 
 def _lines(path: Path) -> list[bytes]:
