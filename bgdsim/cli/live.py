@@ -8,7 +8,7 @@ import math
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
-from bgdsim.cli.run import _load
+from bgdsim.cli.run import SignKeyFlagError, _load, _sign_key
 from bgdsim.cli.summary import _print_summary
 
 
@@ -38,6 +38,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     bad = _check_address("--listen", args.listen) or _check_time_scale(args.time_scale)
     if bad:
         return _fail(bad)
+    try:
+        key = _sign_key(args)
+    except SignKeyFlagError as exc:
+        return _fail(str(exc))
     scenario = _load(args)
 
     def listening(host: str, port: int) -> None:
@@ -53,6 +57,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 time_scale=args.time_scale,
                 on_listen=listening,
+                sign_key=key,
             )
         )
     except LogPathError as exc:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bgdsim.paths import InputFileError, read_bounded
+from bgdsim.paths import read_key
 
 __all__ = [
     "GREETING_SIZE",
@@ -103,26 +103,6 @@ def write_keys(keys_dir: str | Path, m: int, secret: bytes | None = None) -> lis
             f.write(derive_key(secret, j).hex() + "\n")
         paths.append(path)
     return paths
-
-
-def read_key(path: str | Path) -> bytes:
-    """A key file's bytes (hex text, 16 to 64 bytes); a missing, unreadable or odd
-    file (a directory, ``/dev/zero``, a FIFO, a huge file) is a ``ValueError`` naming it."""
-    try:
-        raw = read_bounded(path, 4096)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such key file") from None
-    except InputFileError as exc:
-        raise ValueError(f"{path}: the key file {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the key file: {exc.strerror or exc}") from None
-    try:
-        key = bytes.fromhex(raw.decode("ascii").strip())
-    except ValueError:  # UnicodeDecodeError is one
-        raise ValueError(f"{path}: not a hex key") from None
-    if not 16 <= len(key) <= 64:
-        raise ValueError(f"{path}: a key must be 16 to 64 bytes, got {len(key)}")
-    return key
 
 
 # ---------------------------------------------------------------------------- greeting

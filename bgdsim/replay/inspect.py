@@ -107,7 +107,7 @@ def export_csv(path: str | Path, out: str | Path) -> int:
     return len(rows)
 
 
-_VOLATILE = ("digest", "payload_end", "parent", "messages")
+_VOLATILE = ("digest", "signature", "signed", "payload_end", "parent", "messages")
 
 
 def diff(path_a: str | Path, path_b: str | Path) -> tuple[int | None, int, str, str] | None:
