@@ -3,6 +3,7 @@ command line called in-process (exit code and output, never a traceback)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import pytest
 
 import bgdsim
 from bgdsim.cli import main
-from tests.conftest import make_scenario
+from tests.conftest import ScenarioFactory, make_scenario
+from tests.live.conftest import tiny
 
 #: 3 rounds, m = 20 (the default k = 20 batches: one report each), d = 3: a log of a
 #: few kilobytes, with the default rule and attack
@@ -21,6 +23,14 @@ TINY: dict[str, Any] = {
     "cluster__workers": 20,
     "cluster__byzantine": 2,
 }
+
+
+def examples(default: int) -> int:
+    """A property test's ``max_examples``: ``default`` (kept small: the suite runs by
+    default), or ``$BGDSIM_HOSTILE_EXAMPLES`` for a deeper search."""
+    return int(os.environ.get("BGDSIM_HOSTILE_EXAMPLES", default))
+
+
 #: a signing key (32 bytes) and another one
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -43,6 +53,12 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
 def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
     """The same run, signed with :data:`KEY`: (lines, sidecar)."""
     return tiny_log(tmp_path_factory.mktemp("signed"), sign_key=KEY)
+
+
+@pytest.fixture
+def live_scenario() -> ScenarioFactory:
+    """Tiny scenarios for wall-clock runs (as in tests/live)."""
+    return tiny
 
 
 def write(tmp: Path, lines: bytes, side: bytes, name: str = "log") -> Path:

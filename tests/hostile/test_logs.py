@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import bgdsim
 from bgdsim import msglog
 from bgdsim.replay import LogError
-from tests.hostile.conftest import KEY, cli, write
+from tests.hostile.conftest import KEY, cli, examples, write
 from tests.replay.paths import replaced, reseal, rows_where
 
 
@@ -237,7 +237,9 @@ def edited(blob: bytes, op: str, at: int, byte: int) -> bytes:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     data=st.data(),
