@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import bgdsim
 from bgdsim.eventlog import read_events
 from bgdsim.live import run_tcp
-from bgdsim.live.frames import Channel, read_body
+from bgdsim.live.frames import Channel, FrameError, read_body, to_array
 from tests.hostile.conftest import examples
 from tests.live.conftest import tiny
 from tests.live.test_tcp import SECRET, join
@@ -123,3 +124,13 @@ def test_any_frames_from_a_worker_are_rejected_and_counted(items: list[Any]) -> 
     for what, n in counted.items():
         if n:
             event(f"worker 0: {what}")
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape"),
+    [("<f8", [1] * 70), ("<f8", [2**62, 0]), ("[", [3]), ("(2)f8", [3]), ("<f8", [0] * 9)],
+)
+def test_a_shape_or_dtype_numpy_cannot_make_is_a_frame_error(dtype: str, shape: Any) -> None:
+    # found by the property above: these crashed the connection handler
+    with pytest.raises(FrameError, match=r"bad shape|unknown dtype|does not hold|not allowed"):
+        to_array({"dtype": dtype, "shape": shape}, b"")

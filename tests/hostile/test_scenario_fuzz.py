@@ -167,3 +167,16 @@ def test_any_set_is_exit_0_or_2(
     scenario = tmp_path / "s.toml"
     scenario.write_text(BASE, encoding="utf-8")
     validate_then_run(capsys, scenario, f"{key}={value}")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"), [('"\\r" = 1\n', "\\r: unknown key"), ('name = "a\\nb"\n', "U+000A")]
+)
+def test_unprintable_input_stays_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, shown: str
+) -> None:
+    # found by the property above: a key "\r" echoed raw broke the message in two
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(text, encoding="utf-8")
+    code, out = cli(capsys, "validate", str(scenario))
+    assert code == 2 and shown in out, out
