@@ -1,6 +1,7 @@
 """Reading an input file safely: a regular file of bounded size, or a one-line refusal.
 
-Every file the user names as input (a scenario, a latency trace, a key file) is opened
+Every file the user names as input (a scenario, a sweep, a latency trace, a GraphML
+topology, a key file) is opened
 without blocking (a FIFO does not wait for a writer), checked to be a regular file (not
 a directory, ``/dev/zero``, a FIFO or a socket) and read up to a size limit, so bad
 input costs bounded time and memory. :func:`read_key` reads a key file (a worker's, or
@@ -15,6 +16,7 @@ from pathlib import Path
 
 __all__ = [
     "KEY_BYTES",
+    "MAX_GRAPH_BYTES",
     "MAX_INPUT_BYTES",
     "MAX_TRACE_BYTES",
     "InputFileError",
@@ -26,6 +28,8 @@ __all__ = [
 MAX_INPUT_BYTES = 1 << 20
 #: the largest latency trace read: 16 MiB (about a million measurements)
 MAX_TRACE_BYTES = 16 << 20
+#: the largest GraphML topology read: 16 MiB (about a hundred thousand nodes)
+MAX_GRAPH_BYTES = 16 << 20
 #: the smallest and largest key a key file may hold, in bytes
 KEY_BYTES = (16, 64)
 

@@ -208,8 +208,6 @@ async def serve(
     (``log_path``, ``overwrite`` and ``sign_key`` as for :func:`bgdsim.run`).
     """
     host, port = split_address(listen)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"the port must be 0 to 65535, got {port}")
     m = scenario.cluster.workers
     if not any(key_path(keys_dir, j).exists() for j in range(m)):
         write_keys(keys_dir, m)
