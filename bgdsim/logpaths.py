@@ -14,6 +14,8 @@ Every runtime, :func:`bgdsim.rerun` and the CLI resolve and open a log through t
 * The files are opened exclusively (:func:`open_log_files`): without ``overwrite`` with
   ``O_EXCL``, and the ``.jsonl`` is held under an advisory ``flock`` while the run writes
   it, so a second run on the same path is refused instead of interleaving with the first.
+* A signing key (``sign_key``, ``--sign-key``) is resolved with the path, before the run
+  starts (:func:`bgdsim.eventlog.signing.resolve`): a bad key file is refused up front.
 
 A refusal is a :class:`LogPathError` (a ``ValueError``; the CLI exits 2 with its line).
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from bgdsim.eventlog.layout import sidecar_path
+from bgdsim.eventlog.signing import resolve
 
 __all__ = [
     "LOG_SUFFIX",
@@ -201,19 +204,27 @@ def open_log_files(
 @dataclass
 class LogTarget:
     """A resolved log path (None: no log), ready to open; ``default``: the base it was
-    derived from, when it is the default path (a lost race then moves on to the next)."""
+    derived from, when it is the default path (a lost race then moves on to the next);
+    ``sign_key``: the key to sign the log with (None: unsigned)."""
 
     path: Path | None
     overwrite: bool = False
     default: Path | None = None
+    sign_key: bytes | None = None
 
     def open(self, opener: Callable[..., L]) -> L:
-        """``opener(path)`` (``opener(path, overwrite=True)`` when overwriting)."""
+        """``opener(path)``, with ``overwrite=True`` when overwriting and ``sign_key=KEY``
+        when signing."""
         if self.path is None:
             return opener(None)
+        kwargs: dict[str, object] = {}
+        if self.overwrite:
+            kwargs["overwrite"] = True
+        if self.sign_key is not None:
+            kwargs["sign_key"] = self.sign_key
         for _ in range(_MAX_TRIES):
             try:
-                return opener(self.path, overwrite=True) if self.overwrite else opener(self.path)
+                return opener(self.path, **kwargs)
             except LogPathError as exc:
                 if self.default is None or not exc.fixable:
                     raise
@@ -227,13 +238,21 @@ def log_target(
     *,
     overwrite: bool = False,
     protect: Iterable[Path] = (),
+    sign_key: bytes | str | os.PathLike[str] | None = None,
 ) -> LogTarget:
     """Resolve ``log_path``: ``True`` → a fresh default path derived from ``default``,
-    ``None``/``False`` → no log, else that path, checked (:func:`check_log_path`)."""
+    ``None``/``False`` → no log, else that path, checked (:func:`check_log_path`);
+    ``sign_key`` (the key, or a key file's path) is read and checked first.
+
+    Raises:
+        LogPathError: the path is refused.
+        SignKeyError: the key (or its file) is refused.
+    """
+    key = resolve(sign_key)
     if log_path is None or log_path is False:
         return LogTarget(None)
     if log_path is True:
-        return LogTarget(fresh_path(default), default=default)
+        return LogTarget(fresh_path(default), default=default, sign_key=key)
     path = Path(log_path)
     check_log_path(path, overwrite=overwrite, protect=protect)
-    return LogTarget(path, overwrite=overwrite)
+    return LogTarget(path, overwrite=overwrite, sign_key=key)

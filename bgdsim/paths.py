@@ -1,9 +1,11 @@
 """Reading an input file safely: a regular file of bounded size, or a one-line refusal.
 
-Every file the user names as input (a scenario, a latency trace, a key file) is opened
+Every file the user names as input (a scenario, a sweep, a latency trace, a GraphML
+topology, a key file) is opened
 without blocking (a FIFO does not wait for a writer), checked to be a regular file (not
 a directory, ``/dev/zero``, a FIFO or a socket) and read up to a size limit, so bad
-input costs bounded time and memory.
+input costs bounded time and memory. :func:`read_key` reads a key file (a worker's, or
+a log's signing key): hex text of 16 to 64 bytes.
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["MAX_INPUT_BYTES", "MAX_TRACE_BYTES", "InputFileError", "read_bounded"]
+__all__ = [
+    "KEY_BYTES",
+    "MAX_GRAPH_BYTES",
+    "MAX_INPUT_BYTES",
+    "MAX_TRACE_BYTES",
+    "InputFileError",
+    "read_bounded",
+    "read_key",
+]
 
 #: the largest scenario (or other small input file) read: 1 MiB
 MAX_INPUT_BYTES = 1 << 20
 #: the largest latency trace read: 16 MiB (about a million measurements)
 MAX_TRACE_BYTES = 16 << 20
+#: the largest GraphML topology read: 16 MiB (about a hundred thousand nodes)
+MAX_GRAPH_BYTES = 16 << 20
+#: the smallest and largest key a key file may hold, in bytes
+KEY_BYTES = (16, 64)
 
 
 class InputFileError(ValueError):
@@ -76,3 +90,30 @@ def read_bounded(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> 
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def read_key(path: str | os.PathLike[str]) -> bytes:
+    """A key file's bytes: hex text (surrounding whitespace ignored) of 16 to 64 bytes.
+
+    Raises:
+        ValueError: naming the path: no such file, not a regular file, unreadable,
+            empty, not hex, or a key of the wrong length.
+    """
+    try:
+        raw = read_bounded(path, 4096)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such key file") from None
+    except InputFileError as exc:
+        raise ValueError(f"{path}: the key file {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the key file: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise ValueError(f"{path}: the key file is empty (it holds a key as hex text)")
+    try:
+        key = bytes.fromhex(raw.decode("ascii").strip())
+    except ValueError:  # UnicodeDecodeError is one
+        raise ValueError(f"{path}: not a hex key") from None
+    low, high = KEY_BYTES
+    if not low <= len(key) <= high:
+        raise ValueError(f"{path}: a key must be {low} to {high} bytes, got {len(key)}")
+    return key

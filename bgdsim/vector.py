@@ -20,7 +20,7 @@ from bgdsim.engine.recorded import Recording
 from bgdsim.engine.resolve import ClosedForm
 from bgdsim.eventlog import EventLog
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import drive
+from bgdsim.sim.runtime import SignKey, drive
 
 __all__ = ["VectorDriver", "run_vector"]
 
@@ -72,9 +72,10 @@ def run_vector(
     progress: Progress | None = None,
     recording: Recording | None = None,
     open_log: Callable[..., EventLog] = EventLog,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Run a scenario on the vector runtime (arguments as :func:`bgdsim.sim.run`)."""
     return drive(
         scenario, VectorDriver, log_path=log_path, overwrite=overwrite, progress=progress,
-        recording=recording, open_log=open_log,
+        recording=recording, open_log=open_log, sign_key=sign_key,
     )  # fmt: skip

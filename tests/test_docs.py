@@ -1,6 +1,9 @@
-"""The documentation names every scenario key and every registered component."""
+"""The documentation names every scenario key and every registered component, and its
+links between files lead somewhere."""
 
 from __future__ import annotations
+
+import re
 
 from bgdsim import adversary, aggregators, attacks, problems
 from bgdsim.config import Scenario
@@ -33,3 +36,16 @@ def test_every_registered_component_is_documented() -> None:
     for name in names:
         if not name.startswith("_"):  # components registered by tests
             assert f"`{name}`" in text, name
+
+
+def test_relative_links_point_at_files() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in target or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            assert path.exists(), f"{page.name}: {target}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/reliability.md)" in readme

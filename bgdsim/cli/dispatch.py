@@ -41,11 +41,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def _input_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (exit 2); importing them loads config and replay."""
     from bgdsim.config import ScenarioError
+    from bgdsim.eventlog.signing import SignKeyError
     from bgdsim.logpaths import LogPathError
     from bgdsim.registry import PluginError, UnknownNameError
     from bgdsim.replay import LogError
 
-    return (ScenarioError, UnknownNameError, PluginError, LogError, LogPathError)
+    return (ScenarioError, UnknownNameError, PluginError, LogError, LogPathError, SignKeyError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

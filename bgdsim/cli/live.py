@@ -9,7 +9,7 @@ import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
 from bgdsim.cli.progress import RoundBar, show_progress
-from bgdsim.cli.run import _load
+from bgdsim.cli.run import SignKeyFlagError, _load, _sign_key
 from bgdsim.cli.summary import _print_summary
 
 
@@ -46,6 +46,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     bad = _check_address("--listen", args.listen) or _check_time_scale(args.time_scale)
     if bad:
         return _fail(bad)
+    try:
+        key = _sign_key(args)
+    except SignKeyFlagError as exc:
+        return _fail(str(exc))
     scenario = _load(args)
     m = scenario.cluster.workers
     waiting = set(range(m))
@@ -75,6 +79,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                     progress=bar,
                     on_listen=listening,
                     on_join=joined,
+                    sign_key=key,
                 )
             )
         except LogPathError as exc:

@@ -24,6 +24,17 @@ class _Parser(argparse.ArgumentParser):
 QUIET = "no progress bar (there is none either when stderr is not a terminal)"
 
 
+def _sign_key(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--sign-key",
+        dest="sign_key",
+        type=Path,
+        metavar="FILE",
+        help=f"{what}; FILE holds the key as hex text, 16 to 64 bytes "
+        "(e.g. from `openssl rand -hex 32`)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bgdsim", description="Simulate Byzantine Gradient Descent (Chen, Su, Xu).")
     p.add_argument("--version", action="version", version=f"bgdsim {__version__}")
@@ -47,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "logs/<name>-seed<seed>.jsonl, or -2, -3, ... if taken: nothing is overwritten)",
     )
     r.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
+    _sign_key(r, "sign the event log: an HMAC-SHA256 signature on every seal")
     r.add_argument("--no-log", action="store_true", help="do not write an event log")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument("-q", "--quiet", action="store_true", help=QUIET)
@@ -104,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="--set: print the re-run's summary as JSON")
     rp.add_argument("-q", "--quiet", action="store_true", help=QUIET)
 
+    _sign_key(rp, "--verify: check every seal's signature; --set: sign the re-run's log")
+
     sw = sub.add_parser("sweep", help="run a grid of scenarios x seeds (locally or on Dask)")
     sw.add_argument("sweep", type=Path, help="sweep TOML file")
     sw.add_argument("--engine", choices=["local", "dask"], default="local")
@@ -148,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--seed", type=int)
     sv.add_argument("--log", type=Path, help="event log path (as for run; opened once bound)")
     sv.add_argument("--overwrite", action="store_true", help="--log: replace an existing log")
+    _sign_key(sv, "sign the event log (as for run)")
     sv.add_argument("--time-scale", type=float, default=1.0)
     sv.add_argument("-q", "--quiet", action="store_true", help=QUIET)
 

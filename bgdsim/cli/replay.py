@@ -13,11 +13,18 @@ from bgdsim.cli.summary import _print_summary
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from bgdsim.cli.run import SignKeyFlagError, _sign_key
     from bgdsim.replay import export_csv, timeline, verify
 
     actions = [bool(args.verify), args.round is not None, bool(args.overrides), bool(args.export)]
     if sum(actions) > 1:
         return _fail("replay: choose one of --verify, --round, --set, --export")
+    if args.sign_key is not None and (args.round is not None or args.export):
+        return _fail("--sign-key: only with --verify (check a log) or --set (sign a re-run)")
+    try:
+        key = _sign_key(args)
+    except SignKeyFlagError as exc:
+        return _fail(str(exc))
     if args.round is not None:
         summary, rows = timeline(args.log, args.round)
         _print_timeline(summary, rows)
@@ -41,7 +48,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
         try:
             result = rerun(
-                args.log, args.overrides, log_path=args.log_out or True, overwrite=args.overwrite
+                args.log,
+                args.overrides,
+                log_path=args.log_out or True,
+                overwrite=args.overwrite,
+                sign_key=key,
             )
         except LogPathError as exc:
             return _fail(exc.describe("--log-out" if args.log_out else "log"))
@@ -55,7 +66,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     label = f"verify {args.log.name}"
     with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
-        check = verify(args.log, progress=progress)
+        check = verify(args.log, progress=progress, sign_key=key)
     print(check.message())
     return EXIT_OK if check.ok else EXIT_FAILED
 

@@ -18,6 +18,26 @@ def _load(args: argparse.Namespace) -> Any:
     return load_scenario(args.scenario, args.overrides, seed=getattr(args, "seed", None))
 
 
+class SignKeyFlagError(Exception):
+    """A refused ``--sign-key``: its one-line message names the flag."""
+
+
+def _sign_key(args: argparse.Namespace) -> bytes | None:
+    """The key of ``--sign-key FILE``, read and checked (None without the flag).
+
+    Raises:
+        SignKeyFlagError: naming the flag, the file and what is wrong with it.
+    """
+    if args.sign_key is None:
+        return None
+    from bgdsim.eventlog.signing import SignKeyError, read_sign_key
+
+    try:
+        return read_sign_key(args.sign_key)
+    except SignKeyError as exc:
+        raise SignKeyFlagError(f"--sign-key {exc}") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bgdsim.cli.live import _check_time_scale
     from bgdsim.logpaths import LogPathError
@@ -25,12 +45,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     bad = _check_time_scale(args.time_scale)
     if bad:
         return _fail(bad)
+    if args.no_log and args.sign_key is not None:
+        return _fail("--sign-key: there is no log to sign with --no-log")
+    try:
+        key = _sign_key(args)
+    except SignKeyFlagError as exc:
+        return _fail(str(exc))
     scenario = _load(args)
     log_path: Path | bool = False if args.no_log else (args.log or True)
     flag = "--log" if args.log else "log"
     try:
         _check_log_path(scenario, log_path, args.overwrite)
-        result = _run_with_progress(args, scenario, log_path)
+        result = _run_with_progress(args, scenario, log_path, key)
     except LogPathError as exc:
         return _fail(exc.describe(flag))
     except _LogDirError as exc:
@@ -87,42 +113,35 @@ def _check_log_space(scenario: Any, path: Path) -> None:
         )
 
 
-def _run_with_progress(args: argparse.Namespace, scenario: Any, log_path: Path | bool) -> Any:
+def _run_with_progress(
+    args: argparse.Namespace, scenario: Any, log_path: Path | bool, key: bytes | None
+) -> Any:
     """The run on ``args.runtime``, with a progress bar on stderr (a terminal, no --quiet)."""
     from bgdsim.sim import run
 
-    overwrite = bool(args.overwrite)
     label = f"{scenario.name} (seed {scenario.seed})"
     with RoundBar(label, scenario.rounds, enabled=show_progress(args.quiet)) as progress:
+        logging: dict[str, Any] = {
+            "log_path": log_path,
+            "overwrite": bool(args.overwrite),
+            "sign_key": key,
+            "progress": progress,
+        }
         if args.runtime == "simpy":
-            return run(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
+            return run(scenario, **logging)
         if args.runtime == "vector":
             from bgdsim.vector import run_vector
 
-            return run_vector(scenario, log_path=log_path, overwrite=overwrite, progress=progress)
+            return run_vector(scenario, **logging)
         if args.runtime == "asyncio":
             from bgdsim.live import run_asyncio
 
-            return run_asyncio(
-                scenario,
-                log_path=log_path,
-                overwrite=overwrite,
-                time_scale=args.time_scale,
-                progress=progress,
-            )
+            return run_asyncio(scenario, time_scale=args.time_scale, **logging)
         import asyncio
 
         from bgdsim.live import run_tcp
 
-        return asyncio.run(
-            run_tcp(
-                scenario,
-                log_path=log_path,
-                overwrite=overwrite,
-                time_scale=args.time_scale,
-                progress=progress,
-            )
-        )
+        return asyncio.run(run_tcp(scenario, time_scale=args.time_scale, **logging))
 
 
 def _jsonable(obj: Any) -> Any:

@@ -15,9 +15,11 @@ before the lines that reference it.
 
 Integrity: every ``round_end`` (and the ``run_end``) is a *seal* carrying ``digest``, a
 BLAKE2b hash chained over the previous digest, the bytes of every line since the last
-seal and the sidecar bytes written since it (up to ``payload_end``). Editing a number in
-a line, deleting or swapping lines, or flipping a payload byte breaks the chain at the
-round where it happened (``bgdsim replay LOG --verify`` names it).
+seal, the seal's own line up to its digest, and the sidecar bytes written since it (up
+to ``payload_end``). Editing a number in a line, deleting or swapping lines, or flipping
+a payload byte breaks the chain at the round where it happened (``bgdsim replay LOG
+--verify`` names it). With a signing key every seal also carries ``signature``, an
+HMAC-SHA256 of its digest (:mod:`bgdsim.eventlog.signing`).
 
 A simulated run records no wall-clock time, so the same scenario and seed give
 byte-identical logs. The first line (``run_start``) is the header: schema version,
@@ -28,6 +30,7 @@ The package re-exports its modules' public names:
 
 * :mod:`bgdsim.eventlog.layout` — the schema version, the payload dtype, the sidecar path;
 * :mod:`bgdsim.eventlog.digest` — the seals' digest chain (:func:`chain_digest`);
+* :mod:`bgdsim.eventlog.signing` — the optional signing key over the chain;
 * :mod:`bgdsim.eventlog.writer` — :class:`EventLog`, which writes a run's log;
 * :mod:`bgdsim.eventlog.memory` — :class:`MemorySink`, which keeps events as dicts;
 * :mod:`bgdsim.eventlog.reading` — :func:`read_events` and :func:`load_payload`.

@@ -4,7 +4,8 @@ Lines go through one structlog processor chain (:meth:`EventLog._stamp`, then or
 a buffered ``.jsonl`` file; per-message events are buffered as columns and written, one
 Arrow record per span, into the sidecar at each seal; vectors go to the sidecar as raw
 bytes and the line carries a reference. Each seal chains the span's digest
-(:mod:`bgdsim.eventlog.digest`). The format as a whole is described in
+(:mod:`bgdsim.eventlog.digest`), and with a signing key signs it
+(:mod:`bgdsim.eventlog.signing`). The format as a whole is described in
 :mod:`bgdsim.eventlog`.
 """
 
@@ -19,8 +20,10 @@ import orjson
 import structlog
 
 from bgdsim import logpaths
-from bgdsim.eventlog.digest import chain_digest, span_hasher
+from bgdsim.eventlog.digest import chain_digest, seal_tail, span_hasher
 from bgdsim.eventlog.layout import PAYLOAD_DTYPE
+from bgdsim.eventlog.signing import check_key, header_field, sign
+from bgdsim.events import RUN_START
 from bgdsim.msglog import MessageBuffer
 
 __all__ = ["EventLog"]
@@ -36,13 +39,13 @@ _BUFFER_BYTES = 1 << 20
 
 
 class _Sink:
-    """structlog's final "logger": appends each rendered line to the buffered log file."""
+    """structlog's final "logger": hands each rendered line to the log."""
 
-    def __init__(self, write: Any) -> None:
-        self._write = write
+    def __init__(self, line: Any) -> None:
+        self._line = line
 
     def msg(self, message: bytes) -> None:
-        self._write(message + b"\n")
+        self._line(message)
 
     info = msg
 
@@ -60,13 +63,19 @@ class EventLog:
             Both are created exclusively and the log is locked while it is written
             (:func:`bgdsim.logpaths.open_log_files`): an existing log is refused.
         overwrite: replace an existing log (never a file that is not a bgdsim log).
+        sign_key: a key (16 to 64 bytes) to sign every seal with
+            (:mod:`bgdsim.eventlog.signing`); None for an unsigned log.
     """
 
     #: live runtimes keep each message's wall-clock time
     wall_column = False
 
-    def __init__(self, path: str | Path | None, *, overwrite: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None, *, overwrite: bool = False, sign_key: bytes | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else None
+        self._key = None if sign_key is None else check_key(sign_key)
+        self._sealing = False
         self.enabled = self.path is not None
         self.seq = 0
         self.dim = 0  # d, set by the run's header: (d,) float64 payloads need no spec
@@ -83,7 +92,7 @@ class EventLog:
             write = self._write_line
         self._write = write
         self._log = structlog.wrap_logger(
-            _Sink(write),
+            _Sink(self._line),
             processors=[self._stamp, structlog.processors.JSONRenderer(serializer=_serialize)],
             wrapper_class=structlog.BoundLogger,
         ).bind()
@@ -110,6 +119,8 @@ class EventLog:
     def emit(self, event: str, time: float, **fields: Any) -> None:
         """Record one event at simulated ``time``."""
         if self.enabled:
+            if event == RUN_START and self._key is not None:
+                fields["signed"] = header_field(self._key)
             self._log.info(event, time=time, **fields)
 
     def message(
@@ -138,8 +149,9 @@ class EventLog:
 
     def seal(self, event: str, time: float, **fields: Any) -> None:
         """Record ``event`` closing a span: the span's message records go to the sidecar
-        (``messages``), and the line carries ``payload_end`` and the chained ``digest`` of
-        everything written since the previous seal (see the module doc)."""
+        (``messages``), and the line carries ``payload_end``, then the chained ``digest``
+        of everything written since the previous seal and of this line up to it (see
+        :mod:`bgdsim.eventlog.digest`), then, with a signing key, its ``signature``."""
         if not self.enabled:
             return
         if self._messages is not None and len(self._messages):
@@ -148,11 +160,26 @@ class EventLog:
             self._append(blob)
             self._sealed_messages(self._messages.last)
             fields["messages"] = {"offset": offset, "bytes": len(blob), "rows": rows}
+        self._sealing = True
+        try:
+            self.emit(event, time, **fields, payload_end=self._offset)
+        finally:
+            self._sealing = False
+
+    def _line(self, body: bytes) -> None:
+        """One rendered line; a seal's gets its digest (and signature) appended."""
+        if not self._sealing:
+            self._write(body + b"\n")
+            return
+        self._sealing = False  # one line per seal
+        body = body[:-1]  # the closing brace: the digest and signature go before it
+        self._line_hash.update(body)
         digest = chain_digest(self._digest, self._line_hash.digest(), self._payload_hash.digest())
         self._digest = digest
         self._line_hash = span_hasher()
         self._payload_hash = span_hasher()
-        self.emit(event, time, **fields, payload_end=self._offset, digest=digest.hex())
+        signature = None if self._key is None else sign(self._key, digest)
+        self._write(body + seal_tail(digest.hex(), signature))
 
     def _sealed_messages(self, records: Any) -> None:
         """A span's message records (a ``pyarrow.RecordBatch``) were written (a hook for

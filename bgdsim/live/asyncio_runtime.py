@@ -20,7 +20,7 @@ from bgdsim.config import Scenario
 from bgdsim.engine import Groups, PlannedRound, Progress, RoundEngine, World
 from bgdsim.live.driver import LiveDriver, LiveLog, Tap
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import log_target
+from bgdsim.sim.runtime import SignKey, log_target
 
 __all__ = ["run_async", "run_asyncio"]
 
@@ -63,6 +63,7 @@ async def run_async(
     time_scale: float = 1.0,
     progress: Progress | None = None,
     tap: Tap | None = None,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Run a scenario on the asyncio runtime (in the running event loop).
 
@@ -75,9 +76,10 @@ async def run_async(
             takes 10 µs).
         progress: called as ``progress(round, rounds)`` after every round.
         tap: receives every log line as it is written.
+        sign_key: sign the log (as for :func:`bgdsim.run`).
     """
     wall = _time.perf_counter()
-    target = log_target(scenario, log_path, overwrite=overwrite)
+    target = log_target(scenario, log_path, overwrite=overwrite, sign_key=sign_key)
     with target.open(functools.partial(LiveLog, tap=tap)) as log:
         engine = RoundEngine(World(scenario), log, progress)
         driver = LiveDriver(engine, time_scale=time_scale)
@@ -95,11 +97,13 @@ def run_asyncio(
     overwrite: bool = False,
     time_scale: float = 1.0,
     progress: Progress | None = None,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """:func:`run_async` in a fresh event loop (``asyncio.run``)."""
     kwargs: dict[str, Any] = {
         "log_path": log_path,
         "overwrite": overwrite,
         "time_scale": time_scale,
+        "sign_key": sign_key,
     }
     return asyncio.run(run_async(scenario, progress=progress, **kwargs))

@@ -40,9 +40,10 @@ class LiveLog(EventLog):
         wall: bool = True,
         tap: Tap | None = None,
         overwrite: bool = False,
+        sign_key: bytes | None = None,
     ) -> None:
         self.wall_column = wall
-        super().__init__(path, overwrite=overwrite)
+        super().__init__(path, overwrite=overwrite, sign_key=sign_key)
         self.wall = wall
         self.tap = tap
 

@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bgdsim.paths import InputFileError, read_bounded
+from bgdsim.paths import read_key
 
 __all__ = [
     "GREETING_SIZE",
     "ID_SIZE",
     "MAC_SIZE",
     "MAX_HEADER",
+    "MAX_NDIM",
     "Channel",
     "FrameError",
     "derive_key",
@@ -64,6 +65,8 @@ ID_SIZE = 16
 GREETING_SIZE = len(MAGIC) + 2 * ID_SIZE
 MAC_SIZE = 32
 MAX_HEADER = 4096
+#: the most dimensions a frame's array may have
+MAX_NDIM = 8
 _PERSON = b"bgdsim-frame-v2"
 _LEN = struct.Struct(">I")
 _HLEN = struct.Struct(">H")
@@ -103,26 +106,6 @@ def write_keys(keys_dir: str | Path, m: int, secret: bytes | None = None) -> lis
             f.write(derive_key(secret, j).hex() + "\n")
         paths.append(path)
     return paths
-
-
-def read_key(path: str | Path) -> bytes:
-    """A key file's bytes (hex text, 16 to 64 bytes); a missing, unreadable or odd
-    file (a directory, ``/dev/zero``, a FIFO, a huge file) is a ``ValueError`` naming it."""
-    try:
-        raw = read_bounded(path, 4096)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such key file") from None
-    except InputFileError as exc:
-        raise ValueError(f"{path}: the key file {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the key file: {exc.strerror or exc}") from None
-    try:
-        key = bytes.fromhex(raw.decode("ascii").strip())
-    except ValueError:  # UnicodeDecodeError is one
-        raise ValueError(f"{path}: not a hex key") from None
-    if not 16 <= len(key) <= 64:
-        raise ValueError(f"{path}: a key must be 16 to 64 bytes, got {len(key)}")
-    return key
 
 
 # ---------------------------------------------------------------------------- greeting
@@ -267,16 +250,21 @@ def to_array(
     ``copy=False``: a read-only view of the payload."""
     try:
         dtype = np.dtype(str(header.get("dtype")))
-    except TypeError:
+    except Exception:  # numpy's parser raises TypeError, ValueError, SyntaxError, ...
         raise FrameError(f"unknown dtype {header.get('dtype')!r}") from None
     if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
         raise FrameError(f"dtype {dtype.str} not allowed")
     shape = header.get("shape")
-    if not isinstance(shape, list) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_NDIM
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
     ):
-        raise FrameError(f"bad shape {shape!r}")
+        raise FrameError(f"bad shape {shape!r}"[:200])
     if math.prod(shape) * dtype.itemsize != len(payload):
         raise FrameError(f"payload of {len(payload)} bytes does not hold {dtype.str} {shape}")
-    array = np.frombuffer(payload, dtype=dtype).reshape(shape)
+    try:
+        array = np.frombuffer(payload, dtype=dtype).reshape(shape)
+    except ValueError as exc:  # e.g. [2**62, 0]: no bytes, but too big a shape for numpy
+        raise FrameError(f"bad shape {shape!r}: {exc}") from None
     return array.copy() if copy else array

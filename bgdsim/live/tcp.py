@@ -43,7 +43,7 @@ from bgdsim.live.frames import derive_key, key_path, read_key, write_keys
 from bgdsim.live.tcp_server import TcpServer
 from bgdsim.live.tcp_worker import LocalData, WorkerFn, split_address, worker, worker_loop
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import log_target
+from bgdsim.sim.runtime import SignKey, log_target
 
 __all__ = ["WorkerFn", "connect_deadline", "run_tcp", "serve", "split_address", "worker",
            "worker_loop", "write_keys"]  # fmt: skip
@@ -63,9 +63,11 @@ class _ServerLog(LiveLog):
     Its files are opened by :meth:`open_files`, once the socket is bound: a server that
     cannot listen leaves no log behind (and replaces none)."""
 
-    def __init__(self, path: Path | None, *, overwrite: bool = False) -> None:
+    def __init__(
+        self, path: Path | None, *, overwrite: bool = False, sign_key: bytes | None = None
+    ) -> None:
         self._deferred: bool | None = None
-        super().__init__(path, overwrite=overwrite)
+        super().__init__(path, overwrite=overwrite, sign_key=sign_key)
         self._early: list[tuple[str, float, dict[str, Any]]] | None = []
 
     def _open_files(self, overwrite: bool) -> None:
@@ -103,11 +105,13 @@ async def _serve(
     local: dict[int, WorkerFn] | None,
     on_listen: Callable[[str, int], None] | None = None,
     on_join: Callable[[int, str], None] | None = None,
+    sign_key: SignKey = None,
 ) -> RunResult:
     wall = _time.perf_counter()
-    target = log_target(scenario, log_path, overwrite=overwrite)  # checked before binding
+    # checked before binding
+    target = log_target(scenario, log_path, overwrite=overwrite, sign_key=sign_key)
     peers: set[asyncio.Task[Any]] = set()
-    log = _ServerLog(target.path, overwrite=overwrite)
+    log = _ServerLog(target.path, overwrite=overwrite, sign_key=target.sign_key)
     with log:
         engine = RoundEngine(World(scenario), log, progress, write_block=False)
         driver = LiveDriver(engine, time_scale=time_scale)
@@ -145,6 +149,7 @@ async def run_tcp(
     host: str = "127.0.0.1",
     connect_timeout: float | None = None,
     workers: dict[int, WorkerFn] | None = None,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Run a scenario over TCP on ``host`` (an ephemeral port), its m workers in this loop.
 
@@ -153,7 +158,7 @@ async def run_tcp(
     gradients.
 
     Args:
-        log_path, overwrite: as for :func:`bgdsim.run`.
+        log_path, overwrite, sign_key: as for :func:`bgdsim.run`.
         secret: the run secret the per-worker keys derive from (random if None).
         connect_timeout: seconds to wait for the m workers to connect and build their
             data before round 1 starts (the absent ones are missing). Default:
@@ -178,6 +183,7 @@ async def run_tcp(
         progress=progress,
         connect_timeout=connect_deadline(m) if connect_timeout is None else connect_timeout,
         local=local,
+        sign_key=sign_key,
     )
 
 
@@ -193,6 +199,7 @@ async def serve(
     connect_timeout: float | None = None,
     on_listen: Callable[[str, int], None] | None = None,
     on_join: Callable[[int, str], None] | None = None,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """``bgdsim serve``: listen on ``HOST:PORT`` and run once the m workers are connected
     and ready (or ``connect_timeout`` seconds have passed: the absent ones are missing;
@@ -200,12 +207,10 @@ async def serve(
 
     Keys are read from ``<keys_dir>/worker-<j>.key``; if the folder holds none, they are
     written first (:func:`write_keys`). The socket is bound before the log is opened
-    (``log_path`` and ``overwrite`` as for :func:`bgdsim.run`). ``on_join(j, peer)``
-    is called as worker j (connected from ``peer``) becomes ready.
+    (``log_path``, ``overwrite`` and ``sign_key`` as for :func:`bgdsim.run`).
+    ``on_join(j, peer)`` is called as worker j (connected from ``peer``) becomes ready.
     """
     host, port = split_address(listen)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"the port must be 0 to 65535, got {port}")
     m = scenario.cluster.workers
     if not any(key_path(keys_dir, j).exists() for j in range(m)):
         write_keys(keys_dir, m)
@@ -223,4 +228,5 @@ async def serve(
         local=None,
         on_listen=on_listen,
         on_join=on_join,
+        sign_key=sign_key,
     )

@@ -44,11 +44,18 @@ WORKER_MAX_FRAME = 1 << 28
 
 
 def split_address(address: str) -> tuple[str, int]:
-    """``"HOST:PORT"`` → (host, port)."""
+    """``"HOST:PORT"`` → (host, port).
+
+    Raises:
+        ValueError: not ``HOST:PORT``, or a port outside 0–65535.
+    """
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError(f"expected HOST:PORT, got {address!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"the port must be 0 to 65535, got {number}")
+    return host.strip("[]") or "127.0.0.1", number
 
 
 class LocalData:

@@ -60,19 +60,20 @@ def replay(
     overrides: dict[str, Any] | list[str] | None = None,
     log_path: str | Path | bool | None = True,
     overwrite: bool = False,
+    sign_key: bytes | str | Path | None = None,
 ) -> Any:
     """One entry point for a log: ``bgdsim.replay(log)`` verifies it (a
-    :class:`Verification`); ``round=T`` returns round T's timeline; ``overrides=...``
-    re-runs its recorded world with the server changed (a ``RunResult``; ``log_path``
-    and ``overwrite`` as for :func:`rerun`).
+    :class:`Verification`; ``sign_key``: check its signatures); ``round=T`` returns round
+    T's timeline; ``overrides=...`` re-runs its recorded world with the server changed (a
+    ``RunResult``; ``log_path``, ``overwrite`` and ``sign_key`` as for :func:`rerun`).
     """
     if overrides:
-        return rerun(path, overrides, log_path=log_path, overwrite=overwrite)
+        return rerun(path, overrides, log_path=log_path, overwrite=overwrite, sign_key=sign_key)
     if round is not None:
         return timeline(path, round)
     if not verify:
         raise ValueError("replay: nothing to do (verify=False, no round, no overrides)")
-    return _verify_log(path)
+    return _verify_log(path, sign_key=sign_key)
 
 
 class _CallableModule(types.ModuleType):

@@ -25,11 +25,12 @@ Arrival = tuple[str, int, int, Any, str | None, float]  # (kind, round, worker, 
 
 
 class Mismatch(Exception):
-    """The first recomputed quantity that differs from the log."""
+    """The first recomputed quantity that differs from the log; ``round``: where it is
+    (None: the round being verified; 0: the header)."""
 
-    def __init__(self, what: str, detail: str) -> None:
+    def __init__(self, what: str, detail: str, round: int | None = None) -> None:
         super().__init__(what, detail)
-        self.what, self.detail = what, detail
+        self.what, self.detail, self.round = what, detail, round
 
 
 Ref = dict[str, Any] | tuple[int, str] | None  # a payload reference, or (offset, spec)

@@ -1,7 +1,9 @@
 """``bgdsim replay LOG --verify``: check a log's integrity and recompute every round.
 
 A log is checked two ways: *integrity* — the chained digests of every seal
-(``round_end``, ``run_end``) over the lines and sidecar bytes of its span — and
+(``round_end``, ``run_end``) over the lines and sidecar bytes of its span and the seal's
+own line, and, given the signing key, every seal's signature (:mod:`bgdsim.replay._chain`)
+— and
 *recomputation* — every complete round's validation verdicts, barrier (when it fired and
 why), missing reports, aggregate and update recomputed from the recorded reports with the
 round engine's own :class:`~bgdsim.engine.ServerCore` and
@@ -19,6 +21,7 @@ are read ahead in a background thread (:mod:`bgdsim.replay._ahead`).
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +33,15 @@ from bgdsim.engine import Barrier, Outcome
 from bgdsim.engine.barrier import QUORUM, TIMEOUT
 from bgdsim.engine.steps import Progress
 from bgdsim.engine.validation import validate_block, validate_report
-from bgdsim.eventlog import PAYLOAD_DTYPE, chain_digest, span_hasher
+from bgdsim.eventlog import PAYLOAD_DTYPE
+from bgdsim.eventlog.signing import resolve
 from bgdsim.problems import safe_norm
 from bgdsim.replay import _batch, _header
 from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
-from bgdsim.replay.reader import Log, LogError, same_vector
+from bgdsim.replay._chain import Chain
+from bgdsim.replay.reader import BrokenLine, DamagedHeader, Log, LogError, same_vector
 from bgdsim.replay.verdict import Verification
 
 __all__ = ["Verification", "verify"]
@@ -47,12 +52,11 @@ _F8 = np.dtype(PAYLOAD_DTYPE)
 class _Verifier:
     """Walks a log line by line: the digest chain, then the server's recomputation."""
 
-    def __init__(self, log: Log, result: Verification) -> None:
+    def __init__(self, log: Log, result: Verification, key: bytes | None = None) -> None:
         self.log, self.result = log, result
         self.core: Any = None  # built at the first seal, once its digest vouched for the header
         self.barrier: Barrier = None  # type: ignore[assignment]
-        self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
-        self.payload_start = 0
+        self.chain = Chain(log, result, key)
         self.sends = Sends(0)
         self.inbox: Any = None
         self.t = 0
@@ -60,28 +64,6 @@ class _Verifier:
         self.span: list[dict[str, Any]] = []  # the round-level events since the last seal
         self.arrivals: list[Arrival] | Arrivals = []
         self.consumed = 0  # bytes of the .jsonl read, up to run_end's newline
-
-    def seal(self, e: dict[str, Any], ahead: Span | None = None) -> None:
-        log = self.log
-        end = int(e.get("payload_end", -1))
-        if not self.payload_start <= end <= log.sidecar_size:
-            raise _Mismatch("integrity", f"payload_end {end} is outside the sidecar")
-        if (
-            ahead is not None
-            and ahead.digest
-            and (ahead.start, ahead.end) == (self.payload_start, end)
-        ):
-            payload = ahead.digest  # hashed ahead, in the background
-        else:
-            if end > self.payload_start:
-                self.payload_h.update(log.sidecar_view(self.payload_start, end))
-            payload = self.payload_h.digest()
-        want = chain_digest(self.digest, self.lines_h.digest(), payload)
-        if want.hex() != e["digest"]:
-            raise _Mismatch("integrity", "digest differs: a line or payload byte of this round "
-                            "was changed")  # fmt: skip
-        self.digest, self.lines_h, self.payload_h = want, span_hasher(), span_hasher()
-        self.payload_start = end
 
     def messages(self, seal: dict[str, Any], ahead: Span | None = None) -> None:
         """The span's message records: register its sends, queue its report arrivals."""
@@ -200,13 +182,13 @@ class _Verifier:
         if "digest" not in e:
             if kind == ev.RUN_END:
                 raise _Mismatch("integrity", "run_end without its digest")
-            self.lines_h.update(raw)
+            self.chain.line(raw)
             self.span.append(e)
             return
-        self.seal(e, ahead)  # the span is intact: what follows checks the server itself
+        self.chain.seal(raw, e, ahead)  # the span is intact: what follows checks the server
         if self.core is None:
             self.build()
-        self.lines_h.update(raw)
+        self.chain.line(raw)
         self.messages(e, ahead)
         span, self.span = self.span, []
         for line in span:
@@ -227,7 +209,7 @@ class _Verifier:
     def trailing(self, size: int) -> None:
         """After run_end nothing may follow, in either file; before it, an unsealed tail
         is a run still being written (or cut short)."""
-        side = self.log.sidecar_size - self.payload_start
+        side = self.log.sidecar_size - self.chain.payload_start
         if self.result.complete:
             if size > self.consumed:
                 raise _Mismatch("integrity", f"{size - self.consumed} bytes after run_end")
@@ -286,17 +268,36 @@ def _step(v: _Verifier, seq: int, raw: bytes, e: dict[str, Any], span: Span | No
     v.consumed += len(raw)
 
 
-def verify(path: str | Path, progress: Progress | None = None) -> Verification:
+def verify(
+    path: str | Path,
+    progress: Progress | None = None,
+    *,
+    sign_key: bytes | str | os.PathLike[str] | None = None,
+) -> Verification:
     """Verify a log's integrity and recompute every complete round (see the module doc).
 
-    ``progress(rounds verified, rounds the header announces)`` is called at every seal.
+    Args:
+        path: the log.
+        progress: called as ``progress(rounds verified, rounds the header announces)``
+            at every seal.
+        sign_key: the key the log was signed with (bytes, or a key file's path): every
+            seal's signature is checked. Without it a signed log's signatures are not
+            checked, and the result says so.
 
     Raises:
-        LogError: not a log, unknown schema, missing sidecar, a line that is not JSON.
+        LogError: not a log (the first line neither JSON nor opening as a ``run_start``),
+            unknown schema, missing sidecar, a header that cannot be replayed.
+        SignKeyError: ``sign_key`` is not a usable key (or its file cannot be read).
     """
+    key = resolve(sign_key)
     result = Verification()
-    with Log(path) as log:
-        v = _Verifier(log, result)
+    try:
+        opened = Log(path)
+    except DamagedHeader as exc:
+        result.mismatch = (0, "integrity", exc.detail)
+        return result
+    with opened as log:
+        v = _Verifier(log, result, key)
         ahead = ReadAhead(log)
         try:
             try:
@@ -305,15 +306,14 @@ def verify(path: str | Path, progress: Progress | None = None) -> Verification:
                     _step(v, seq, raw, e, span)
                     if progress is not None and e.get("event") == ev.ROUND_END:
                         progress(result.rounds, total)
-            except LogError as exc:  # a line that is not JSON
-                if not result.complete:
-                    raise
-                raise _Mismatch("integrity", f"bytes after run_end: {exc}") from None
+            except BrokenLine as exc:
+                after = "after run_end " if result.complete else ""
+                raise _Mismatch("integrity", f"line {exc.line} {after}is not valid JSON") from None
             finally:
                 ahead.close()
             v.trailing(log.path.stat().st_size)
         except _Mismatch as bad:
-            result.mismatch = (v.t, bad.what, bad.detail)
+            result.mismatch = (v.t if bad.round is None else bad.round, bad.what, bad.detail)
             return result
         if not result.complete:
             result.notes.insert(

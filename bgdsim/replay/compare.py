@@ -25,7 +25,7 @@ from bgdsim.replay.reader import VECTOR_KEYS, Log, same_vector
 __all__ = ["Divergence", "LogDiff", "diff"]
 
 #: fields never compared: positions, integrity, provenance
-_SKIPPED = frozenset(("seq", "digest", "payload_end", "messages", "parent"))
+_SKIPPED = frozenset(("seq", "digest", "signature", "signed", "payload_end", "messages", "parent"))
 #: header fields that are not the run's world: its label and the code's versions
 _HEADER_SKIPPED = frozenset(("name", "scenario", "bgdsim", "numpy"))
 _SEALS = (ev.ROUND_END, ev.RUN_END)

@@ -26,6 +26,8 @@ from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
 __all__ = [
     "SUPPORTED_SCHEMAS",
     "VECTOR_KEYS",
+    "BrokenLine",
+    "DamagedHeader",
     "Log",
     "LogError",
     "flatten",
@@ -44,10 +46,29 @@ _SCENARIOS: dict[bytes, Scenario] = {}
 _F8 = np.dtype(PAYLOAD_DTYPE)
 _WHOLE = b"BGZ1"  # a record compressed as a whole (bgdsim.msglog)
 _RATIO = 1 << 16  # more than zstd can compress by: a larger declared size is a lie
+_RUN_START = b'{"event":"' + ev.RUN_START.encode() + b'"'  # how every header opens
 
 
 class LogError(ValueError):
     """Not a bgdsim log, an unknown schema, a missing sidecar: bad input (exit 2)."""
+
+
+class DamagedHeader(LogError):
+    """A log whose header line opens as a ``run_start`` but is not JSON: a damaged log
+    (``replay --verify`` names the header), not some other file."""
+
+    detail = "the header (run_start) line is not valid JSON"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: {self.detail}")
+
+
+class BrokenLine(LogError):
+    """A line after the header that is not JSON (``line``: its number, from 1)."""
+
+    def __init__(self, path: Path, line: int) -> None:
+        super().__init__(f"{path} line {line}: not valid JSON")
+        self.line = line
 
 
 class Log:
@@ -70,6 +91,8 @@ class Log:
         try:
             header = orjson.loads(first)
         except orjson.JSONDecodeError:
+            if first.startswith(_RUN_START):
+                raise DamagedHeader(self.path) from None
             raise LogError(
                 f"{self.path}: not a bgdsim event log (the first line is not JSON)"
             ) from None
@@ -137,7 +160,7 @@ class Log:
                 try:
                     yield raw, orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    raise LogError(f"{self.path} line {n}: not valid JSON") from None
+                    raise BrokenLine(self.path, n) from None
 
     def messages(self, seal: dict[str, Any]) -> pa.Table | None:
         """A seal's per-message records (None if its span had none).

@@ -18,7 +18,7 @@ from bgdsim.config import ScenarioError, apply_overrides, parse_override, valida
 from bgdsim.engine.recorded import Recording, RoundRecord
 from bgdsim.replay.reader import Log, LogError
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import run
+from bgdsim.sim.runtime import SignKey, run
 
 __all__ = ["CHANGEABLE", "read_recording", "rerun"]
 
@@ -73,6 +73,7 @@ def rerun(
     *,
     log_path: str | Path | bool | None = True,
     overwrite: bool = False,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Re-run ``parent``'s recorded world with the server changed by ``overrides``.
 
@@ -83,6 +84,7 @@ def rerun(
             ``logs/<name>-seed<seed>.jsonl``, or the first free ``-2``, ``-3``, … (the
             parent's own path is taken: it is never written over).
         overwrite: replace an existing log at ``log_path`` (never the parent).
+        sign_key: sign the re-run's log (as for :func:`bgdsim.run`).
 
     Raises:
         LogError: the parent is not a readable log.
@@ -109,4 +111,6 @@ def rerun(
         )
     if not recording.rounds:
         raise LogError(f"{parent}: no complete round to re-run")
-    return run(scenario, log_path=log_path, overwrite=overwrite, recording=recording)
+    return run(
+        scenario, log_path=log_path, overwrite=overwrite, recording=recording, sign_key=sign_key
+    )

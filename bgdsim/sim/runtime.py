@@ -12,6 +12,7 @@ arriving exactly at the timeout is in.
 
 from __future__ import annotations
 
+import os
 import time as _time
 from collections.abc import Callable
 from functools import partial
@@ -43,8 +44,12 @@ from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
 from bgdsim.sim._events import At, schedule_groups
 
+#: a signing key as a run takes it: the key's bytes, a key file's path, or None
+SignKey = bytes | str | os.PathLike[str] | None
+
 __all__ = [
     "Driver",
+    "SignKey",
     "SimPyDriver",
     "default_log_path",
     "drive",
@@ -67,14 +72,16 @@ def log_target(
     *,
     overwrite: bool = False,
     recording: Recording | None = None,
+    sign_key: SignKey = None,
 ) -> logpaths.LogTarget:
     """Where a run of ``scenario`` logs (checked, not yet opened): see :mod:`bgdsim.logpaths`.
 
     A re-run's ``recording`` names its parent, which is never written."""
     protect = () if recording is None else (recording.path,)
     return logpaths.log_target(
-        default_log_path(scenario), log_path, overwrite=overwrite, protect=protect
-    )
+        default_log_path(scenario), log_path, overwrite=overwrite, protect=protect,
+        sign_key=sign_key,
+    )  # fmt: skip
 
 
 def resolve_log_path(
@@ -184,13 +191,17 @@ def drive(
     progress: Progress | None = None,
     recording: Recording | None = None,
     open_log: Callable[..., EventLog] = EventLog,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Build the world (or the recorded one) and the engine, run a driver over it, seal.
 
-    The log path is checked before the world is built and opened (exclusively) after."""
+    The log path (and signing key) are checked before the world is built and the log is
+    opened (exclusively) after."""
     _check_scenario(scenario, "drive")
     wall = _time.perf_counter()
-    target = log_target(scenario, log_path, overwrite=overwrite, recording=recording)
+    target = log_target(
+        scenario, log_path, overwrite=overwrite, recording=recording, sign_key=sign_key
+    )
     world = World(scenario) if recording is None else RecordedWorld(scenario, recording)
     with target.open(open_log) as log:
         engine = RoundEngine(world, log, progress)
@@ -207,6 +218,7 @@ def run(
     progress: Progress | None = None,
     recording: Recording | None = None,
     open_log: Callable[..., EventLog] = EventLog,
+    sign_key: SignKey = None,
 ) -> RunResult:
     """Run a scenario on the SimPy runtime.
 
@@ -224,7 +236,10 @@ def run(
         open_log: opens the log at its path, as ``open_log(path)`` or, when overwriting,
             ``open_log(path, overwrite=True)`` (e.g. a :class:`~bgdsim.live.LiveLog` that
             tees its lines); like :class:`~bgdsim.eventlog.EventLog` it must refuse an
-            existing log otherwise.
+            existing log otherwise. It receives ``sign_key=KEY`` when signing.
+        sign_key: sign the log with this key (bytes, 16 to 64) or the key in this file
+            (hex text): every seal carries an HMAC-SHA256 signature that ``bgdsim replay
+            LOG --verify --sign-key FILE`` checks (:mod:`bgdsim.eventlog.signing`).
 
     Returns:
         The :class:`~bgdsim.result.RunResult`.
@@ -232,5 +247,5 @@ def run(
     _check_scenario(scenario, "run")
     return drive(
         scenario, SimPyDriver, log_path=log_path, overwrite=overwrite, progress=progress,
-        recording=recording, open_log=open_log,
+        recording=recording, open_log=open_log, sign_key=sign_key,
     )  # fmt: skip

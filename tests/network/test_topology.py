@@ -262,7 +262,7 @@ def test_graphml_missing_and_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "broken.graphml").write_text("<graphml><graph>")
     with pytest.raises(ValueError, match=r"'.*broken.graphml': unreadable XML"):
         GraphmlTopology(path=str(tmp_path / "broken.graphml")).build(2)
-    with pytest.raises(ValueError, match="not a file"):
+    with pytest.raises(ValueError, match="is a directory, not a regular file"):
         GraphmlTopology(path=str(tmp_path)).build(2)
 
 

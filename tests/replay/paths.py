@@ -14,6 +14,7 @@ from pyarrow import ipc
 
 from bgdsim import msglog
 from bgdsim.eventlog import chain_digest, span_hasher
+from bgdsim.eventlog.digest import seal_tail
 from bgdsim.replay import _batch, checker, verify
 
 #: vectorised where it can be; sequential for every span; vectorised pairing only
@@ -97,20 +98,29 @@ def reseal(path: Path, edit: Edit) -> None:
             data += blob
     seals = [e for e in events if "digest" in e]
     seals[-1]["payload_end"] = len(data)
+    path.write_bytes(rechain(lines, events, bytes(data)))
+    side.write_bytes(bytes(data))
+
+
+def rechain(lines: list[bytes], events: list[dict[str, Any]], side: bytes) -> bytes:
+    """The lines of a log with every seal's digest recomputed from ``events`` (the seal
+    lines re-rendered; a ``signature`` is kept as it was: only the key could renew it)."""
     digest, line_hash, start = b"", span_hasher(), 0
     out = []
     for raw, e in zip(lines, events, strict=True):
         if "digest" in e:
+            signature = e.pop("signature", None)
+            del e["digest"]
+            body = orjson.dumps(e)[:-1]
+            line_hash.update(body)
             payload_hash = span_hasher()
-            payload_hash.update(bytes(data[start : e["payload_end"]]))
+            payload_hash.update(side[start : e["payload_end"]])
             digest = chain_digest(digest, line_hash.digest(), payload_hash.digest())
-            e["digest"] = digest.hex()
-            raw = orjson.dumps(e) + b"\n"  # noqa: PLW2901 - the seal line, re-sealed
+            raw = body + seal_tail(digest.hex(), signature)  # noqa: PLW2901 - re-sealed
             line_hash, start = span_hasher(), e["payload_end"]
         line_hash.update(raw)
         out.append(raw)
-    path.write_bytes(b"".join(out))
-    side.write_bytes(bytes(data))
+    return b"".join(out)
 
 
 def replaced(table: pa.Table, **columns: list[Any]) -> pa.Table:

@@ -304,8 +304,8 @@ def test_a_line_that_is_not_json_is_met_where_it_is(tmp_path: Path) -> None:
     at = next(i for i, raw in enumerate(lines) if b'"round_start"' in raw and b'"round":3' in raw)
     bad = [*lines[:at], b"{not json\n", *lines[at:]]
     path.write_bytes(b"".join(bad))
-    with pytest.raises(LogError, match=f"line {at + 1}: not valid JSON"):
-        bgdsim.verify(path)
+    check = bgdsim.verify(path)  # named by its line, in the round it follows
+    assert check.mismatch == (2, "integrity", f"line {at + 1} is not valid JSON")
     # after a mismatch, verify stops before it: the mismatch is what it reports
     i = next(i for i, raw in enumerate(bad) if b'"barrier"' in raw and b'"round":2,' in raw)
     e = orjson.loads(bad[i])
@@ -325,6 +325,6 @@ def test_no_thread_outlives_verify(tmp_path: Path) -> None:
     assert not bgdsim.verify(path).ok
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join([*lines[:5], b"{not json\n", *lines[5:]]))
-    with pytest.raises(LogError, match="not valid JSON"):  # raised while reading ahead
-        bgdsim.verify(path)
+    check = bgdsim.verify(path)  # met while reading ahead
+    assert check.mismatch is not None and "line 6 is not valid JSON" in check.mismatch[2]
     assert threading.active_count() == before

@@ -18,6 +18,7 @@ from bgdsim.network.topology._nodes import _WORKER_ID, SERVER, _natural_key
 from bgdsim.network.topology.base import Topology, _check_m, topologies
 from bgdsim.network.topology.basedir import _base_dir, current_base_dir
 from bgdsim.network.topology.routes import Hop, Routes
+from bgdsim.paths import MAX_GRAPH_BYTES, InputFileError, read_bounded
 from bgdsim.registry import did_you_mean
 
 __all__ = ["GraphmlTopology"]
@@ -66,14 +67,17 @@ class GraphmlTopology(Topology):
         if not p.exists():
             shown = "" if str(p) == self.path else f" (looked for {p})"
             raise ValueError(f"{where}: file not found{shown}")
-        if not p.is_file():
-            raise ValueError(f"{where}: not a file ({p})")
-        try:
-            return nx.read_graphml(p)
-        except ET.ParseError as exc:
-            raise ValueError(f"{where}: unreadable XML: {exc}") from None
+        try:  # a regular file of bounded size: never /dev/zero or a FIFO
+            raw = read_bounded(p, MAX_GRAPH_BYTES)
+        except InputFileError as exc:
+            shown = "" if str(p) == self.path else f" ({p})"
+            raise ValueError(f"{where}: {exc}{shown}") from None
         except OSError as exc:
             raise ValueError(f"{where}: cannot read: {exc.strerror or exc}") from None
+        try:
+            return nx.parse_graphml(raw)
+        except ET.ParseError as exc:
+            raise ValueError(f"{where}: unreadable XML: {exc}") from None
         except (nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"{where}: not a valid GraphML graph: {exc}") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from bgdsim import aggregators
 from bgdsim.cli import main
 from bgdsim.config import ScenarioError, load_scenario
 from bgdsim.config.limits import nesting_depth
+from bgdsim.live import worker
 from bgdsim.live.frames import read_key
+from bgdsim.live.tcp import split_address
 from bgdsim.paths import InputFileError, read_bounded
 from bgdsim.registry import UnknownNameError
 from bgdsim.sim import run
@@ -277,3 +280,47 @@ def test_key_file_not_regular(tmp_path: Path) -> None:
     (tmp_path / "k").write_text("zz\n")
     with pytest.raises(ValueError, match="not a hex key"):
         read_key(tmp_path / "k")
+
+
+# ------------------------------------------------------------------ 5. other input files
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_sweep_file_dev_zero_and_directory_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _error(capsys, "sweep", "/dev/zero", "--out", str(tmp_path / "out"))
+    assert "/dev/zero: is a character device, not a regular file" in err
+    err = _error(capsys, "sweep", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert "is a directory" in err
+
+
+def test_sweep_file_nested_too_deep_or_huge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text('scenario = "s.toml"\nseeds = ' + "[" * 3000 + "]" * 3000 + "\n")
+    err = _error(capsys, "sweep", str(deep), "--out", str(tmp_path / "out"))
+    assert "nested 3000 levels deep; at most 32 are allowed" in err
+    big = tmp_path / "big.toml"
+    with big.open("wb") as f:
+        f.truncate((1 << 20) + 1)
+    err = _error(capsys, "sweep", str(big), "--out", str(tmp_path / "out"))
+    assert "is too large" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_graphml_topology_that_is_not_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "net.graphml"
+    os.mkfifo(fifo)
+    s = tmp_path / "s.toml"
+    s.write_text('[network.topology]\nkind = "graphml"\npath = "net.graphml"\n')
+    err = _error(capsys, "validate", str(s))
+    assert "graphml topology 'net.graphml': is a FIFO (named pipe), not a regular file" in err
+
+
+def test_worker_port_out_of_range_from_python(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the port must be 0 to 65535, got 99999"):
+        asyncio.run(worker("127.0.0.1:99999", 0, tmp_path / "k"))
+    with pytest.raises(ValueError, match="the port must be 0 to 65535, got 70000"):
+        split_address("localhost:70000")

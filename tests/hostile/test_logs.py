@@ -9,45 +9,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import bgdsim
 from bgdsim import msglog
-from bgdsim.cli import main
 from bgdsim.replay import LogError
-from tests.conftest import make_scenario
+from tests.hostile.conftest import KEY, cli, examples, write
 from tests.replay.paths import replaced, reseal, rows_where
-
-TINY: dict[str, Any] = {
-    "rounds": 3,
-    "problem__dim": 3,
-    "problem__samples": 420,
-    "cluster__workers": 6,
-    "cluster__byzantine": 1,
-    "server__aggregator__batches": 2,
-}
-
-
-@pytest.fixture(scope="module")
-def original(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    path = tmp_path_factory.mktemp("tiny") / "tiny.jsonl"
-    bgdsim.run(make_scenario(**TINY), log_path=path)
-    return path.read_bytes(), path.with_suffix(".bin").read_bytes()
-
-
-def write(tmp: Path, lines: bytes, side: bytes, name: str = "log") -> Path:
-    path = tmp / f"{name}.jsonl"
-    path.write_bytes(lines)
-    path.with_suffix(".bin").write_bytes(side)
-    return path
 
 
 def exit_code(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["replay", str(path), "--verify"])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out + err
+    return cli(capsys, "replay", str(path), "--verify")
 
 
 def events(lines: bytes) -> list[dict[str, Any]]:
@@ -216,35 +189,93 @@ def test_a_record_claiming_an_impossible_size_is_refused(
     assert code == 1 and "round 1" in out
 
 
-# ------------------------------------------------------------ any single edit
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+# ------------------------------------------------------------ run_end's own line
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [(b'"status":"completed"', b'"status":"diverged"'), (b'"up_late":0', b'"up_late":9')],
 )
-@given(data=st.data())
-def test_any_single_byte_edit_is_named_or_harmless(
-    original: tuple[bytes, bytes], tmp_path: Path, data: Any
+def test_an_edit_of_run_end_itself_is_an_integrity_mismatch(
+    original: tuple[bytes, bytes], tmp_path: Path, old: bytes, new: bytes, capsys: Any
 ) -> None:
     lines, side = original
-    which = data.draw(st.sampled_from(["jsonl", "bin"]))
-    blob = lines if which == "jsonl" else side
-    # run_end's own line is sealed by nothing (see docs/log-format.md, "Tools")
-    limit = len(lines) - len(lines.splitlines(keepends=True)[-1]) if which == "jsonl" else len(blob)
-    op = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
-    at = data.draw(st.integers(0, limit - 1))
+    last = lines.splitlines(keepends=True)[-1]
+    assert old in last
+    path = write(tmp_path, lines[: -len(last)] + last.replace(old, new, 1), side)
+    code, out = exit_code(path, capsys)
+    assert code == 1 and "mismatch in round 3: integrity: digest differs" in out, out
+
+
+def test_a_seal_line_must_end_with_its_digest(
+    original: tuple[bytes, bytes], tmp_path: Path, capsys: Any
+) -> None:
+    lines, side = original
+    raw = lines.splitlines(keepends=True)
+    i = next(i for i, e in enumerate(events(lines)) if e["event"] == "round_end")
+    head, _, tail = raw[i].rpartition(b',"digest":')
+    raw[i] = b'{"digest":' + tail[:-2] + b"," + head[1:] + b"}\n"  # the same fields, reordered
+    assert json.loads(raw[i]) == events(lines)[i]
+    code, out = exit_code(write(tmp_path, b"".join(raw), side), capsys)
+    assert (
+        code == 1 and "round 1: integrity: the round_end line does not end with its digest" in out
+    )
+
+
+# ------------------------------------------------------------ any single edit
+EDITS = ("flip", "delete", "insert", "truncate")
+
+
+def edited(blob: bytes, op: str, at: int, byte: int) -> bytes:
+    """``blob`` with one byte flipped (xor ``byte``, 1..255), deleted or inserted at
+    ``at``, or cut there."""
     if op == "flip":
-        new = blob[:at] + bytes([blob[at] ^ data.draw(st.integers(1, 255))]) + blob[at + 1 :]
-    elif op == "delete":
-        new = blob[:at] + blob[at + 1 :]
-    elif op == "insert":
-        new = blob[:at] + bytes([data.draw(st.integers(0, 255))]) + blob[at:]
-    else:
-        new = blob[:at]
+        return blob[:at] + bytes([blob[at] ^ byte]) + blob[at + 1 :]
+    if op == "delete":
+        return blob[:at] + blob[at + 1 :]
+    if op == "insert":
+        return blob[:at] + bytes([byte]) + blob[at:]
+    return blob[:at]
+
+
+@settings(
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.data(),
+    key=st.sampled_from([None, KEY]),
+    which=st.sampled_from(["jsonl", "bin"]),
+    op=st.sampled_from(EDITS),
+    byte=st.integers(1, 255),
+)
+def test_any_single_byte_edit_is_named_or_harmless(
+    original: tuple[bytes, bytes],
+    signed: tuple[bytes, bytes],
+    tmp_path: Path,
+    data: Any,
+    key: bytes | None,
+    which: str,
+    op: str,
+    byte: int,
+) -> None:
+    # every byte of both files, run_end's line included; the signed log checked with its key
+    lines, side = original if key is None else signed
+    blob = lines if which == "jsonl" else side
+    at = data.draw(st.integers(0, len(blob) - 1))
+    new = edited(blob, op, at, byte)
+    assert new != blob
     path = write(tmp_path, new, side) if which == "jsonl" else write(tmp_path, lines, new)
     try:
-        check = bgdsim.verify(path)
+        check = bgdsim.verify(path, sign_key=key)
     except LogError:
+        event("exit 2: not a readable log")
         return
     if check.ok:
-        assert new == blob or (op == "truncate" and not check.complete), check.message()
+        # never "verified" in full: a cut (or a last newline lost) reads as a run still
+        # being written, verified up to its last seal
+        torn = op == "truncate" or (which == "jsonl" and at == len(blob) - 1)
+        assert torn and not check.complete, check.message()
+        event("exit 0: incomplete, verified up to the last seal")
     else:
         assert check.mismatch is not None and check.mismatch[0] >= 0
+        event(f"exit 1: {check.mismatch[1]} mismatch named")
