@@ -139,6 +139,18 @@ def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -
     assert "floor" in out
     assert NAME in out
     assert "(none)" in out  # no log
+    assert "uneven" not in out  # k = 20 divides m = 100
+
+
+def test_run_summary_warns_when_k_does_not_divide_m(
+    scenario: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's line is not wrapped
+    rc, out, _ = cli(capsys, "run", scenario, *TINY, "--set", "server.batches=30", "--no-log")
+    assert rc == EXIT_OK
+    flat = " ".join(out.split())
+    assert "uneven batches" in flat
+    assert "10 batches of 4, 20 of 3" in flat
 
 
 # ----------------------------------------------------------------------------- validate

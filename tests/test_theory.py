@@ -279,3 +279,26 @@ def test_predicted_floor_refuses_what_the_paper_does_not_cover() -> None:
         theory.predicted_floor(make_scenario(problem__kind="logistic_regression"))
     with pytest.raises(ValueError, match="covers the rules"):
         theory.predicted_floor(make_scenario(server__aggregator="krum"))
+
+
+@pytest.mark.parametrize(
+    ("m", "k", "aggregator", "expected"),
+    [
+        (100, 20, "gmom", None),
+        (100, 30, "gmom", {"large": 10, "large_size": 4, "small_size": 3}),
+        (40, 30, "gmom_trimmed", {"large": 10, "large_size": 2, "small_size": 1}),
+        (100, 30, "mean", None),  # the mean does not batch
+        (100, 30, "krum", None),
+    ],
+)
+def test_uneven_batches(m: int, k: int, aggregator: str, expected: dict[str, int] | None) -> None:
+    sc = make_scenario(
+        DEFAULT_SCENARIO,
+        **{"cluster.workers": m, "server.batches": k, "server.aggregator": aggregator},
+    )
+    got = theory.uneven_batches(sc)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == {"workers": m, "batches": k, **expected}
+        assert got["large"] * got["large_size"] + (k - got["large"]) * got["small_size"] == m

@@ -31,6 +31,8 @@ Bounds
       universal c₂ > 0 exists but never gives its value, so ``c2`` is a parameter
       (default 1): the rate is the *shape* of the bound, not a guaranteed number.
     * :func:`predicted_floor` — Corollary 1's C_α√(dk/N) for a scenario, with Remark 1's α.
+    * :func:`uneven_batches` — the batch sizes when k does not divide m (Algorithm 2
+      assumes k | m).
 
 Conditions (Theorem 1 / 4 / 5, Lemma 5): 2(1+ε)q ≤ k ≤ m for some ε > 0,
 α ∈ (q/k, ½), 0 < δ ≤ α − q/k; :func:`check_conditions` raises :class:`ValueError`
@@ -75,7 +77,7 @@ from bgdsim.theory.constants import (
     xi1,
     xi2,
 )
-from bgdsim.theory.scenario import PAPER_RULES, predicted_floor, scenario_batches
+from bgdsim.theory.scenario import PAPER_RULES, predicted_floor, scenario_batches, uneven_batches
 
 __all__ = [
     "ALPHA1",
@@ -105,6 +107,7 @@ __all__ = [
     "theorem1_rate",
     "theorem4",
     "theorem4_bound",
+    "uneven_batches",
     "xi1",
     "xi2",
 ]
