@@ -302,3 +302,20 @@ def test_uneven_batches(m: int, k: int, aggregator: str, expected: dict[str, int
     else:
         assert got == {"workers": m, "batches": k, **expected}
         assert got["large"] * got["large_size"] + (k - got["large"]) * got["small_size"] == m
+
+
+def test_error_models_by_hand() -> None:
+    # d = 10, N = 1e5: √(d/N) = 0.01; k = 20, q = 5: 5/15 · √(200/1e5) = √2 · 0.0316.../3
+    assert theory.statistical_error(10, 100_000) == pytest.approx(0.01)
+    assert theory.statistical_error(10, 100_000, noise=2.0) == pytest.approx(0.02)
+    assert theory.excess_error_model(10, 20, 5, 100_000) == pytest.approx(math.sqrt(2e-3) / 3)
+    assert theory.excess_error_model(10, 20, 0, 100_000) == 0.0
+    assert theory.attack_error_model(10, 20, 5, 100_000) == pytest.approx(
+        math.sqrt(1e-4 + 2e-3 / 9)
+    )
+
+
+@pytest.mark.parametrize(("k", "q"), [(20, 10), (20, 11), (1, 1), (20, -1)])
+def test_excess_error_model_needs_q_below_half_of_k(k: int, q: int) -> None:
+    with pytest.raises(ValueError, match="q < k/2"):
+        theory.excess_error_model(10, k, q, 100_000)

@@ -34,6 +34,11 @@ Bounds
     * :func:`uneven_batches` — the batch sizes when k does not divide m (Algorithm 2
       assumes k | m).
 
+Models (not the paper's: the leading-order sizes the simulations are compared with)
+    * :func:`statistical_error` — σ√(d/N), least squares on all N samples.
+    * :func:`excess_error_model` — q/(k − q)·σ√(dk/N), the pull of q spoiled batch means
+      on a geometric median of k; :func:`attack_error_model` — both in quadrature.
+
 Conditions (Theorem 1 / 4 / 5, Lemma 5): 2(1+ε)q ≤ k ≤ m for some ε > 0,
 α ∈ (q/k, ½), 0 < δ ≤ α − q/k; :func:`check_conditions` raises :class:`ValueError`
 naming the violated one.
@@ -77,6 +82,7 @@ from bgdsim.theory.constants import (
     xi1,
     xi2,
 )
+from bgdsim.theory.model import attack_error_model, excess_error_model, statistical_error
 from bgdsim.theory.scenario import PAPER_RULES, predicted_floor, scenario_batches, uneven_batches
 
 __all__ = [
@@ -86,6 +92,7 @@ __all__ = [
     "SIGMA1",
     "SIGMA2",
     "Theorem4",
+    "attack_error_model",
     "binary_divergence",
     "c_alpha",
     "check_conditions",
@@ -95,6 +102,7 @@ __all__ = [
     "delta1",
     "delta1_prime",
     "delta2",
+    "excess_error_model",
     "lemma3_factor",
     "lemma8_m_prime",
     "predicted_floor",
@@ -102,6 +110,7 @@ __all__ = [
     "remark1_epsilon",
     "rho",
     "scenario_batches",
+    "statistical_error",
     "step_size",
     "success_probability",
     "theorem1_rate",
