@@ -14,6 +14,7 @@ __all__ = [
     "AGGREGATE_SKIPPED",
     "ARRIVALS",
     "BARRIER",
+    "BATCHES_UNEVEN",
     "BROADCAST",
     "BYZANTINE_SET",
     "DELIVER",
@@ -59,6 +60,8 @@ SERVER_PAUSED = "server_paused"
 FRAME_REJECTED = "frame_rejected"
 FRAME_FLOOD = "frame_flood"
 PEER_CLOSED = "peer_closed"
+#: the server's k does not divide m: its batches differ in size (the paper needs k | m)
+BATCHES_UNEVEN = "batches_uneven"
 
 #: per-message events (both directions): O(m) per round, the bulk of a log
 MESSAGE_EVENTS = (SEND, DELIVER, DROP, LATE, REJECTED)

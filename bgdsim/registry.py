@@ -140,6 +140,13 @@ class Registry(Generic[T]):
 
         return deco
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` and return its component (a plug-in or test that registered a
+        component for a while); raise :class:`UnknownNameError` if none."""
+        obj = self.get(name)
+        del self._items[name]
+        return obj
+
     def get(self, name: str) -> T:
         """Return the component called ``name``, loading its plugin if need be.
 

@@ -147,6 +147,7 @@ def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -
     assert "(none)" in out  # no log
     assert "gmom (k=20)" in out
     assert "simulated time" in out
+    assert "uneven" not in out  # k = 20 divides m = 100
 
 
 def test_run_human_summary_krum_has_no_batches(
@@ -157,6 +158,19 @@ def test_run_human_summary_krum_has_no_batches(
     assert "(k=" not in out  # krum does not batch: its floor is √(d/N)
     assert "k = 1" in out
     assert f"{(10 / 2000) ** 0.5:.4g}" in out
+
+
+def test_run_summary_warns_when_k_does_not_divide_m(
+    scenario: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's line is not wrapped
+    rc, out, _ = cli(
+        capsys, "run", scenario, *TINY, "--set", "server.aggregator.batches=30", "--no-log"
+    )
+    assert rc == EXIT_OK
+    flat = " ".join(out.split())
+    assert "uneven batches" in flat
+    assert "10 batches of 4, 20 of 3" in flat
 
 
 # ----------------------------------------------------------------------------- validate

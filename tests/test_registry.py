@@ -72,6 +72,15 @@ def test_duplicate_registration_raises(reg: Registry[Any]) -> None:
     assert reg.get("square")(2.0) == 4.0  # the first registration is kept
 
 
+def test_unregister_removes_and_returns(reg: Registry[Any]) -> None:
+    square = reg.get("square")
+    assert reg.unregister("square") is square
+    assert "square" not in reg
+    assert reg.register("square")(abs) is abs  # the name is free again
+    with pytest.raises(UnknownNameError, match="unknown widget 'nope'"):
+        reg.unregister("nope")
+
+
 @pytest.mark.parametrize("exc_type", [UnknownNameError, KeyError, ValueError, LookupError])
 def test_unknown_name_error_types(reg: Registry[Any], exc_type: type[Exception]) -> None:
     with pytest.raises(exc_type):

@@ -275,7 +275,7 @@ def test_predicted_floor_conventions() -> None:
 
 
 def test_rule_batches_is_k_for_batching_rules_m_for_geomed_else_1() -> None:
-    assert theory.rule_batches(make_scenario()) == 20  # gmom, server.batches
+    assert theory.rule_batches(make_scenario()) == 20  # gmom, its batches
     assert theory.rule_batches(make_scenario(server__aggregator="gmom_trimmed")) == 20
     assert theory.rule_batches(make_scenario(server__aggregator="geomed")) == 100
     for rule in ("mean", "krum", "coordinate_median", "trimmed_mean"):
@@ -290,3 +290,48 @@ def test_predicted_floor_refuses_what_the_paper_does_not_cover() -> None:
         theory.predicted_floor(make_scenario(problem__kind="logistic_regression"))
     with pytest.raises(ValueError, match="covers the rules"):
         theory.predicted_floor(make_scenario(server__aggregator="krum"))
+
+
+@pytest.mark.parametrize(
+    ("m", "k", "aggregator", "expected"),
+    [
+        (100, 20, "gmom", None),
+        (100, 30, "gmom", {"large": 10, "large_size": 4, "small_size": 3}),
+        (40, 30, "gmom_trimmed", {"large": 10, "large_size": 2, "small_size": 1}),
+        (100, 30, "mean", None),  # the mean does not batch
+        (100, 30, "krum", None),
+    ],
+)
+def test_uneven_batches(m: int, k: int, aggregator: str, expected: dict[str, int] | None) -> None:
+    sc = make_scenario(
+        DEFAULT_SCENARIO,
+        **{"cluster.workers": m, "server.aggregator": {"kind": aggregator}},
+    )
+    if expected is not None:  # k is a parameter of the rules that batch only
+        sc = make_scenario(
+            DEFAULT_SCENARIO,
+            **{"cluster.workers": m, "server.aggregator": {"kind": aggregator, "batches": k}},
+        )
+    got = theory.uneven_batches(sc)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == {"workers": m, "batches": k, **expected}
+        assert got["large"] * got["large_size"] + (k - got["large"]) * got["small_size"] == m
+
+
+def test_error_models_by_hand() -> None:
+    # d = 10, N = 1e5: √(d/N) = 0.01; k = 20, q = 5: 5/15 · √(200/1e5) = √2 · 0.0316.../3
+    assert theory.statistical_error(10, 100_000) == pytest.approx(0.01)
+    assert theory.statistical_error(10, 100_000, noise=2.0) == pytest.approx(0.02)
+    assert theory.excess_error_model(10, 20, 5, 100_000) == pytest.approx(math.sqrt(2e-3) / 3)
+    assert theory.excess_error_model(10, 20, 0, 100_000) == 0.0
+    assert theory.attack_error_model(10, 20, 5, 100_000) == pytest.approx(
+        math.sqrt(1e-4 + 2e-3 / 9)
+    )
+
+
+@pytest.mark.parametrize(("k", "q"), [(20, 10), (20, 11), (1, 1), (20, -1)])
+def test_excess_error_model_needs_q_below_half_of_k(k: int, q: int) -> None:
+    with pytest.raises(ValueError, match="q < k/2"):
+        theory.excess_error_model(10, k, q, 100_000)

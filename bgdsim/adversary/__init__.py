@@ -12,7 +12,8 @@ sends. |B_t| ≤ q is asserted every round; a schedule may use fewer.
 schedule            B_t
 ==================  =====================================================================
 static              one set for the whole run (``workers``, or q drawn once at random)
-random              a new uniformly random q-set every round (the paper's adversary)
+random              a new uniformly random q-set every round (a weak special case of the
+                    paper's worst-case adversary)
 round_robin         workers (t-1)q, …, tq-1 modulo m: every worker takes its turn
 batch_spread        one worker in each of min(q, k) gmom batches, the rest spread again:
                     spoils as many batches as possible

@@ -93,7 +93,12 @@ class StaticSchedule(Schedule):
 
 @schedules.register("random")
 class RandomSchedule(Schedule):
-    """A new uniformly random set of q workers every round (the paper's adversary)."""
+    """A new uniformly random set of q workers every round.
+
+    A special case of the paper's adversary, which picks B_t *worst-case* with full
+    knowledge (§1.2): a uniformly random set is a weak one. ``batch_spread`` (the worst
+    placement of Theorem 1's counting) and ``adaptive`` are the strong schedules.
+    """
 
     def choose(self, round: int, view: AdversaryView) -> np.ndarray:
         return np.sort(self.rng.choice(self.m, size=self.q, replace=False)).astype(np.int64)

@@ -30,7 +30,15 @@ from pydantic import Field
 from bgdsim.aggregators import PreconditionError, register
 from bgdsim.aggregators.geometric_median import geometric_median
 
-__all__ = ["batch_bounds", "batch_means", "batch_order", "check_finite_means", "geomed", "gmom"]
+__all__ = [
+    "batch_bounds",
+    "batch_means",
+    "batch_order",
+    "check_finite_means",
+    "geomed",
+    "gmom",
+    "uneven_batches",
+]
 
 
 def batch_bounds(n: int, k: int) -> np.ndarray:
@@ -46,6 +54,25 @@ def batch_bounds(n: int, k: int) -> np.ndarray:
     sizes = np.full(k, base, dtype=np.int64)
     sizes[:extra] += 1
     return np.concatenate(([0], np.cumsum(sizes)[:-1]))
+
+
+def uneven_batches(n: int, k: int) -> dict[str, int] | None:
+    """The batch sizes when k does not divide n, or None when it does.
+
+    The paper's Algorithm 2 assumes k | m (batches of b = m/k). Otherwise the consecutive
+    batches of :func:`batch_bounds` hold ⌈n/k⌉ reports (the first n mod k of them) or
+    ⌊n/k⌋, and the geometric median weights every batch mean alike.
+
+    >>> uneven_batches(10, 3)
+    {'workers': 10, 'batches': 3, 'large': 1, 'large_size': 4, 'small_size': 3}
+    >>> uneven_batches(10, 5) is None
+    True
+    """
+    k = min(k, n)
+    if k < 1 or n % k == 0:
+        return None
+    base, extra = divmod(n, k)
+    return {"workers": n, "batches": k, "large": extra, "large_size": base + 1, "small_size": base}
 
 
 def batch_means(vectors: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:

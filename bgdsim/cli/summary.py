@@ -17,6 +17,20 @@ def _predicted_floor(scenario: Any) -> str | None:
     return f"{value:.4g}" if math.isfinite(value) else "none (k ≤ 2q: no guarantee)"
 
 
+def _uneven_batches(scenario: Any) -> str | None:
+    """The summary's warning when k does not divide m (Algorithm 2 assumes k | m)."""
+    from bgdsim.theory import uneven_batches
+
+    u = uneven_batches(scenario)
+    if u is None:
+        return None
+    small = u["batches"] - u["large"]
+    return (
+        f"k = {u['batches']} does not divide m = {u['workers']}: {u['large']} batches of "
+        f"{u['large_size']}, {small} of {u['small_size']}, weighted alike (paper: k | m)"
+    )
+
+
 def _print_summary(result: Any, scenario: Any) -> None:
     import numpy as np
     from rich.console import Console
@@ -33,6 +47,9 @@ def _print_summary(result: Any, scenario: Any) -> None:
 
         rule = " → ".join([*(c.describe() for c in parse_chain(srv.pre)), rule])
     t.add_row("aggregator", rule)
+    uneven = _uneven_batches(scenario)
+    if uneven is not None:
+        t.add_row("warning: uneven batches", uneven, style="yellow")
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
     t.add_row(

@@ -39,7 +39,7 @@ from bgdsim.eventlog import SCHEMA_VERSION
 from bgdsim.events import EventSink
 from bgdsim.network.faults import Fault
 from bgdsim.result import RunResult
-from bgdsim.theory.scenario import paper_floor, rule_batches
+from bgdsim.theory.scenario import paper_floor, rule_batches, uneven_batches
 
 __all__ = ["DIVERGENCE_FACTOR", "SCHEMA_VERSION", "RoundEngine"]
 
@@ -118,6 +118,9 @@ class RoundEngine(MessageRules):
             error=self.errors[0],
             **extra,
         )
+        uneven = uneven_batches(sc)
+        if uneven is not None:  # Algorithm 2 assumes k | m
+            log.emit(ev.BATCHES_UNEVEN, now, **uneven)
         log.flush()
         return [
             (at, event, fault)

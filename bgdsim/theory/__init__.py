@@ -33,6 +33,13 @@ Bounds
     * :func:`predicted_floor` — Corollary 1's C_α√(dk/N) for a scenario, with Remark 1's α.
     * :func:`rule_batches` — k for any rule (``server.batches`` for rules that batch, m
       for ``geomed``, 1 otherwise); :func:`paper_floor` — its √(dk/N).
+    * :func:`uneven_batches` — the batch sizes when k does not divide m (Algorithm 2
+      assumes k | m).
+
+Models (not the paper's: the leading-order sizes the simulations are compared with)
+    * :func:`statistical_error` — σ√(d/N), least squares on all N samples.
+    * :func:`excess_error_model` — q/(k − q)·σ√(dk/N), the pull of q spoiled batch means
+      on a geometric median of k; :func:`attack_error_model` — both in quadrature.
 
 Conditions (Theorem 1 / 4 / 5, Lemma 5): 2(1+ε)q ≤ k ≤ m for some ε > 0,
 α ∈ (q/k, ½), 0 < δ ≤ α − q/k; :func:`check_conditions` raises :class:`ValueError`
@@ -77,12 +84,14 @@ from bgdsim.theory.constants import (
     xi1,
     xi2,
 )
+from bgdsim.theory.model import attack_error_model, excess_error_model, statistical_error
 from bgdsim.theory.scenario import (
     PAPER_RULES,
     paper_floor,
     predicted_floor,
     rule_batches,
     scenario_batches,
+    uneven_batches,
 )
 
 __all__ = [
@@ -92,6 +101,7 @@ __all__ = [
     "SIGMA1",
     "SIGMA2",
     "Theorem4",
+    "attack_error_model",
     "binary_divergence",
     "c_alpha",
     "check_conditions",
@@ -101,6 +111,7 @@ __all__ = [
     "delta1",
     "delta1_prime",
     "delta2",
+    "excess_error_model",
     "lemma3_factor",
     "lemma8_m_prime",
     "paper_floor",
@@ -110,11 +121,13 @@ __all__ = [
     "rho",
     "rule_batches",
     "scenario_batches",
+    "statistical_error",
     "step_size",
     "success_probability",
     "theorem1_rate",
     "theorem4",
     "theorem4_bound",
+    "uneven_batches",
     "xi1",
     "xi2",
 ]

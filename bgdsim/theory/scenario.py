@@ -1,6 +1,6 @@
-"""The paper's bound applied to a scenario: k for a rule, its floor √(dk/N), which rules
-the bound covers, and Corollary 1's predicted error floor (Chen, Su, Xu 2017, Corollary 1,
-Remark 1).
+"""The paper's bound applied to a scenario: which rules it covers, k for a rule, its floor
+√(dk/N), Corollary 1's predicted error floor, and whether k divides m as Algorithm 2
+assumes (Chen, Su, Xu 2017, Algorithm 2, Corollary 1, Remark 1).
 """
 
 from __future__ import annotations
@@ -9,13 +9,21 @@ import math
 from typing import TYPE_CHECKING
 
 from bgdsim import aggregators
+from bgdsim.aggregators.gmom import uneven_batches as _uneven
 from bgdsim.theory.bounds import corollary1_rate
 from bgdsim.theory.conditions import remark1_alpha, remark1_epsilon
 
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
 
-__all__ = ["PAPER_RULES", "paper_floor", "predicted_floor", "rule_batches", "scenario_batches"]
+__all__ = [
+    "PAPER_RULES",
+    "paper_floor",
+    "predicted_floor",
+    "rule_batches",
+    "scenario_batches",
+    "uneven_batches",
+]
 
 #: The server rules the paper's theorems cover, and how k is read from a scenario:
 #: Algorithm 1 (``mean``, k = 1), Algorithm 2 (``gmom``, k = the aggregator's ``batches``), its
@@ -45,7 +53,7 @@ def paper_floor(scenario: Scenario) -> float:
 
 
 def scenario_batches(scenario: Scenario) -> int:
-    """k for a scenario's rule: 1 for ``mean``, m for ``geomed``, the aggregator's ``batches`` else.
+    """k for a scenario's rule: 1 for ``mean``, m for ``geomed``, its ``batches`` else.
 
     Raises:
         ValueError: a rule outside :data:`PAPER_RULES` (the paper has no bound for it).
@@ -57,6 +65,21 @@ def scenario_batches(scenario: Scenario) -> int:
             f"server.aggregator is {rule!r}"
         )
     return rule_batches(scenario)
+
+
+def uneven_batches(scenario: Scenario) -> dict[str, int] | None:
+    """The batch sizes when the server's rule batches and k does not divide m, else None.
+
+    Algorithm 2 splits the m reports into k batches of b = m/k and assumes k | m. When it
+    does not, the rule's consecutive batches hold ⌈m/k⌉ reports (the first m mod k of
+    them) or ⌊m/k⌋, and the median weights every batch alike: a run the paper's analysis
+    does not cover exactly. Keys: ``workers``, ``batches``, ``large`` (how many batches
+    hold ``large_size`` reports), ``large_size``, ``small_size``.
+    """
+    fn = aggregators.get(scenario.server.aggregator.kind)
+    if not aggregators.takes_batches(fn):
+        return None
+    return _uneven(scenario.cluster.workers, scenario.server.batches)
 
 
 def predicted_floor(scenario: Scenario) -> float:

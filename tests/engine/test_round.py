@@ -235,3 +235,40 @@ def test_a_run_whose_error_explodes_stops_as_diverged_after_a_sealed_round(
 def test_a_sane_run_is_not_called_diverged(scenario: ScenarioFactory) -> None:
     result = bgdsim.run(scenario(rounds=10), log_path=None)
     assert result.status == "completed"
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("runtime", ["simpy", "vector"])
+def test_uneven_batches_are_logged_once_and_verify(
+    scenario: ScenarioFactory, tmp_path: Path, runtime: str
+) -> None:
+    from bgdsim import events as ev
+    from bgdsim.vector import run_vector
+
+    run = bgdsim.run if runtime == "simpy" else run_vector
+    path = tmp_path / "uneven.jsonl"
+    run(
+        scenario(cluster__workers=22, problem__samples=4400, server__aggregator__batches=5),
+        log_path=path,
+    )
+    events = _events(path)
+    uneven = [e for e in events if e["event"] == ev.BATCHES_UNEVEN]
+    assert [events.index(e) for e in uneven] == [1]  # right after the header
+    assert {k: uneven[0][k] for k in ("workers", "batches", "large", "large_size")} == {
+        "workers": 22, "batches": 5, "large": 2, "large_size": 5,
+    }  # fmt: skip
+    assert uneven[0]["small_size"] == 4
+    assert bgdsim.verify(path).ok
+
+
+def test_even_batches_log_no_warning(scenario: ScenarioFactory, tmp_path: Path) -> None:
+    from bgdsim import events as ev
+
+    path = tmp_path / "even.jsonl"
+    bgdsim.run(scenario(), log_path=path)  # m = 20, k = 5
+    assert all(e["event"] != ev.BATCHES_UNEVEN for e in _events(path))
