@@ -29,6 +29,8 @@ class RunResult:
         per_worker: the same message counts per worker, ``(m,)`` arrays.
         log_path: the event log, or None if the run was not logged.
         wall_seconds: wall-clock duration (not part of the log).
+        metrics: with a held-out test split, ``test_loss`` (and ``test_accuracy`` for
+            classification) at θ_0..θ_rounds, ``(rounds + 1,)`` arrays; else empty.
     """
 
     name: str
@@ -43,6 +45,7 @@ class RunResult:
     per_worker: dict[str, np.ndarray] = field(default_factory=dict)
     log_path: Path | None = None
     wall_seconds: float = 0.0
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def final_error(self) -> float:
@@ -62,4 +65,5 @@ class RunResult:
             "counts": dict(self.counts),
             "log": str(self.log_path) if self.log_path is not None else None,
             "wall_seconds": self.wall_seconds,
+            **{key: float(values[-1]) for key, values in self.metrics.items()},
         }

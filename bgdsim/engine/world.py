@@ -37,7 +37,14 @@ from bgdsim.rng import Streams
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
 
-__all__ = ["PlannedRound", "RecordedWorld", "World", "build_barrier", "paper_floor"]
+__all__ = [
+    "PlannedRound",
+    "RecordedWorld",
+    "World",
+    "build_barrier",
+    "build_problem",
+    "paper_floor",
+]
 
 
 def paper_floor(scenario: Scenario) -> float:
@@ -54,6 +61,16 @@ def paper_floor(scenario: Scenario) -> float:
     else:
         k = 1
     return float(np.sqrt(scenario.problem.dim * k / scenario.problem.samples))
+
+
+def build_problem(scenario: Scenario, streams: Streams) -> problems.Problem:
+    """The scenario's problem from the run's ``data``, ``split`` and ``partition`` streams
+    (what every runtime, a TCP worker and ``replay --verify`` build)."""
+    data = scenario.data
+    setup = problems.DataSetup(
+        streams["split"], streams["partition"], None if data is None else data.partition
+    )
+    return problems.build(scenario.problem, scenario.cluster.workers, streams["data"], setup)
 
 
 def build_barrier(scenario: Scenario) -> Barrier:
@@ -172,7 +189,7 @@ class World:
         self.streams = Streams(scenario.seed)
         m, q = scenario.cluster.workers, scenario.cluster.byzantine
         self.m, self.q = m, q
-        self.problem = problems.build(scenario.problem, m, self.streams["data"])
+        self.problem = build_problem(scenario, self.streams)
         srv = scenario.server
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
@@ -207,6 +224,9 @@ class World:
         if self.recording is not None:
             out["parent"] = {"log": self.recording.path.name, "digest": self.recording.digest}
         out["network"] = self.network.describe()
+        data = self.problem.describe()
+        if data:
+            out["data"] = data
         return out
 
     def plan_round(self, t: int, start: float, history: list[np.ndarray]) -> PlannedRound | None:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bgdsim.problems import Problem, draw_data, registry
+from bgdsim.problems import DataSetup, Problem, draw_data, registry
+from bgdsim.problems.real_data import build_empirical
 
 if TYPE_CHECKING:
     from bgdsim.config import ProblemConfig
@@ -90,8 +91,13 @@ class LinearRegression(Problem):
 
 
 @registry.register("linear_regression")
-def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LinearRegression:
-    """Draw θ*, then N = ``samples`` samples split over ``workers`` (see ``local_sizes``)."""
+def build(
+    config: ProblemConfig, workers: int, rng: np.random.Generator, setup: DataSetup
+) -> Problem:
+    """Draw θ*, then N = ``samples`` samples split over ``workers`` (see ``local_sizes``);
+    with ``problem.dataset``, least squares on that data (:mod:`bgdsim.problems.real_data`)."""
+    if config.dataset is not None:
+        return build_empirical(config, workers, "squared", setup)
     theta_star, sizes, w = draw_data(config, workers, rng)
     y = np.matmul(w, theta_star) + config.noise * rng.standard_normal(w.shape[:2])
     if config.size_spread > 0:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bgdsim.problems import Problem, draw_data, registry
+from bgdsim.problems import DataSetup, Problem, draw_data, registry
+from bgdsim.problems.real_data import build_empirical
 
 if TYPE_CHECKING:
     from bgdsim.config import ProblemConfig
@@ -99,8 +100,13 @@ class LogisticRegression(Problem):
 
 
 @registry.register("logistic_regression")
-def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LogisticRegression:
-    """Draw θ*, then N = ``samples`` labelled samples split over ``workers``."""
+def build(
+    config: ProblemConfig, workers: int, rng: np.random.Generator, setup: DataSetup
+) -> Problem:
+    """Draw θ*, then N = ``samples`` labelled samples split over ``workers``; with
+    ``problem.dataset``, on that (two-class) data (:mod:`bgdsim.problems.real_data`)."""
+    if config.dataset is not None:
+        return build_empirical(config, workers, "logistic", setup)
     theta_star, sizes, w = draw_data(config, workers, rng)
     p = _sigmoid(np.matmul(w, theta_star))
     y = (rng.random(w.shape[:2]) < p).astype(np.float64)

@@ -35,6 +35,7 @@ from bgdsim.replay import _batch, _header
 from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
+from bgdsim.replay._metrics import HeldOut
 from bgdsim.replay.reader import Log, LogError, same_vector
 from bgdsim.replay.verdict import Verification
 
@@ -49,6 +50,7 @@ class _Verifier:
     def __init__(self, log: Log, result: Verification) -> None:
         self.log, self.result = log, result
         self.core: Any = None  # built at the first seal, once its digest vouched for the header
+        self.held_out: HeldOut | None = None  # the test metrics' problem, built with the core
         self.barrier: Barrier = None  # type: ignore[assignment]
         self.digest, self.lines_h, self.payload_h = b"", span_hasher(), span_hasher()
         self.payload_start = 0
@@ -184,6 +186,8 @@ class _Verifier:
         err = safe_norm(res.theta - star)
         if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
             raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
+        if self.held_out is not None:
+            self.held_out.check(res.theta, e, "update")
 
     def step(self, seq: int, raw: bytes, e: dict[str, Any], ahead: Span | None = None) -> None:
         """One line: buffered until its span's seal, which checks the span's integrity,
@@ -218,6 +222,7 @@ class _Verifier:
         """The server and barrier of the header (vouched for by the first seal)."""
         try:
             self.core, self.barrier = _header.build(self.log)
+            self.held_out = HeldOut(self.log)
         except _Mismatch:
             self.t = 0  # the header's
             raise
@@ -257,6 +262,8 @@ class _Verifier:
             self.inbox = None
         elif kind == ev.RUN_END:
             self.result.complete = True
+            if self.held_out is not None:
+                self.held_out.final(e)
             if int(e.get("rounds", -1)) != self.result.rounds:
                 raise _Mismatch("run_end", f"says {e.get('rounds')} rounds, the log has "
                                 f"{self.result.rounds}")  # fmt: skip

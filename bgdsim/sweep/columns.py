@@ -18,6 +18,8 @@ COLUMNS = (
     "rounds_to_floor",
     "rounds_done",
     "status",
+    "test_loss",
+    "test_accuracy",
     "up_sent",
     "up_delivered",
     "up_dropped",
