@@ -26,6 +26,7 @@ __all__ = [
     "DriftPartition",
     "IidPartition",
     "QuantityPartition",
+    "WorkerConfig",
     "parse_dataset",
 ]
 
@@ -124,4 +125,18 @@ class DataConfig(_Section):
     partition: Annotated[Partition, BeforeValidator(_partition)] = Field(
         default_factory=IidPartition,
         description="iid | dirichlet (alpha) | quantity (alpha) | drift (scale)",
+    )
+
+
+class WorkerConfig(_Section):
+    """``[worker]``: what an honest worker sends (absent: its full local gradient)."""
+
+    batch_size: int | None = Field(
+        None, ge=1, description="mini-batch size b; absent: the full local gradient"
+    )
+    sampling: Literal["without_replacement", "with_replacement"] = Field(
+        "without_replacement", description="how a mini-batch is drawn from the local samples"
+    )
+    momentum: float | None = Field(
+        None, ge=0, lt=1, allow_inf_nan=False, description="β: send m_t = β m_{t−1} + (1−β) g_t"
     )

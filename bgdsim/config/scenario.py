@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from bgdsim import adversary, aggregators
 from bgdsim._section import Section as _Section
-from bgdsim.config.learning import DataConfig
+from bgdsim.config.learning import DataConfig, WorkerConfig
 from bgdsim.config.limits import check_memory, check_name
 from bgdsim.config.sections import (
     AdversaryConfig,
@@ -84,6 +84,7 @@ class Scenario(_Section):
     )
     faults: list[Fault] = Field(default_factory=list, description="scripted faults")
     data: DataConfig | None = Field(None, description="how the samples are shared out")
+    worker: WorkerConfig | None = Field(None, description="mini-batches and worker momentum")
 
     @field_validator("name")
     @classmethod

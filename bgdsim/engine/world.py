@@ -4,7 +4,8 @@
 run on any runtime draws exactly the same data, Byzantine sets, messages and links) and,
 when round t opens, :meth:`World.plan_round` decides everything about it at once:
 
-1. every honest gradient ∇f̄_j(θ_{t-1}), in one batched call;
+1. every honest message, in one batched call: ∇f̄_j(θ_{t-1}), a mini-batch gradient, or
+   a momentum buffer (:mod:`~bgdsim.engine.workers`, whose state lives here);
 2. the round's links (:class:`~bgdsim.network.links.Network`: latencies, losses, compute
    times, faults), each from its own stream;
 3. the adversary's choice of B_t (|B_t| ≤ q, forced workers included) and its messages,
@@ -30,6 +31,7 @@ from bgdsim.engine.barrier import Barrier
 from bgdsim.engine.recorded import RecordedAdversary, RecordedNetwork, Recording
 from bgdsim.engine.server import ServerCore, build_server
 from bgdsim.engine.validation import validate_block, validate_report
+from bgdsim.engine.workers import HonestWorkers
 from bgdsim.network.faults import FaultSchedule
 from bgdsim.network.links import Network
 from bgdsim.rng import Streams
@@ -190,6 +192,7 @@ class World:
         m, q = scenario.cluster.workers, scenario.cluster.byzantine
         self.m, self.q = m, q
         self.problem = build_problem(scenario, self.streams)
+        self.workers = HonestWorkers(scenario.worker, self.problem, self.streams)
         srv = scenario.server
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
@@ -237,7 +240,7 @@ class World:
         net, core = self.network, self.server
         theta = core.theta
         with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
-            honest = self.problem.gradients(theta)
+            honest = self.workers.messages(theta)
         if not np.isfinite(honest).all():
             return None
         lat_down, down_lost = net.broadcast(t, start)

@@ -65,6 +65,19 @@ class Problem(ABC):
         share._take(slice(j, j + 1))
         return share
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Mini-batch gradients g_j = Σ_i weights[j, i]·∇f(X_{j, rows[j, i]}, θ), ``(m, d)``.
+
+        ``rows`` ``(m, b)`` indexes each worker's own samples; ``weights`` ``(m, b)`` is
+        1/b_j for the b_j samples drawn and 0 for filler entries.
+
+        Raises:
+            NotImplementedError: the problem has no per-sample gradients (the default).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no mini-batch gradients")
+
     def _take(self, rows: slice) -> None:
         """Keep only the workers ``rows`` (views); a problem that can be split extends it."""
         raise NotImplementedError(f"{type(self).__name__} cannot be split into workers' shares")

@@ -116,6 +116,16 @@ class EmpiricalProblem(Problem):
         G = np.matmul(X.transpose(0, 2, 1), R) / n  # padding rows have x = 0: they add 0
         return G.reshape(G.shape[0], -1) + self.l2 * theta
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """vec(Σ_i weights_ji · x_i r(Θᵀx_i, y_i)) + λθ over each worker's drawn samples."""
+        at = np.arange(rows.shape[0])[:, None]
+        X = self.features[at, rows]  # (m, b, p)
+        R = residual(self.kind, np.matmul(X, self._theta(theta)), self.targets[at, rows])
+        G = np.matmul(X.transpose(0, 2, 1), R * weights[:, :, None])
+        return G.reshape(G.shape[0], -1) + self.l2 * theta
+
     def _take(self, rows: slice) -> None:
         self._take_sizes(rows)
         self._n = self._n[rows]

@@ -56,6 +56,15 @@ class LinearRegression(Problem):
         resid = np.matmul(self.covariates, theta) - self.responses  # (m, n)
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Σ_i weights_ji · w_i(⟨w_i, θ⟩ − y_i) over the drawn samples of each worker."""
+        at = np.arange(rows.shape[0])[:, None]
+        w = self.covariates[at, rows]  # (m, b, d)
+        resid = (np.matmul(w, theta) - self.responses[at, rows]) * weights
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0]
+
     def _take(self, rows: slice) -> None:
         # the statistics are sliced, not recomputed: the share uses the batched kernel
         self._take_sizes(rows)

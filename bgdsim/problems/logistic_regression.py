@@ -70,6 +70,15 @@ class LogisticRegression(Problem):
         # padding rows have w = 0, so they add nothing whatever their residual
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Σ_i weights_ji · w_i(σ(⟨w_i, θ⟩) − y_i) over the drawn samples of each worker."""
+        at = np.arange(rows.shape[0])[:, None]
+        w = self.covariates[at, rows]
+        resid = (_sigmoid(np.matmul(w, theta)) - self.labels[at, rows]) * weights
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0]
+
     def _take(self, rows: slice) -> None:
         self._take_sizes(rows)
         self._n = self._n[rows]
