@@ -56,7 +56,7 @@ def cached_build(problem: Any, scenario: bgdsim.Scenario) -> Iterator[list[int]]
     real = bgdsim.problems.build
     calls = [0]
 
-    def build(config: Any, workers: int, rng: np.random.Generator) -> Any:
+    def build(config: Any, workers: int, rng: np.random.Generator, setup: Any = None) -> Any:
         if config != scenario.problem or workers != scenario.cluster.workers:
             raise AssertionError("cached build called with a different problem config")
         calls[0] += 1

@@ -22,7 +22,7 @@ class RunResult:
         thetas: ``(rounds + 1, d)`` iterates θ_0..θ_rounds.
         theta_star: θ*.
         floor: the paper's statistical error scale √(dk/N) for this scenario's rule.
-        k: the k in ``floor``: ``server.batches`` for rules that batch, m for ``geomed``,
+        k: the k in ``floor``: the aggregator's ``batches`` for rules that batch, m for ``geomed``,
             1 for the others (see :func:`bgdsim.theory.rule_batches`).
         sim_time: simulated seconds from the start to the end of the run (the
             ``run_end`` event's ``time``).
@@ -32,6 +32,8 @@ class RunResult:
         per_worker: the same message counts per worker, ``(m,)`` arrays.
         log_path: the event log, or None if the run was not logged.
         wall_seconds: wall-clock duration (not part of the log).
+        metrics: with a held-out test split, ``test_loss`` (and ``test_accuracy`` for
+            classification) at θ_0..θ_rounds, ``(rounds + 1,)`` arrays; else empty.
     """
 
     name: str
@@ -48,6 +50,7 @@ class RunResult:
     per_worker: dict[str, np.ndarray] = field(default_factory=dict)
     log_path: Path | None = None
     wall_seconds: float = 0.0
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def final_error(self) -> float:
@@ -69,4 +72,5 @@ class RunResult:
             "counts": dict(self.counts),
             "log": str(self.log_path) if self.log_path is not None else None,
             "wall_seconds": self.wall_seconds,
+            **{key: float(values[-1]) for key, values in self.metrics.items()},
         }

@@ -61,6 +61,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "theta_star": None,
         "theta_norm": 1.0,
         "size_spread": 0.0,
+        "dataset": None,
+        "test_fraction": None,
+        "l2": None,
     },
     "cluster": {"workers": 100, "byzantine": 5, "compute_time": 0.0, "compute_per_sample": False},
     "server": {

@@ -52,6 +52,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except SignKeyFlagError as exc:
         return _fail(str(exc))
     scenario = _load(args)
+    if args.runtime == "tcp":
+        from bgdsim.live.tcp import check_tcp_workers
+
+        try:
+            check_tcp_workers(scenario)
+        except ValueError as exc:
+            return _fail(str(exc))
     log_path: Path | bool = False if args.no_log else (args.log or True)
     flag = "--log" if args.log else "log"
     try:

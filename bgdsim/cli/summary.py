@@ -63,6 +63,9 @@ def _print_summary(result: Any, scenario: Any) -> None:
     if predicted is not None:
         t.add_row("Corollary 1 shape C_α√(dk/N), c₂ = 1", predicted)
     t.add_row("final / floor", f"{fe / result.floor:.3g}")
+    for key, label in (("test_loss", "final test loss"), ("test_accuracy", "final test accuracy")):
+        if key in result.metrics:
+            t.add_row(label, f"{float(result.metrics[key][-1]):.4g}")
     t.add_row(
         "reports sent / delivered",
         f"{c['up_sent']} / {c['up_delivered']}",

@@ -21,6 +21,7 @@ from bgdsim.config.scenario import Scenario
 from bgdsim.network.latency import latency_base_dir
 from bgdsim.network.topology import topology_base_dir
 from bgdsim.paths import MAX_INPUT_BYTES, InputFileError, read_bounded
+from bgdsim.problems.datasets import data_base_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,5 +172,6 @@ def load_scenario(
     if overrides:
         data = apply_overrides(data, overrides)
     base = Path(path).parent if path is not None else None
-    with latency_base_dir(base), topology_base_dir(base):  # files named relative to it
+    # files named relative to it
+    with latency_base_dir(base), topology_base_dir(base), data_base_dir(base):
         return validate_scenario(data, source)

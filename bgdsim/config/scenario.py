@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from bgdsim import adversary, aggregators
 from bgdsim._section import Section as _Section
 from bgdsim.config.components import Component
+from bgdsim.config.learning import DataConfig, WorkerConfig
 from bgdsim.config.limits import check_memory, check_name
 from bgdsim.config.sections import (
     AdversaryConfig,
@@ -93,6 +94,8 @@ class Scenario(_Section):
         default_factory=AdversaryConfig
     )
     faults: list[Fault] = Field(default_factory=list, description="scripted faults")
+    data: DataConfig | None = Field(None, description="how the samples are shared out")
+    worker: WorkerConfig | None = Field(None, description="mini-batches and worker momentum")
 
     @field_validator("name")
     @classmethod
@@ -113,7 +116,13 @@ class Scenario(_Section):
                 f"server.aggregator.batches ({self.server.batches}) must be <= "
                 f"cluster.workers ({m})"
             )
-        if self.problem.samples % m and self.problem.size_spread == 0:
+        if self.problem.dataset is not None:
+            if self.problem.samples < m:
+                raise ValueError(
+                    f"problem.test_fraction: leaves {self.problem.samples} training samples "
+                    f"for {m} workers (each needs at least one)"
+                )
+        elif self.problem.samples % m and self.problem.size_spread == 0:
             raise ValueError(
                 f"problem.samples ({self.problem.samples}) must be a multiple of "
                 f"cluster.workers ({m}) so that every worker holds N/m samples "
@@ -121,6 +130,7 @@ class Scenario(_Section):
             )
         if self.problem.samples < m:
             raise ValueError(f"problem.samples ({self.problem.samples}) must be >= {m} workers")
+        self._partition()
         quorum = self.server.quorum
         if quorum is not None and quorum > m:
             raise ValueError(f"server.quorum ({quorum}) must be <= cluster.workers ({m})")
@@ -146,6 +156,21 @@ class Scenario(_Section):
             raise ValueError(str(exc)) from None
         _dry_run(self.server.aggregator, m, q, self.problem.dim, self.server.pre)
         return self
+
+    def _partition(self) -> None:
+        """A partition fits the problem: label and quantity skew share a data set out,
+        drift moves the optima of the synthetic linear regression."""
+        kind = "iid" if self.data is None else self.data.partition.kind
+        prob = self.problem
+        if kind in ("dirichlet", "quantity") and prob.dataset is None:
+            raise ValueError(f"data.partition: {kind} shares out a data set; set "
+                             "problem.dataset (synthetic data: problem.size_spread)")  # fmt: skip
+        if kind == "dirichlet" and prob.kind == "linear_regression":
+            raise ValueError("data.partition: dirichlet (label skew) needs a classification "
+                             "problem; use quantity or drift")  # fmt: skip
+        if kind == "drift" and (prob.kind != "linear_regression" or prob.dataset is not None):
+            raise ValueError("data.partition: drift moves θ* of the synthetic "
+                             "linear_regression only")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario as plain TOML-able data."""

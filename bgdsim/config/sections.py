@@ -23,9 +23,12 @@ from pydantic import (
 from bgdsim import aggregators, problems
 from bgdsim._section import Section as _Section
 from bgdsim.config.components import AGGREGATOR, ATTACK, SCHEDULE, Component, moved_hint, table
+from bgdsim.config.learning import DatasetFile, parse_dataset
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.network.loss import LossModel, parse_loss
 from bgdsim.network.topology import StarTopology, Topology, parse_topology
+from bgdsim.problems.datasets import BUNDLED
+from bgdsim.problems.real_data import DEFAULT_L2, LOSS_OF, TASKS, shape_of
 
 __all__ = [
     "MISSING_POLICIES",
@@ -62,6 +65,15 @@ class ProblemConfig(_Section):
     size_spread: float = Field(
         0.0, ge=0, lt=1, allow_inf_nan=False, description="local sizes n_j ∝ 1 + spread·U(−1, 1)"
     )
+    dataset: Annotated[str | DatasetFile | None, BeforeValidator(parse_dataset)] = Field(
+        None, description='a real data set: "digits" | … or { kind = "file", path = … }'
+    )
+    test_fraction: float | None = Field(
+        None, ge=0, lt=1, allow_inf_nan=False, description="share of the data set held out"
+    )
+    l2: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="λ, the ridge penalty (data sets: 1e-3)"
+    )
 
     @field_validator("kind")
     @classmethod
@@ -71,10 +83,46 @@ class ProblemConfig(_Section):
 
     @model_validator(mode="after")
     def _theta(self) -> ProblemConfig:
+        if self.dataset is not None:
+            return self._real_data()
+        for key in ("test_fraction", "l2"):
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key}: needs problem.dataset (the synthetic problems "
+                                 "learn from a population, as in the paper)")  # fmt: skip
+        if self.kind == "softmax_regression":
+            bundled = ", ".join(BUNDLED)
+            raise ValueError(
+                f'dataset: softmax_regression needs a data set ({bundled}, or {{ kind = "file", '
+                "path = … })"
+            )
         if self.theta_star is not None and len(self.theta_star) != self.dim:
             raise ValueError(
                 f"theta_star: has {len(self.theta_star)} entries but problem.dim is {self.dim}"
             )
+        return self
+
+    def _real_data(self) -> ProblemConfig:
+        """Read the data set now (fail at load time) and fix d and N from it."""
+        for key, unset in (("theta_star", None), ("size_spread", 0.0)):
+            if getattr(self, key) != unset:
+                raise ValueError(
+                    f"{key}: not used with problem.dataset (θ* is the training set's "
+                    "minimiser; partition sizes in [data])"
+                )
+        try:
+            dim, samples = shape_of(self)
+        except ValueError as exc:
+            raise ValueError(f"dataset: {exc}") from None
+        for key, value in (("dim", dim), ("samples", samples)):
+            given = getattr(self, key)
+            if key in self.model_fields_set and given != value:
+                raise ValueError(f"{key}: is {given} but the data set gives {value} "
+                                 "(leave it out: it is set from the data)")  # fmt: skip
+            object.__setattr__(self, key, value)  # frozen: set once, while validating
+        l2 = DEFAULT_L2 if self.l2 is None else self.l2
+        if l2 == 0 and TASKS[LOSS_OF[self.kind]] == "classification":
+            raise ValueError("l2: must be > 0 for classification (the unpenalised "
+                             "minimiser θ* need not exist on separable data)")  # fmt: skip
         return self
 
 

@@ -21,7 +21,14 @@ from bgdsim.engine.round import SCHEMA_VERSION, RoundEngine
 from bgdsim.engine.server import RoundInbox, RoundResult, ServerCore, ServerRule, build_server
 from bgdsim.engine.steps import Forward, Groups, Opened, Progress, Stop, TimedFault, Wait
 from bgdsim.engine.validation import Outcome, validate_block, validate_report
-from bgdsim.engine.world import PlannedRound, RecordedWorld, World, build_barrier, paper_floor
+from bgdsim.engine.world import (
+    PlannedRound,
+    RecordedWorld,
+    World,
+    build_barrier,
+    build_problem,
+    paper_floor,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -47,6 +54,7 @@ __all__ = [
     "Wait",
     "World",
     "build_barrier",
+    "build_problem",
     "build_server",
     "paper_floor",
     "validate_block",

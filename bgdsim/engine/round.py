@@ -88,6 +88,14 @@ class RoundEngine(MessageRules):
         scale = max(self.errors[0], paper_floor(self.sc))
         self.divergence_bound = DIVERGENCE_FACTOR * scale if scale > 0 else float("inf")
         self.thetas: list[np.ndarray] = [self.core.theta.copy()]
+        self.metrics: list[dict[str, float]] = []  # held-out metrics at θ_0, θ_1, …
+
+    def _metrics(self, theta: np.ndarray) -> dict[str, float]:
+        """The problem's held-out metrics at θ (none without a test split), kept."""
+        out = self.world.problem.test_metrics(theta)
+        if out:
+            self.metrics.append(out)
+        return out
 
     # ------------------------------------------------------------------ the run
     def start(self, now: float = 0.0, **extra: Any) -> list[TimedFault]:
@@ -116,6 +124,7 @@ class RoundEngine(MessageRules):
             theta_star=log.payload(world.problem.theta_star),
             theta=log.payload(self.core.theta),
             error=self.errors[0],
+            **self._metrics(self.core.theta),
             **extra,
         )
         uneven = uneven_batches(sc)
@@ -258,6 +267,7 @@ class RoundEngine(MessageRules):
             round=t,
             step_size=self.world.step_size,
             error=self.errors[-1],
+            **self._metrics(result.theta),
             theta=log.payload(result.theta),
         )
         log.seal(ev.ROUND_END, now, round=t, duration=now - plan.start)
@@ -291,6 +301,7 @@ class RoundEngine(MessageRules):
             status=self.status,
             rounds=len(self.errors) - 1,
             final_error=float(self.errors[-1]),
+            **(self.metrics[-1] if self.metrics else {}),
             counts=acct.totals(),
             per_worker=per_worker,
             **extra,
@@ -311,4 +322,7 @@ class RoundEngine(MessageRules):
             per_worker=acct.arrays(),
             log_path=path,
             wall_seconds=0.0 if wall is None else _time.perf_counter() - wall,
+            metrics={k: np.array([m[k] for m in self.metrics]) for k in self.metrics[0]}
+            if self.metrics
+            else {},
         )

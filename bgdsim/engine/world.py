@@ -4,7 +4,8 @@
 run on any runtime draws exactly the same data, Byzantine sets, messages and links) and,
 when round t opens, :meth:`World.plan_round` decides everything about it at once:
 
-1. every honest gradient ∇f̄_j(θ_{t-1}), in one batched call;
+1. every honest message, in one batched call: ∇f̄_j(θ_{t-1}), a mini-batch gradient, or
+   a momentum buffer (:mod:`~bgdsim.engine.workers`, whose state lives here);
 2. the round's links (:class:`~bgdsim.network.links.Network`: latencies, losses, compute
    times, faults), each from its own stream;
 3. the adversary's choice of B_t (|B_t| ≤ q, forced workers included) and its messages,
@@ -29,6 +30,7 @@ from bgdsim.engine.barrier import Barrier
 from bgdsim.engine.recorded import RecordedAdversary, RecordedNetwork, Recording
 from bgdsim.engine.server import ServerCore, build_server
 from bgdsim.engine.validation import validate_block, validate_report
+from bgdsim.engine.workers import HonestWorkers
 from bgdsim.network.faults import FaultSchedule
 from bgdsim.network.links import Network
 from bgdsim.rng import Streams
@@ -37,7 +39,24 @@ from bgdsim.theory.scenario import paper_floor
 if TYPE_CHECKING:
     from bgdsim.config import Scenario
 
-__all__ = ["PlannedRound", "RecordedWorld", "World", "build_barrier", "paper_floor"]
+__all__ = [
+    "PlannedRound",
+    "RecordedWorld",
+    "World",
+    "build_barrier",
+    "build_problem",
+    "paper_floor",
+]
+
+
+def build_problem(scenario: Scenario, streams: Streams) -> problems.Problem:
+    """The scenario's problem from the run's ``data``, ``split`` and ``partition`` streams
+    (what every runtime, a TCP worker and ``replay --verify`` build)."""
+    data = scenario.data
+    setup = problems.DataSetup(
+        streams["split"], streams["partition"], None if data is None else data.partition
+    )
+    return problems.build(scenario.problem, scenario.cluster.workers, streams["data"], setup)
 
 
 def build_barrier(scenario: Scenario) -> Barrier:
@@ -156,7 +175,8 @@ class World:
         self.streams = Streams(scenario.seed)
         m, q = scenario.cluster.workers, scenario.cluster.byzantine
         self.m, self.q = m, q
-        self.problem = problems.build(scenario.problem, m, self.streams["data"])
+        self.problem = build_problem(scenario, self.streams)
+        self.workers = HonestWorkers(scenario.worker, self.problem, self.streams)
         srv = scenario.server
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
@@ -190,6 +210,9 @@ class World:
         if self.recording is not None:
             out["parent"] = {"log": self.recording.path.name, "digest": self.recording.digest}
         out["network"] = self.network.describe()
+        data = self.problem.describe()
+        if data:
+            out["data"] = data
         return out
 
     def plan_round(self, t: int, start: float, history: list[np.ndarray]) -> PlannedRound | None:
@@ -200,7 +223,7 @@ class World:
         net, core = self.network, self.server
         theta = core.theta
         with np.errstate(all="ignore"):  # θ may be huge after an attack on the mean
-            honest = self.problem.gradients(theta)
+            honest = self.workers.messages(theta)
         if not np.isfinite(honest).all():
             return None
         lat_down, down_lost = net.broadcast(t, start)

@@ -138,6 +138,21 @@ async def _serve(
         return engine.finish(driver.now(), target.path, wall, frames_rejected=tcp.frames_rejected)
 
 
+def check_tcp_workers(scenario: Scenario) -> None:
+    """A TCP worker computes its own full local gradient: ``[worker]`` options need the
+    engine's worker state, which only the simulated runtimes have.
+
+    Raises:
+        ValueError: ``worker.batch_size`` or ``worker.momentum`` is set.
+    """
+    w = scenario.worker
+    if w is not None and (w.batch_size is not None or w.momentum):
+        raise ValueError(
+            "worker: mini-batches and momentum are computed by the engine; the tcp "
+            "runtime's workers compute full local gradients (use simpy, asyncio or vector)"
+        )
+
+
 async def run_tcp(
     scenario: Scenario,
     *,
@@ -166,6 +181,7 @@ async def run_tcp(
         workers: replacements for some workers' coroutine (``fn(host, port, j, key)``;
             default :func:`worker_loop`), e.g. a misbehaving peer in a test.
     """
+    check_tcp_workers(scenario)
     secret = os.urandom(32) if secret is None else secret
     m = scenario.cluster.workers
     keys = [derive_key(secret, j) for j in range(m)]

@@ -3,8 +3,8 @@
 A worker connects and reads the server's greeting (the run id and a connection nonce,
 :mod:`bgdsim.live.frames`), says ``hello`` and gets ``welcome``: the resolved scenario
 (``Scenario.to_dict()``) and the seed, as JSON. From them it rebuilds the run's data as
-the server's world draws it — ``problems.build(scenario.problem, m, stream(seed,
-"data"))`` — keeps its own share (:meth:`~bgdsim.problems.Problem.local`) and says
+the server's world draws it — :func:`~bgdsim.engine.world.build_problem` from the
+seed's named streams — keeps its own share (:meth:`~bgdsim.problems.Problem.local`) and says
 ``ready``. Then, round after round, a ``task``:
 
 * ``role="honest"``: the payload is θ; the worker computes ∇f̄_j(θ) on its own samples
@@ -32,8 +32,9 @@ import orjson
 
 from bgdsim import problems
 from bgdsim.config import validate_scenario
+from bgdsim.engine.world import build_problem
 from bgdsim.live.frames import Channel, FrameError, read_body, read_greeting, read_key, to_array
-from bgdsim.rng import stream
+from bgdsim.rng import Streams
 
 __all__ = ["Gradient", "LocalData", "WorkerFn", "handshake", "split_address", "worker",
            "worker_loop"]  # fmt: skip
@@ -82,7 +83,7 @@ class LocalData:
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 raise FrameError("a welcome without a scenario and a seed") from None
             sc = validate_scenario(scenario, "the server's scenario")
-            problem = problems.build(sc.problem, sc.cluster.workers, stream(seed, "data"))
+            problem = build_problem(sc, Streams(seed))
             self._welcome, self._problem = welcome, problem
         return self._problem
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from bgdsim import events as ev
 from bgdsim.plots.canvas import _figure, _safe, _save
+from bgdsim.plots.partition import plot_partition
 
 __all__ = ["plot_log"]
 
@@ -41,7 +42,9 @@ def plot_log(log_paths: str | Path | Sequence[str | Path], out_dir: str | Path) 
 
     Each log's curve starts at θ₀ (the header's ``error``) and follows its ``update``
     events; its ``floor`` is a dashed line of the same colour. Written as
-    ``<log stem>.png``/``.svg`` for one log, ``error_vs_round.png``/``.svg`` for several.
+    ``<log stem>.png``/``.svg`` for one log, ``error_vs_round.png``/``.svg`` for several;
+    a log whose header has label histograms (a classification data set) also gets
+    ``<log stem>-partition.png``/``.svg`` (:func:`~bgdsim.plots.partition.plot_partition`).
 
     Raises:
         ValueError: no logs given, or a file that is missing or not an event log.
@@ -70,4 +73,7 @@ def plot_log(log_paths: str | Path | Sequence[str | Path], out_dir: str | Path) 
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     stem = _safe(paths[0].stem) if len(paths) == 1 else "error_vs_round"
-    return _save(fig, Path(out_dir), stem)
+    out = _save(fig, Path(out_dir), stem)
+    for run, path in zip(runs, paths, strict=True):
+        out += plot_partition(run["header"], Path(out_dir), _safe(path.stem))
+    return out

@@ -14,7 +14,8 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from bgdsim.registry import GROUPS, Registry
 if TYPE_CHECKING:
     from bgdsim.config import ProblemConfig
 
-__all__ = ["Problem", "build", "names", "registry"]
+__all__ = ["DataSetup", "Problem", "build", "names", "registry"]
 
 
 class Problem(ABC):
@@ -64,6 +65,19 @@ class Problem(ABC):
         share._take(slice(j, j + 1))
         return share
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Mini-batch gradients g_j = Σ_i weights[j, i]·∇f(X_{j, rows[j, i]}, θ), ``(m, d)``.
+
+        ``rows`` ``(m, b)`` indexes each worker's own samples; ``weights`` ``(m, b)`` is
+        1/b_j for the b_j samples drawn and 0 for filler entries.
+
+        Raises:
+            NotImplementedError: the problem has no per-sample gradients (the default).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no mini-batch gradients")
+
     def _take(self, rows: slice) -> None:
         """Keep only the workers ``rows`` (views); a problem that can be split extends it."""
         raise NotImplementedError(f"{type(self).__name__} cannot be split into workers' shares")
@@ -98,6 +112,16 @@ class Problem(ABC):
             f"; supported: {', '.join(self.corruptions) or 'none'}"
         )
 
+    def describe(self) -> dict[str, Any]:
+        """What the log header says about the data beyond the sizes (a real data set, its
+        split and partition); empty for the paper's synthetic problems."""
+        return {}
+
+    def test_metrics(self, theta: np.ndarray) -> dict[str, float]:
+        """Held-out ``test_loss`` (and ``test_accuracy`` for classification) at θ; empty
+        when the problem has no test split (the paper's synthetic problems)."""
+        return {}
+
     def error(self, theta: np.ndarray) -> float:
         """‖θ − θ*‖, the paper's measure of progress (overflow-safe for huge θ)."""
         return safe_norm(theta - self.theta_star)
@@ -121,13 +145,33 @@ def safe_norm(v: np.ndarray) -> float:
     return scale * float(np.linalg.norm(v / scale))
 
 
-Builder = Callable[["ProblemConfig", int, np.random.Generator], Problem]
+@dataclass(frozen=True)
+class DataSetup:
+    """How a data set is held out and shared out: the random streams of the test split and
+    of the partition (named ``split`` and ``partition`` in a run), and the ``[data]``
+    partition (None: i.i.d., the paper's)."""
+
+    split_rng: np.random.Generator
+    partition_rng: np.random.Generator
+    partition: Any = None
+
+
+Builder = Callable[["ProblemConfig", int, np.random.Generator, DataSetup], Problem]
 registry: Registry[Builder] = Registry("problem", GROUPS["problem"])
 
 
-def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> Problem:
-    """Build the problem named by ``config.kind`` with its data drawn from ``rng``."""
-    return registry.get(config.kind)(config, workers, rng)
+def build(
+    config: ProblemConfig,
+    workers: int,
+    rng: np.random.Generator,
+    setup: DataSetup | None = None,
+) -> Problem:
+    """Build the problem named by ``config.kind`` with its data drawn from ``rng``.
+
+    ``setup``: the split's and partition's streams and the partition; by default both
+    streams are ``rng`` and the partition is i.i.d.
+    """
+    return registry.get(config.kind)(config, workers, rng, setup or DataSetup(rng, rng))
 
 
 def names() -> list[str]:
@@ -181,5 +225,6 @@ def draw_theta_star(config: ProblemConfig, rng: np.random.Generator) -> np.ndarr
 
 from bgdsim.problems import linear_regression as _lin  # noqa: E402
 from bgdsim.problems import logistic_regression as _log  # noqa: E402
+from bgdsim.problems import real_data as _real  # noqa: E402
 
-del _lin, _log
+del _lin, _log, _real

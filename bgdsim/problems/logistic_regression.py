@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bgdsim.problems import Problem, draw_data, registry
+from bgdsim.problems import DataSetup, Problem, draw_data, registry
+from bgdsim.problems.real_data import build_empirical
 
 if TYPE_CHECKING:
     from bgdsim.config import ProblemConfig
@@ -69,6 +70,15 @@ class LogisticRegression(Problem):
         # padding rows have w = 0, so they add nothing whatever their residual
         return np.matmul(self.covariates.transpose(0, 2, 1), resid[:, :, None])[:, :, 0] / self._n
 
+    def sampled_gradients(
+        self, theta: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Σ_i weights_ji · w_i(σ(⟨w_i, θ⟩) − y_i) over the drawn samples of each worker."""
+        at = np.arange(rows.shape[0])[:, None]
+        w = self.covariates[at, rows]
+        resid = (_sigmoid(np.matmul(w, theta)) - self.labels[at, rows]) * weights
+        return np.matmul(w.transpose(0, 2, 1), resid[:, :, None])[:, :, 0]
+
     def _take(self, rows: slice) -> None:
         self._take_sizes(rows)
         self._n = self._n[rows]
@@ -99,8 +109,13 @@ class LogisticRegression(Problem):
 
 
 @registry.register("logistic_regression")
-def build(config: ProblemConfig, workers: int, rng: np.random.Generator) -> LogisticRegression:
-    """Draw θ*, then N = ``samples`` labelled samples split over ``workers``."""
+def build(
+    config: ProblemConfig, workers: int, rng: np.random.Generator, setup: DataSetup
+) -> Problem:
+    """Draw θ*, then N = ``samples`` labelled samples split over ``workers``; with
+    ``problem.dataset``, on that (two-class) data (:mod:`bgdsim.problems.real_data`)."""
+    if config.dataset is not None:
+        return build_empirical(config, workers, "logistic", setup)
     theta_star, sizes, w = draw_data(config, workers, rng)
     p = _sigmoid(np.matmul(w, theta_star))
     y = (rng.random(w.shape[:2]) < p).astype(np.float64)

@@ -41,6 +41,7 @@ from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
 from bgdsim.replay._chain import Chain
+from bgdsim.replay._metrics import HeldOut
 from bgdsim.replay.reader import BrokenLine, DamagedHeader, Log, LogError, same_vector
 from bgdsim.replay.verdict import Verification
 
@@ -55,6 +56,7 @@ class _Verifier:
     def __init__(self, log: Log, result: Verification, key: bytes | None = None) -> None:
         self.log, self.result = log, result
         self.core: Any = None  # built at the first seal, once its digest vouched for the header
+        self.held_out: HeldOut | None = None  # the test metrics' problem, built with the core
         self.barrier: Barrier = None  # type: ignore[assignment]
         self.chain = Chain(log, result, key)
         self.sends = Sends(0)
@@ -167,6 +169,8 @@ class _Verifier:
         err = safe_norm(res.theta - star)
         if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
             raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
+        if self.held_out is not None:
+            self.held_out.check(res.theta, e, "update")
 
     def step(self, seq: int, raw: bytes, e: dict[str, Any], ahead: Span | None = None) -> None:
         """One line: buffered until its span's seal, which checks the span's integrity,
@@ -201,6 +205,7 @@ class _Verifier:
         """The server and barrier of the header (vouched for by the first seal)."""
         try:
             self.core, self.barrier = _header.build(self.log)
+            self.held_out = HeldOut(self.log)
         except _Mismatch:
             self.t = 0  # the header's
             raise
@@ -240,6 +245,8 @@ class _Verifier:
             self.inbox = None
         elif kind == ev.RUN_END:
             self.result.complete = True
+            if self.held_out is not None:
+                self.held_out.final(e)
             if int(e.get("rounds", -1)) != self.result.rounds:
                 raise _Mismatch("run_end", f"says {e.get('rounds')} rounds, the log has "
                                 f"{self.result.rounds}")  # fmt: skip

@@ -97,11 +97,18 @@ def run_cell(
         "k": result.k,
         "rounds_done": result.rounds,
         "status": result.status,
+        # the final held-out metrics (empty cells without a test split)
+        "test_loss": _final(result.metrics.get("test_loss")),
+        "test_accuracy": _final(result.metrics.get("test_accuracy")),
     }
     row.update({key: int(result.counts.get(key, 0)) for key in _COUNTS})
     row["sim_time"] = result.sim_time
     row["wall_seconds"] = result.wall_seconds
     return row
+
+
+def _final(values: np.ndarray | None) -> float | None:
+    return None if values is None else float(values[-1])
 
 
 def _run_task(

@@ -20,6 +20,8 @@ COLUMNS = (
     "k",
     "rounds_done",
     "status",
+    "test_loss",
+    "test_accuracy",
     "up_sent",
     "up_delivered",
     "up_dropped",

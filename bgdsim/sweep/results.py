@@ -99,6 +99,8 @@ def read_results(out: str | Path) -> list[dict[str, Any]]:
                 row[key] = int(value)
             elif key == "rounds_to_floor":
                 row[key] = int(value) if value else None
+            elif key in ("test_loss", "test_accuracy"):
+                row[key] = float(value) if value else None
             else:
                 row[key] = _parse(value)
         rows.append(row)

@@ -31,7 +31,7 @@ Bounds
       universal c₂ > 0 exists but never gives its value, so ``c2`` is a parameter
       (default 1): the rate is the *shape* of the bound, not a guaranteed number.
     * :func:`predicted_floor` — Corollary 1's C_α√(dk/N) for a scenario, with Remark 1's α.
-    * :func:`rule_batches` — k for any rule (``server.batches`` for rules that batch, m
+    * :func:`rule_batches` — k for any rule (the aggregator's ``batches`` for rules that batch, m
       for ``geomed``, 1 otherwise); :func:`paper_floor` — its √(dk/N).
     * :func:`uneven_batches` — the batch sizes when k does not divide m (Algorithm 2
       assumes k | m).

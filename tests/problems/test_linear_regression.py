@@ -67,3 +67,21 @@ def test_noise_and_covariates_have_the_stated_distribution() -> None:
 def test_the_error_norm_is_overflow_safe() -> None:
     p = build(theta_star=[0.0, 0, 0, 0])
     assert p.error(np.array([1e300, 1e300, 0, 0])) == pytest.approx(np.sqrt(2) * 1e300)
+
+
+def test_drift_moves_each_workers_optimum_and_theta_star_is_their_mean() -> None:
+    from types import SimpleNamespace
+
+    from bgdsim.problems import DataSetup
+
+    cfg = ProblemConfig.model_validate({"dim": 3, "samples": 3000, "noise": 0.0})
+    setup = DataSetup(np.random.default_rng(0), np.random.default_rng(1),
+                      SimpleNamespace(kind="drift", scale=0.5))  # fmt: skip
+    p = problems.build(cfg, 3, np.random.default_rng(2), setup)
+    plain = problems.build(cfg, 3, np.random.default_rng(2))
+    assert p.describe()["drift"] != [0.0, 0.0, 0.0] and plain.describe() == {}
+    # noise-free: each worker's gradient vanishes at its own optimum θ*_j, not at θ*
+    local = p.gradients(p.theta_star)
+    assert np.abs(local).max() > 1e-3
+    assert np.allclose(local.mean(axis=0), 0.0, atol=0.05)  # equal sizes: θ* is the mean
+    assert p.population_risk(p.theta_star) == pytest.approx(p.heterogeneity)

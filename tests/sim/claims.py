@@ -66,7 +66,7 @@ def scenario(
         "cluster.byzantine": q,
         "server.aggregator": _rule(aggregator, k),
         "adversary.schedule": schedule,
-        "adversary.attack": {"kind": attack, **params},
+        "adversary.attack": {"kind": attack, **dict(params)},
     }
     return bgdsim.load_scenario(DEFAULT_SCENARIO, overrides, seed=seed)
 
