@@ -57,6 +57,11 @@ def read_curve(path: str | Path) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> str:
+    """A header string shown as typed: its ``$`` would start mathtext."""
+    return str(value).replace("$", r"\$")
+
+
 def _setting(header: dict[str, Any]) -> dict[str, str]:
     """The parts of a run a label may need: rule, attack, q of m, seed, name."""
     raw = header.get("scenario")
@@ -74,8 +79,8 @@ def _setting(header: dict[str, Any]) -> dict[str, str]:
         "attack": style.value_text(adv.get("attack", "?")),
         "schedule": style.value_text(adv.get("schedule", "?")) + " Byzantine sets",
         "q": f"$q$ = {cluster.get('byzantine', '?')} of $m$ = {cluster.get('workers', '?')}",
-        "seed": f"seed {header.get('seed', '?')}",
-        "name": str(header.get("name", "?")),
+        "seed": f"seed {_plain(header.get('seed', '?'))}",
+        "name": _plain(header.get("name", "?")),
     }
 
 
