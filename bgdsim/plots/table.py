@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RESULTS_FILE", "Setting", "kind_of"]
+__all__ = ["RESULTS_FILE", "Setting", "kind_of", "read_table"]
 
 RESULTS_FILE = "results.csv"
 
@@ -49,6 +49,16 @@ def _read_results(results_dir: Path) -> tuple[list[str], list[dict[str, str]]]:
     if not rows:
         raise ValueError(f"{path}: empty results file (a header but no rows)")
     return columns, rows
+
+
+def read_table(results_dir: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A sweep's ``results.csv`` as its columns and its rows of text.
+
+    Raises:
+        ValueError: not a directory, no ``results.csv``, unreadable, empty, or without
+            ``final_error``.
+    """
+    return _read_results(Path(results_dir))
 
 
 def _swept_keys(columns: list[str], rows: list[dict[str, str]]) -> list[str]:

@@ -17,6 +17,12 @@ __all__ = ["results_sections", "run_sections"]
 
 #: at most this many rows of a per-round or per-worker table (the figures show all)
 MAX_ROWS = 500
+_CAPTIONS = {
+    "lines": "Final error against a swept key: the geometric mean over seeds, its band, each "
+    "line's floor dotted, an x at the top where a seed diverged.",
+    "heatmap_aggregator_attack": "Final error by aggregator and attack (geometric mean over "
+    "seeds; grey: a seed diverged).",
+}
 _PER_WORKER = ("down_sent", "down_dropped", "up_sent", "up_delivered", "up_dropped",
                "up_late", "up_rejected")  # fmt: skip
 
@@ -123,13 +129,15 @@ def results_sections(folder: Path) -> list[str]:
     from bgdsim.config import to_toml
     from bgdsim.plots import results_figures
     from bgdsim.plots.style import svg_text
-    from bgdsim.plots.table import _read_results
+    from bgdsim.plots.table import read_table
 
-    columns, rows = _read_results(folder)
+    columns, rows = read_table(folder)
     out = []
     figs = results_figures(folder)
-    body = "".join(figure(svg_text(fig), stem.replace("_", " "), f"f{i}")
-                   for i, (stem, fig) in enumerate(figs))  # fmt: skip
+    body = "".join(
+        figure(svg_text(fig), _CAPTIONS.get(stem, _CAPTIONS["lines"]), f"f{i}")
+        for i, (stem, fig) in enumerate(figs)
+    )
     out.append(section("Figures", body, "figures"))
     body = table(columns, ([r.get(c, "") for c in columns] for r in rows), left=len(columns))
     out.append(section(f"Results ({len(rows)} runs)", f'<div class="scroll">{body}</div>',
