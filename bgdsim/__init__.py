@@ -11,7 +11,9 @@ any round, the server aggregating with the geometric median of means.
 4
 
 The package's attributes are imported on first use: ``import bgdsim`` and
-``bgdsim --version`` load nothing heavy.
+``bgdsim --version`` load nothing heavy. In a notebook, ``bgdsim.sweep({...})`` returns a
+sweep's results as a DataFrame and ``bgdsim.plots.compare([log, ...])`` (also
+``bgdsim.plot.compare``) a figure of error against the round.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "problems": ("bgdsim.problems", None),
     "engine": ("bgdsim.engine", None),
     "replay": ("bgdsim.replay", None),
+    "sweep": ("bgdsim.sweep", None),
+    "plots": ("bgdsim.plots", None),
+    "plot": ("bgdsim.plots", None),
     "geometric_median": ("bgdsim.aggregators.geometric_median", "geometric_median"),
     "Scenario": ("bgdsim.config", "Scenario"),
     "ScenarioError": ("bgdsim.config", "ScenarioError"),
@@ -53,6 +58,8 @@ __all__ = [
     "geometric_median",
     "load_payload",
     "load_scenario",
+    "plot",
+    "plots",
     "problems",
     "read_events",
     "read_log",
@@ -60,6 +67,7 @@ __all__ = [
     "replay",
     "rerun",
     "run",
+    "sweep",
     "verify",
 ]
 
@@ -84,8 +92,11 @@ if TYPE_CHECKING:
     from bgdsim import aggregators as aggregators
     from bgdsim import attacks as attacks
     from bgdsim import engine as engine
+    from bgdsim import plots as plot
+    from bgdsim import plots as plots
     from bgdsim import problems as problems
     from bgdsim import replay as replay
+    from bgdsim import sweep as sweep
     from bgdsim.aggregators.geometric_median import geometric_median as geometric_median
     from bgdsim.config import Scenario as Scenario
     from bgdsim.config import ScenarioError as ScenarioError

@@ -9,7 +9,8 @@ markdown table per schedule and saves a heatmap.
     python scenarios/attack_matrix.py [--seeds 2] [--byzantine 5] [--jobs 2] [--quick]
         [--out results/attack_matrix.png] [--quiet]
 
-A line on stderr as each schedule × aggregator finishes (``--quiet``: none).
+The heatmap is written as PNG and SVG (``--out`` names the PNG). A line on stderr as
+each schedule × aggregator finishes (``--quiet``: none).
 """
 
 from __future__ import annotations
@@ -93,8 +94,13 @@ def main() -> None:
             row = [ratio[(g, a, sched)] for a in atts]
             print(f"| {g} | " + " | ".join(f"{r:.3g}" for r in row) + " |")
         print()
-    save_heatmap(args.out, aggs, atts, args.schedules, ratio)
-    print(f"heatmap: {args.out}")
+    setup = (
+        f"final error / fault-free floor ({floor:.3g}) per aggregator and attack: "
+        f"$q$ = {q} of $m$ = 100, each attack in its default setting, {args.rounds} "
+        f"rounds, median over {args.seeds} seed{'s' if args.seeds != 1 else ''}"
+    )
+    written = save_heatmap(args.out, aggs, atts, args.schedules, ratio, setup)
+    print("heatmap: " + ", ".join(map(str, written)))
 
 
 def save_heatmap(
@@ -103,41 +109,34 @@ def save_heatmap(
     atts: list[str],
     scheds: list[str],
     ratio: dict[tuple[str, str, str], float],
-) -> None:
-    import matplotlib
+    setup: str,
+) -> list[Path]:
+    """One panel per schedule, in the project's style: one log colour scale for all
+    panels (larger = worse = the bright end), diverged cells grey; PNG and SVG."""
+    from bgdsim.plots import style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        1,
-        len(scheds),
-        figsize=(1 + 0.6 * len(atts) * len(scheds), 1.5 + 0.4 * len(aggs)),
-        squeeze=False,
-    )
-    for i_ax, (ax, sched) in enumerate(zip(axes[0], scheds, strict=True)):
+    fig = style.new_figure(1.6 + 0.55 * len(atts) * len(scheds), 2.0 + 0.42 * len(aggs))
+    axes = fig.subplots(1, len(scheds), squeeze=False, sharey=True)[0]
+    norm, clipped = style.heat_norm(ratio.values())
+    image = None
+    for ax, sched in zip(axes, scheds, strict=True):
         grid = np.array([[ratio[(g, a, sched)] for a in atts] for g in aggs])
-        shown = np.log10(np.clip(np.nan_to_num(grid, posinf=1e30), 1e-1, 1e6))
-        im = ax.imshow(shown, cmap="viridis_r", vmin=-1, vmax=6, aspect="auto")
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=style.heat_cmap(), norm=norm,
+                          aspect="auto")  # fmt: skip
         ax.set_xticks(range(len(atts)), atts, rotation=60, ha="right")
-        ax.set_yticks(range(len(aggs)), aggs if i_ax == 0 else [])
-        ax.set_title(f"schedule: {sched}")
+        ax.set_yticks(range(len(aggs)), aggs)
+        ax.set_xlabel(style.axis_label("adversary.attack"))
+        ax.set_title(f"{style.axis_label('adversary.schedule')}: {sched}", fontsize="small")
         for i in range(len(aggs)):
             for j in range(len(atts)):
                 v = grid[i, j]
-                ax.text(
-                    j,
-                    i,
-                    "inf" if not np.isfinite(v) else f"{v:.2g}",
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="white" if shown[i, j] > 2 else "black",
-                )
-    fig.colorbar(im, ax=axes[0].tolist(), label="log10(final error / fault-free floor)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+                ax.text(j, i, "div." if not np.isfinite(v) else f"{v:.2g}", ha="center",
+                        va="center", fontsize=6, color=style.text_color(norm, v))  # fmt: skip
+    axes[0].set_ylabel(style.axis_label("server.aggregator"))
+    label = "final error / fault-free floor\n(1 = unharmed; grey: diverged)"
+    style.colorbar(fig, image, list(axes), label, clipped)
+    fig.suptitle(style.wrap(setup, 110), fontsize="medium")
+    return style.save_figure(fig, out.parent, out.stem)
 
 
 if __name__ == "__main__":

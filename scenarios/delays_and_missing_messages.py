@@ -8,8 +8,9 @@ does not. On the paper's linear regression (m = 100, q = 5, sign_flip) it sweeps
 * the straggler spread: lognormal compute times of growing sigma, a fixed timeout,
 
 for the mean and the geometric median of means, under each missing-report policy (zero,
-exclude, stale), and prints the final error ‖θ_T − θ*‖ (median over seeds) as tables;
-``--out`` saves a figure with one panel per sweep.
+exclude, stale), and prints the final error ‖θ_T − θ*‖ (geometric mean over seeds; inf
+when a seed diverged) as tables; ``--out`` saves a figure (PNG and SVG) with one panel
+per sweep, the band spanning the seeds, diverged points marked.
 
     python scenarios/delays_and_missing_messages.py [--seeds 2] [--jobs 2]
         [--out results/delays_and_missing_messages.png] [--quiet]
@@ -36,9 +37,9 @@ POLICIES = ("zero", "exclude", "stale")
 HEAVY = {"kind": "lognormal", "mu": -4.0, "sigma": 1.0}  # median 18 ms, long tail
 
 SWEEPS: dict[str, tuple[str, list[float]]] = {
-    "drop": ("drop rate", [0.0, 0.05, 0.1, 0.2, 0.3]),
-    "timeout": ("round timeout (s)", [0.02, 0.05, 0.1, 0.2, 0.5]),
-    "straggler": ("compute-time sigma", [0.0, 0.5, 1.0, 1.5, 2.0]),
+    "drop": ("drop rate $p$ (each direction)", [0.0, 0.05, 0.1, 0.2, 0.3]),
+    "timeout": ("round timeout (s), lognormal latency", [0.02, 0.05, 0.1, 0.2, 0.5]),
+    "straggler": (r"compute-time $\sigma$ (lognormal), timeout 0.2 s", [0.0, 0.5, 1.0, 1.5, 2.0]),
 }
 
 
@@ -79,11 +80,12 @@ def main() -> None:
     cells: dict[tuple[str, float, str, str], list[float]] = {}
     for (s, x, a, p, *_), err in zip(jobs, finals, strict=True):
         cells.setdefault((s, x, a, p), []).append(err)
-    med = {key: float(np.median(v)) for key, v in cells.items()}
+    med = {key: centre(v) for key, v in cells.items()}
 
     print(
-        f"final error ‖θ_T − θ*‖, median of {args.seeds} seed(s); m = 100, q = 5 sign_flip, "
-        f"{args.rounds} rounds; the fault-free floors are ~0.012 (mean) and ~0.012 (gmom)\n"
+        f"final error ‖θ_T − θ*‖, geometric mean of {args.seeds} seed(s) (inf: a seed "
+        f"diverged); m = 100, q = 5 sign_flip, {args.rounds} rounds; the fault-free floors "
+        "are ~0.012 (mean) and ~0.012 (gmom)\n"
     )
     for sweep, (label, xs) in SWEEPS.items():
         cols = [f"{a} / {p}" for a in AGGREGATORS for p in POLICIES]
@@ -94,31 +96,56 @@ def main() -> None:
             row = [med[(sweep, x, a, p)] for a in AGGREGATORS for p in POLICIES]
             print(f"| {x:g} | " + " | ".join(f"{v:.3g}" for v in row) + " |")
         print()
-    save_figure(args.out, med)
-    print(f"figure: {args.out}")
+    written = save_figure(args.out, cells, args)
+    print("figure: " + ", ".join(map(str, written)))
 
 
-def save_figure(out: Path, med: dict[tuple[str, float, str, str], float]) -> None:
-    import matplotlib
+def centre(values: list[float]) -> float:
+    """The geometric mean over seeds, inf if any seed diverged."""
+    from bgdsim.plots import style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return style.geometric_mean(values) if np.all(np.isfinite(values)) else float("inf")
 
-    fig, axes = plt.subplots(1, len(SWEEPS), figsize=(5 * len(SWEEPS), 4), squeeze=False)
-    for ax, (sweep, (label, xs)) in zip(axes[0], SWEEPS.items(), strict=True):
-        for a, style in zip(AGGREGATORS, ("--", "-"), strict=True):
+
+def save_figure(
+    out: Path, cells: dict[tuple[str, float, str, str], list[float]], args: argparse.Namespace
+) -> list[Path]:
+    """One panel per sweep in the project's style; PNG and SVG."""
+    from bgdsim.plots import style
+
+    fig = style.new_figure(4.4 * len(SWEEPS), 4.6)
+    axes = fig.subplots(1, len(SWEEPS), squeeze=False, sharey=True)[0]
+    for ax, (sweep, (label, xs)) in zip(axes, SWEEPS.items(), strict=True):
+        i = 0
+        for a, line in zip(AGGREGATORS, ("--", "-"), strict=True):
             for p, marker in zip(POLICIES, ("o", "s", "^"), strict=True):
-                ys = [med[(sweep, x, a, p)] for x in xs]
-                ax.plot(xs, ys, style, marker=marker, label=f"{a} / {p}")
+                color = f"C{i}"
+                i += 1
+                runs = [cells[(sweep, x, a, p)] for x in xs]
+                ok = [j for j, v in enumerate(runs) if np.all(np.isfinite(v))]
+                band = [style.band(runs[j], "minmax") for j in ok]
+                px = [xs[j] for j in ok]
+                ax.plot(px, [style.geometric_mean(runs[j]) for j in ok], line, marker=marker,
+                        color=color, label=f"{a}, missing = {p}")  # fmt: skip
+                if band and args.seeds > 1:
+                    ax.fill_between(px, [b[0] for b in band], [b[1] for b in band],
+                                    color=color, alpha=0.15, linewidth=0)  # fmt: skip
+                style.mark_diverged(ax, [xs[j] for j in range(len(xs)) if j not in ok], color)
         ax.set_yscale("log")
         ax.set_xlabel(label)
-        ax.set_ylabel("final error")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel(style.FINAL_ERROR)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if any(not np.all(np.isfinite(v)) for v in cells.values()):
+        handles.append(style.diverged_handle())
+        labels.append(handles[-1].get_label())
+    fig.legend(handles, labels, loc="outside right center", fontsize="x-small")
+    fig.suptitle(
+        f"sign_flip(scale=10), random sets, $q$ = 5 of $m$ = 100, {args.rounds} rounds "
+        f"({style.seeds_note(args.seeds, 'minmax')})",
+        fontsize="medium",
+    )
+    return style.save_figure(fig, out.parent, out.stem)
 
 
 if __name__ == "__main__":

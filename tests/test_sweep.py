@@ -155,13 +155,13 @@ def test_logs_are_written_per_cell_and_seed(tmp_path: Path) -> None:
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, int]]:
     """Make the (in-process, jobs=1) worker record each call."""
     calls: list[tuple[Any, int]] = []
-    real = sweep.run_cell
+    real = sweep.runner.run_cell
 
     def run_cell(scenario: Any, overrides: Any, seed: int, log_path: Any = None) -> Any:
         calls.append((dict(overrides), seed))
         return real(scenario, overrides, seed, log_path)
 
-    monkeypatch.setattr(sweep, "run_cell", run_cell)
+    monkeypatch.setattr(sweep.runner, "run_cell", run_cell)
     return calls
 
 
@@ -238,14 +238,14 @@ def test_results_of_another_sweep_are_refused(tmp_path: Path) -> None:
 def test_a_failing_run_is_reported_and_the_others_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = sweep.run_cell
+    real = sweep.runner.run_cell
 
     def run_cell(scenario: Any, overrides: Any, seed: int, log_path: Any = None) -> Any:
         if overrides["cluster.byzantine"] == 4 and seed == 1:
             raise RuntimeError("boom")
         return real(scenario, overrides, seed, log_path)
 
-    monkeypatch.setattr(sweep, "run_cell", run_cell)
+    monkeypatch.setattr(sweep.runner, "run_cell", run_cell)
     out = tmp_path / "out"
     with pytest.raises(SweepRunError, match=r"1 of 4 runs failed(?s:.*)RuntimeError: boom"):
         run_sweep(write_sweep(tmp_path, SMALL), jobs=1, out=out, progress=False)

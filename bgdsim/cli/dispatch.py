@@ -20,7 +20,7 @@ from bgdsim.cli.live import _cmd_serve, _cmd_worker
 from bgdsim.cli.parser import _parser
 from bgdsim.cli.replay import _cmd_diff, _cmd_replay
 from bgdsim.cli.run import _cmd_run, _cmd_topology, _cmd_validate
-from bgdsim.cli.sweep import _cmd_plot, _cmd_sweep
+from bgdsim.cli.sweep import _cmd_plot, _cmd_report, _cmd_sweep
 
 __all__ = ["COMMANDS", "main"]
 
@@ -31,6 +31,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay": _cmd_replay,
     "diff": _cmd_diff,
     "plot": _cmd_plot,
+    "report": _cmd_report,
     "sweep": _cmd_sweep,
     "serve": _cmd_serve,
     "worker": _cmd_worker,

@@ -131,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("path", type=Path, help="a sweep's results directory or an event log")
     pl.add_argument("--out", type=Path, help="output directory (default: beside the input)")
 
+    rp2 = sub.add_parser(
+        "report", help="one self-contained HTML page of a run's log or a sweep's results"
+    )
+    rp2.add_argument("path", type=Path, help="an event log (.jsonl) or a sweep's results folder")
+    rp2.add_argument(
+        "--out", type=Path, help="the HTML file (default: LOG.html, or DIR/report.html)"
+    )
+
     df = sub.add_parser(
         "diff", help="two logs: scenario keys that differ, first divergence, rounds that differ"
     )

@@ -1,4 +1,5 @@
-"""The commands on many runs: ``sweep`` (a grid, locally or on Dask) and ``plot``."""
+"""The commands that read runs back or make many: ``sweep`` (a grid, locally or on
+Dask), ``plot`` (figures) and ``report`` (one HTML page)."""
 
 from __future__ import annotations
 
@@ -49,4 +50,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for path in written:
         print(path)
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bgdsim.report import write_report
+
+    try:
+        written = write_report(args.path, args.out)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(written)
     return EXIT_OK

@@ -1,46 +1,47 @@
-"""The aggregator × attack heatmap of the mean final error."""
+"""The aggregator × attack heatmap of the final error (geometric mean over seeds)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from bgdsim.plots.canvas import _figure, _save
-from bgdsim.plots.table import _finals
+from bgdsim.plots import style
+from bgdsim.plots.lines import _diverged
+from bgdsim.plots.table import Setting
+
+_AGG, _ATT = "server.aggregator", "adversary.attack"
 
 
-def _heatmap(rows: list[dict[str, str]], out_dir: Path) -> list[Path]:
-    from matplotlib.colors import LogNorm
-
-    aggs = sorted({r["server.aggregator"] for r in rows})
-    atts = sorted({r["adversary.attack"] for r in rows})
+def figure_heatmap(rows: list[dict[str, str]], setting: Setting) -> style.StyledFigure:
+    """Aggregators down, attacks across; a cell where a seed diverged is grey, "div."."""
+    aggs = sorted({r[_AGG] for r in rows})
+    atts = sorted({r[_ATT] for r in rows})
     grid = np.full((len(aggs), len(atts)), np.nan)
+    div = np.zeros(grid.shape, dtype=bool)
     for i, a in enumerate(aggs):
         for j, b in enumerate(atts):
-            f = _finals(
-                r for r in rows if r["server.aggregator"] == a and r["adversary.attack"] == b
-            )
-            if f.size:
-                grid[i, j] = f.mean()
-    fig = _figure(max(4.0, 1.0 + 0.9 * len(atts)), max(3.0, 1.0 + 0.45 * len(aggs)))
+            cell = [r for r in rows if r[_AGG] == a and r[_ATT] == b]
+            div[i, j] = any(_diverged(r) for r in cell)
+            if cell and not div[i, j]:
+                grid[i, j] = style.geometric_mean(float(r["final_error"]) for r in cell)
+    fig = style.new_figure(max(4.5, 1.8 + 0.8 * len(atts)), max(3.2, 1.6 + 0.42 * len(aggs)))
     ax = fig.add_subplot()
-    finite = grid[np.isfinite(grid)]
-    norm = (
-        LogNorm(vmin=finite.min(), vmax=max(finite.max(), finite.min() * 1.01))
-        if finite.size
-        else None
-    )
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", norm=norm, aspect="auto")
-    ax.set_xticks(range(len(atts)), atts, rotation=45, ha="right")
-    ax.set_yticks(range(len(aggs)), aggs)
-    ax.set_xlabel("adversary.attack")
-    ax.set_ylabel("server.aggregator")
+    norm, clipped = style.heat_norm(grid.ravel())
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=style.heat_cmap(), norm=norm,
+                      aspect="auto")  # fmt: skip
+    labels = [style.value_text(v) for v in atts]
+    ax.set_xticks(range(len(atts)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(aggs)), [style.value_text(v) for v in aggs])
+    ax.set_xlabel(style.axis_label(_ATT))
+    ax.set_ylabel(style.axis_label(_AGG))
     for i in range(len(aggs)):
         for j in range(len(atts)):
-            text = "—" if not np.isfinite(grid[i, j]) else f"{grid[i, j]:.2g}"
-            dark = norm is None or not np.isfinite(grid[i, j]) or norm(grid[i, j]) < 0.6
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="w" if dark else "k")
-    fig.colorbar(image, ax=ax, label="mean final error")
-    ax.set_title("mean final error (— : every run diverged)")
-    return _save(fig, out_dir, "heatmap_aggregator_attack")
+            v = grid[i, j]
+            text = "div." if div[i, j] else ("—" if not np.isfinite(v) else f"{v:.2g}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color=style.text_color(norm, v))  # fmt: skip
+    what = style.seeds_note(setting.seeds, None)
+    style.colorbar(fig, image, ax, f"final error\n({what})", clipped)
+    setup = setting.describe([_AGG, _ATT])
+    title = "final error by aggregator and attack" + (f" · {setup}" if setup else "")
+    ax.set_title(style.wrap(f"{title} (div.: a seed diverged)", 60), fontsize="small")
+    return fig

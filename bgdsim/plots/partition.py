@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bgdsim.plots.canvas import _figure, _save
+from bgdsim.plots import style
 
 __all__ = ["plot_partition"]
 
@@ -33,7 +33,7 @@ def plot_partition(header: dict[str, Any], out_dir: Path, stem: str) -> list[Pat
     if counts.ndim != 2 or not np.isfinite(counts).all() or (counts < 0).any():
         raise ValueError("data.label_histograms: not an (m, C) table of counts")
     m, classes = counts.shape
-    fig = _figure(width=max(6.4, 0.25 * m + 2))
+    fig = style.new_figure(width=max(6.4, 0.25 * m + 2))
     ax = fig.add_subplot()
     workers = np.arange(m)
     bottom = np.zeros(m)
@@ -54,7 +54,7 @@ def plot_partition(header: dict[str, Any], out_dir: Path, stem: str) -> list[Pat
     ax.set_ylabel("training samples")
     if classes <= 20:
         ax.legend(title="class", fontsize="x-small", ncols=2, loc="upper right")
-    return _save(fig, out_dir, f"{stem}-partition")
+    return style.save_figure(fig, out_dir, f"{stem}-partition")
 
 
 def _color(cmap: str, c: int) -> Any:

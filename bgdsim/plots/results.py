@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bgdsim.plots.heatmap import _heatmap
-from bgdsim.plots.lines import Spread, _plot_vs
-from bgdsim.plots.table import RESULTS_FILE, _follows, _is_numeric, _read_results, _swept_keys
+from bgdsim.plots import style
+from bgdsim.plots.heatmap import figure_heatmap
+from bgdsim.plots.lines import Spread, figure_vs
+from bgdsim.plots.table import (
+    RESULTS_FILE,
+    Setting,
+    _follows,
+    _is_numeric,
+    _read_results,
+    _swept_keys,
+)
 
-__all__ = ["plot_results"]
+__all__ = ["plot_results", "results_figures"]
 
 _AXIS_KEYS = ("server.aggregator", "adversary.attack")
 
@@ -20,7 +28,8 @@ def plot_results(
     *,
     spread: Spread = "minmax",
 ) -> list[Path]:
-    """Plot a sweep's ``results.csv`` (see the module docstring for the columns).
+    """Plot a sweep's ``results.csv`` (see :mod:`bgdsim.plots` for the columns): the
+    figures of :func:`results_figures`, each written as PNG and SVG.
 
     Args:
         results_dir: the directory holding ``results.csv``.
@@ -37,6 +46,17 @@ def plot_results(
         ValueError: not a directory, no ``results.csv``, an empty file, a missing column,
             a non-numeric ``x``, or nothing to plot.
     """
+    written: list[Path] = []
+    for stem, fig in results_figures(results_dir, x, spread=spread):
+        written += style.save_figure(fig, out_dir, stem)
+    return written
+
+
+def results_figures(
+    results_dir: str | Path, x: str | None = None, *, spread: Spread = "minmax"
+) -> list[tuple[str, style.StyledFigure]]:
+    """The figures of a sweep's results, each with its file stem (arguments and errors
+    as :func:`plot_results`)."""
     if spread not in ("minmax", "std"):
         raise ValueError(f"spread must be 'minmax' or 'std', got {spread!r}")
     folder = Path(results_dir)
@@ -51,20 +71,21 @@ def plot_results(
         xs = [x]
     else:
         xs = [k for k in swept if _is_numeric(k, rows)]
-    out = Path(out_dir)
-    written: list[Path] = []
+    setting = Setting(folder, rows)
+    figures: list[tuple[str, style.StyledFigure]] = []
     for key in xs:
         others = [k for k in swept if k != key and not _follows(k, key, rows)]
         tied = [k for k in swept if k != key and k not in others]
         try:
-            written += _plot_vs(rows, key, others, spread, out, tied)
+            fig = figure_vs(rows, key, others, spread, setting, tied)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
+        figures.append((f"final_error_vs_{style.safe_stem(key)}", fig))
     if x is None and all(k in swept for k in _AXIS_KEYS):
-        written += _heatmap(rows, out)
-    if not written:
+        figures.append(("heatmap_aggregator_attack", figure_heatmap(rows, setting)))
+    if not figures:
         raise ValueError(
             f"{where}: nothing to plot: no swept numeric key "
             f"(swept: {', '.join(swept) or 'none'}); pass x=COLUMN"
         )
-    return written
+    return figures

@@ -30,29 +30,28 @@ is a hash of its overrides (not of the seed): it names the cell in the CSV and i
 (``OUT/logs/<cell>-seed<seed>.jsonl``). ``OUT/sweep.json`` records the cells and the base
 scenario; a rerun into the same folder with a different base scenario is refused.
 
-This module runs sweeps (:func:`run_sweep`, and :func:`run_cell`, one cell for one seed);
-the sweep file is :mod:`bgdsim.sweep.spec`, the output folder :mod:`bgdsim.sweep.results`,
-the ``results.csv`` columns :mod:`bgdsim.sweep.columns`, the engines
-``bgdsim.sweep._engines``.
+In a notebook, ``bgdsim.sweep({...})`` (:func:`sweep`: this package is callable) takes
+the same structure as a Python dict, the scenario a path or a table, and returns the
+results as a pandas DataFrame with the columns of ``results.csv``.
+
+The runs are :mod:`bgdsim.sweep.runner` (:func:`run_sweep`; :func:`run_cell`, one cell
+for one seed), the notebook API :mod:`bgdsim.sweep.frame`; the sweep file is
+:mod:`bgdsim.sweep.spec`, the output folder :mod:`bgdsim.sweep.results`, the
+``results.csv`` columns :mod:`bgdsim.sweep.columns`, the engines ``bgdsim.sweep._engines``.
 """
 
 from __future__ import annotations
 
-import os
-import traceback
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, Literal
+import sys
+import types
+from typing import Any
 
-import numpy as np
-
-from bgdsim.config import load_scenario
-from bgdsim.sweep._engines import _dask, _local, _Outcome, _Task
-from bgdsim.sweep.columns import _COUNTS, COLUMNS, _csv_line
+from bgdsim.sweep.columns import COLUMNS
 from bgdsim.sweep.errors import SweepError, SweepRunError
-from bgdsim.sweep.results import _columns, _existing, _manifest, _write, read_results
-from bgdsim.sweep.spec import Cell, SweepSpec, load_sweep
-from bgdsim.vector import run_vector
+from bgdsim.sweep.frame import results_frame, sweep
+from bgdsim.sweep.results import read_results
+from bgdsim.sweep.runner import run_cell, run_sweep
+from bgdsim.sweep.spec import Cell, SweepSpec, check_sweep, load_sweep
 
 __all__ = [
     "COLUMNS",
@@ -60,160 +59,21 @@ __all__ = [
     "SweepError",
     "SweepRunError",
     "SweepSpec",
+    "check_sweep",
     "load_sweep",
     "read_results",
+    "results_frame",
     "run_cell",
     "run_sweep",
+    "sweep",
 ]
 
 
-def run_cell(
-    scenario: str | Path,
-    overrides: Mapping[str, Any],
-    seed: int,
-    log_path: str | Path | None = None,
-    overwrite: bool = False,
-) -> dict[str, Any]:
-    """Run one cell for one seed: the worker function of every engine.
+class _CallableModule(types.ModuleType):
+    """``bgdsim.sweep`` is this package and, for notebooks, :func:`sweep` too."""
 
-    The scenario is loaded here (in the worker), so files it names resolve against it.
-    It runs on the vector runtime: the SimPy runtime's log and result, byte for byte, with
-    each round resolved in closed form. ``overwrite`` replaces an existing log at
-    ``log_path`` (a sweep re-runs a cell without a row on purpose: its log may be left
-    from a killed or failed attempt).
-
-    Returns:
-        The measured columns (:data:`COLUMNS`) of the cell's row.
-    """
-    sc = load_scenario(scenario, dict(overrides), seed=seed)
-    result = run_vector(sc, log_path=log_path, overwrite=overwrite)
-    errors = np.asarray(result.errors, dtype=np.float64)
-    hits = np.flatnonzero(errors <= 2 * result.floor)
-    row: dict[str, Any] = {
-        "final_error": result.final_error,
-        "min_error": float(errors.min()),
-        "rounds_to_floor": int(hits[0]) if hits.size else None,
-        "floor": result.floor,
-        "k": result.k,
-        "rounds_done": result.rounds,
-        "status": result.status,
-        # the final held-out metrics (empty cells without a test split)
-        "test_loss": _final(result.metrics.get("test_loss")),
-        "test_accuracy": _final(result.metrics.get("test_accuracy")),
-    }
-    row.update({key: int(result.counts.get(key, 0)) for key in _COUNTS})
-    row["sim_time"] = result.sim_time
-    row["wall_seconds"] = result.wall_seconds
-    return row
+    def __call__(self, spec: Any, **kwargs: Any) -> Any:
+        return sweep(spec, **kwargs)
 
 
-def _final(values: np.ndarray | None) -> float | None:
-    return None if values is None else float(values[-1])
-
-
-def _run_task(
-    index: int, scenario: str, overrides: dict[str, Any], seed: int, log: str | None
-) -> _Outcome:
-    """:func:`run_cell`, with a failure returned as its traceback instead of raised.
-
-    Defined here, next to :func:`run_cell`, which it looks up in this module when it runs.
-    """
-    try:
-        if log is None:
-            return index, run_cell(scenario, overrides, seed), None
-        # a run without a row is re-run on purpose: a killed attempt's log is replaced
-        return index, run_cell(scenario, overrides, seed, log, overwrite=True), None
-    except Exception:
-        return index, None, traceback.format_exc()
-
-
-def run_sweep(
-    spec_path: str | Path,
-    *,
-    engine: Literal["local", "dask"] = "local",
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    logs: bool = False,
-    progress: bool = True,
-    timeout: float = 10.0,
-    plan: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Run every cell × seed of a sweep file not yet in ``OUT/results.csv``.
-
-    One sweep at a time per output folder: two writing to one ``results.csv`` would run
-    cells twice.
-
-    Args:
-        spec_path: the sweep TOML file.
-        engine: ``"local"`` (joblib loky processes) or ``"dask"`` (a Dask cluster).
-        jobs: worker processes (default: the CPU count); with a ``scheduler``, unused.
-        scheduler: a Dask scheduler address (``tcp://host:8786``); default: a new
-            LocalCluster of ``jobs`` processes.
-        out: the output folder (default: ``results/<sweep file stem>``).
-        logs: write each run's event log to ``OUT/logs/<cell>-seed<seed>.jsonl``.
-        progress: show a progress bar on stderr.
-        timeout: seconds to wait for a Dask scheduler (and its first worker) to answer.
-        plan: called once, before any run starts, with the number of runs already in
-            ``results.csv`` and the number left to run.
-
-    Returns:
-        The path of ``results.csv``.
-
-    Raises:
-        SweepError: bad sweep or scenario, bad arguments, results in ``out`` that do not
-            belong to this sweep, a Dask scheduler that does not answer.
-        SweepRunError: some runs raised (every other run's row is written).
-    """
-    if engine not in ("local", "dask"):
-        raise SweepError(f"engine: must be 'local' or 'dask', got {engine!r}")
-    if scheduler is not None and engine != "dask":
-        raise SweepError("scheduler: only with engine 'dask'")
-    if jobs is not None and jobs < 1:
-        raise SweepError(f"jobs: must be >= 1, got {jobs}")
-    spec = load_sweep(spec_path)
-    out = Path(out) if out is not None else Path("results") / Path(spec_path).stem
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "results.csv"
-    cells = spec.cells()
-    columns = _columns(spec)
-    done = _existing(csv_path, columns)
-    _manifest(out, spec, cells)
-    log_dir = out.resolve() / "logs"
-    if logs:
-        log_dir.mkdir(exist_ok=True)
-    n_runs = len(cells) * len(spec.seeds)
-    runs = [(cell, seed) for cell in cells for seed in spec.seeds if (cell.id, seed) not in done]
-    if plan is not None:
-        plan(n_runs - len(runs), len(runs))
-    tasks: list[_Task] = [
-        (
-            i,
-            str(spec.scenario_file),
-            cell.overrides,
-            seed,
-            str(log_dir / f"{cell.id}-seed{seed}.jsonl") if logs else None,
-        )
-        for i, (cell, seed) in enumerate(runs)
-    ]
-    if not tasks:
-        if not csv_path.exists() or csv_path.stat().st_size == 0:
-            csv_path.write_text(_csv_line(columns), encoding="utf-8")
-        return csv_path
-    n = min(jobs or os.cpu_count() or 1, len(tasks))
-    pool = (
-        _local(_run_task, tasks, n)
-        if engine == "local"
-        else _dask(_run_task, tasks, n, scheduler, timeout)
-    )
-    with pool as outcomes:
-        failed = _write(
-            csv_path, columns, runs, outcomes, n_runs - len(runs), progress, Path(spec_path).stem
-        )
-    if failed:
-        (cell, seed), tb = failed[0]
-        raise SweepRunError(
-            f"{len(failed)} of {len(tasks)} runs failed (not written; a rerun retries them); "
-            f"first: cell {cell.id} {cell.overrides} seed {seed}:\n{tb}"
-        )
-    return csv_path
+sys.modules[__name__].__class__ = _CallableModule

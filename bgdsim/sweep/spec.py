@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Cell", "SweepSpec", "load_sweep"]
+__all__ = ["Cell", "SweepSpec", "check_sweep", "load_sweep"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _RESERVED = {"cell", "seed", *COLUMNS}
@@ -211,11 +211,18 @@ def load_sweep(path: str | Path) -> SweepSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"{source}: not valid TOML: {exc}") from None
+    return check_sweep(data, Path(path).parent, source)
+
+
+def check_sweep(data: Any, root: Path, source: str = "sweep") -> SweepSpec:
+    """Check a sweep given as a table (a sweep file's content), its ``scenario`` named
+    relative to ``root``, including every cell's scenario (errors as :func:`load_sweep`).
+    """
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise SweepError(format_error(exc, source)) from None
-    spec._root = Path(path).parent
+    spec._root = root
     if not spec.scenario_file.is_file():
         raise SweepError(
             f"{source}: scenario: no such file '{spec.scenario}' (relative to the sweep file)"

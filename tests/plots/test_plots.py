@@ -11,7 +11,7 @@ import pytest
 
 import bgdsim
 from bgdsim import plots
-from bgdsim.plots import lines, table
+from bgdsim.plots import table
 
 TINY: dict[str, Any] = {
     "rounds": 3,
@@ -146,9 +146,7 @@ def test_plot_results_lines_and_heatmap(results_dir: Path, tmp_path: Path) -> No
     assert_written(std, {"final_error_vs_problem-samples"})
 
 
-def test_plot_results_draws_each_rules_own_floor(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_plot_results_draws_each_rules_own_floor(tmp_path: Path) -> None:
     # mean and krum do not batch (k = 1), gmom does (k = 20): each line gets its own floor
     data = [("mean", 0.01), ("krum", 0.01), ("gmom", 0.0447)]
     header = ["cell", "problem.samples", "server.aggregator", "seed", "final_error", "floor"]
@@ -159,15 +157,8 @@ def test_plot_results_draws_each_rules_own_floor(
         for s in (0, 1)
     ]
     folder = write_csv(tmp_path / "f", header, rows)
-    figures: list[Any] = []
-
-    def keep(fig: Any, out: Path, stem: str) -> list[Path]:
-        figures.append(fig)
-        return [out / stem]
-
-    monkeypatch.setattr(lines, "_save", keep)
-    plots.plot_results(folder, tmp_path / "out")
-    (ax,) = figures[0].axes
+    ((_, fig),) = plots.results_figures(folder)
+    (ax,) = fig.axes
     dotted = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":" and len(ln.get_xdata())]
     got = sorted(tuple(np.round(ln.get_ydata(), 6)) for ln in dotted)
     assert got == sorted([(0.01, 0.005), (0.01, 0.005), (0.0447, 0.02235)])
