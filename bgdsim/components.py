@@ -39,6 +39,9 @@ class Component:
         """The TOML table ``{kind, **params}`` (parameters that are None are left out)."""
         return {"kind": self.kind, **{k: v for k, v in self.params.items() if v is not None}}
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         """``kind`` or ``kind(p=v, …)``, for summaries: ``bucketing(s=2)``."""
         shown = [f"{k}={_show(v)}" for k, v in self.params.items() if v is not None]

@@ -148,6 +148,8 @@ def test_run_human_summary(scenario: Path, capsys: pytest.CaptureFixture[str]) -
     assert "gmom (k=20)" in out
     assert "simulated time" in out
     assert "uneven" not in out  # k = 20 divides m = 100
+    assert "sign_flip(scale=10) / random" in out  # components by their short label
+    assert "Component(" not in out
 
 
 def test_run_human_summary_krum_has_no_batches(

@@ -125,6 +125,11 @@ def test_the_resolved_scenario_round_trips_through_toml() -> None:
     assert validate_scenario(tomllib.loads(text)) == s
 
 
+def test_a_component_prints_as_its_label() -> None:
+    assert str(ATTACK.parse("sign_flip")) == "sign_flip(scale=10)"
+    assert f"{SCHEDULE.parse('random')}" == "random"
+
+
 def test_label_is_one_short_string() -> None:
     assert label("krum", {}) == "krum"
     assert label("alie", {"z": None}) == "alie"
