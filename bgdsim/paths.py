@@ -21,6 +21,7 @@ __all__ = [
     "MAX_TRACE_BYTES",
     "InputFileError",
     "read_bounded",
+    "read_input",
     "read_key",
 ]
 
@@ -92,6 +93,31 @@ def read_bounded(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> 
         os.close(fd)
 
 
+def read_input(
+    path: str | os.PathLike[str],
+    limit: int,
+    *,
+    source: str,
+    what: str,
+    error: type[Exception] = ValueError,
+) -> bytes:
+    """:func:`read_bounded`, each failure one ``error`` whose message starts ``source:``.
+
+    ``{source}: no such {what}`` (with the path looked at when ``source`` is not it),
+    ``{source}: the {what} {why it is refused}``, ``{source}: cannot read the {what}:
+    {reason}``.
+    """
+    try:
+        return read_bounded(path, limit)
+    except FileNotFoundError:
+        looked = "" if str(path) == source else f" (looked for {path})"
+        raise error(f"{source}: no such {what}{looked}") from None
+    except InputFileError as exc:
+        raise error(f"{source}: the {what} {exc}") from None
+    except OSError as exc:
+        raise error(f"{source}: cannot read the {what}: {exc.strerror or exc}") from None
+
+
 def read_key(path: str | os.PathLike[str]) -> bytes:
     """A key file's bytes: hex text (surrounding whitespace ignored) of 16 to 64 bytes.
 
@@ -99,14 +125,7 @@ def read_key(path: str | os.PathLike[str]) -> bytes:
         ValueError: naming the path: no such file, not a regular file, unreadable,
             empty, not hex, or a key of the wrong length.
     """
-    try:
-        raw = read_bounded(path, 4096)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such key file") from None
-    except InputFileError as exc:
-        raise ValueError(f"{path}: the key file {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the key file: {exc.strerror or exc}") from None
+    raw = read_input(path, 4096, source=str(path), what="key file")
     if not raw.strip():
         raise ValueError(f"{path}: the key file is empty (it holds a key as hex text)")
     try:

@@ -776,7 +776,8 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
-    assert scenario_error({}, tmp_path) == f"{tmp_path}: is a directory, not a regular file"
+    expected = f"{tmp_path}: the scenario file is a directory, not a regular file"
+    assert scenario_error({}, tmp_path) == expected
 
 
 def test_not_utf8(tmp_path: Path) -> None:

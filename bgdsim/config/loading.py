@@ -20,7 +20,7 @@ from bgdsim.config.limits import MAX_DEPTH, nesting_depth
 from bgdsim.config.scenario import Scenario
 from bgdsim.network.latency import latency_base_dir
 from bgdsim.network.topology import topology_base_dir
-from bgdsim.paths import MAX_INPUT_BYTES, InputFileError, read_bounded
+from bgdsim.paths import MAX_INPUT_BYTES, read_input
 from bgdsim.problems.datasets import data_base_dir
 
 if sys.version_info >= (3, 11):
@@ -150,14 +150,10 @@ def load_scenario(
     source = "scenario"
     if path is not None:
         source = str(path)
-        try:  # a regular file of at most MAX_INPUT_BYTES: never /dev/zero or a FIFO
-            raw = read_bounded(Path(path), MAX_INPUT_BYTES)
-        except FileNotFoundError:
-            raise ScenarioError(f"{source}: no such scenario file") from None
-        except InputFileError as exc:
-            raise ScenarioError(f"{source}: {exc}") from None
-        except OSError as exc:
-            raise ScenarioError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        # a regular file of at most MAX_INPUT_BYTES: never /dev/zero or a FIFO
+        raw = read_input(
+            path, MAX_INPUT_BYTES, source=source, what="scenario file", error=ScenarioError
+        )
         try:
             text = raw.decode("utf-8-sig")  # a leading byte-order mark is dropped
         except UnicodeDecodeError as exc:

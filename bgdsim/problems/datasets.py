@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bgdsim.paths import InputFileError, read_bounded
+from bgdsim.paths import read_input
 
 __all__ = [
     "BUNDLED",
@@ -122,14 +122,7 @@ def _bundled(name: str) -> Dataset:
 
 def _file(source: str, key: tuple[str, str]) -> Dataset:
     path, task = Path(key[0]), key[1]
-    try:
-        raw = read_bounded(path, MAX_DATA_BYTES)
-    except FileNotFoundError:
-        raise ValueError(f"{source}: no such data file (looked for {path})") from None
-    except InputFileError as exc:
-        raise ValueError(f"{source}: {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    raw = read_input(path, MAX_DATA_BYTES, source=source, what="data file")
     suffix = path.suffix.lower()
     if suffix == ".npz":
         X, y = _npz(source, raw)

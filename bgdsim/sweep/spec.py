@@ -22,7 +22,7 @@ from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model
 from bgdsim._section import Section
 from bgdsim.config import ScenarioError, format_error, load_scenario
 from bgdsim.config.limits import MAX_DEPTH, nesting_depth
-from bgdsim.paths import MAX_INPUT_BYTES, InputFileError, read_bounded
+from bgdsim.paths import MAX_INPUT_BYTES, read_input
 from bgdsim.sweep.columns import COLUMNS, _toml
 from bgdsim.sweep.errors import SweepError
 
@@ -191,18 +191,14 @@ def load_sweep(path: str | Path) -> SweepSpec:
             scenario is invalid (naming the sweep key and value, and the scenario's error).
     """
     source = str(path)
-    try:  # a regular file of at most MAX_INPUT_BYTES, as a scenario
-        text = read_bounded(Path(path), MAX_INPUT_BYTES).decode("utf-8-sig")
-    except FileNotFoundError:
-        raise SweepError(f"{source}: no such sweep file") from None
-    except InputFileError as exc:
-        raise SweepError(f"{source}: {exc}") from None
+    # a regular file of at most MAX_INPUT_BYTES, as a scenario
+    raw = read_input(path, MAX_INPUT_BYTES, source=source, what="sweep file", error=SweepError)
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SweepError(
             f"{source}: cannot read: not a UTF-8 text file (byte {exc.start}: {exc.reason})"
         ) from None
-    except OSError as exc:
-        raise SweepError(f"{source}: cannot read: {exc.strerror or exc}") from None
     depth = nesting_depth(text)
     if depth > MAX_DEPTH:
         raise SweepError(f"{source}: arrays and tables are nested {depth} levels deep; at "

@@ -69,7 +69,7 @@ def _bgdsim(*argv: str, timeout: float = 20) -> subprocess.CompletedProcess[str]
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_scenario_dev_zero_is_refused_before_reading(capsys: pytest.CaptureFixture[str]) -> None:
     err = _error(capsys, "validate", "/dev/zero")
-    assert "/dev/zero: is a character device, not a regular file" in err
+    assert "/dev/zero: the scenario file is a character device, not a regular file" in err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
@@ -288,7 +288,7 @@ def test_sweep_file_dev_zero_and_directory_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     err = _error(capsys, "sweep", "/dev/zero", "--out", str(tmp_path / "out"))
-    assert "/dev/zero: is a character device, not a regular file" in err
+    assert "/dev/zero: the sweep file is a character device, not a regular file" in err
     err = _error(capsys, "sweep", str(tmp_path), "--out", str(tmp_path / "out"))
     assert "is a directory" in err
 
@@ -316,7 +316,7 @@ def test_graphml_topology_that_is_not_a_regular_file(
     s = tmp_path / "s.toml"
     s.write_text('[network.topology]\nkind = "graphml"\npath = "net.graphml"\n')
     err = _error(capsys, "validate", str(s))
-    assert "graphml topology 'net.graphml': is a FIFO (named pipe), not a regular file" in err
+    assert "graphml topology 'net.graphml': the file is a FIFO (named pipe)" in err
 
 
 def test_worker_port_out_of_range_from_python(tmp_path: Path) -> None:

@@ -257,7 +257,7 @@ def test_graphml_conflicting_duplicate_edge(tmp_path: Path) -> None:
 def test_graphml_missing_and_unreadable_files(tmp_path: Path) -> None:
     with topology_base_dir(tmp_path):
         missing = GraphmlTopology(path="nope.graphml")
-    with pytest.raises(ValueError, match=r"graphml topology 'nope.graphml': file not found"):
+    with pytest.raises(ValueError, match=r"graphml topology 'nope.graphml': no such file"):
         missing.build(2)
     (tmp_path / "broken.graphml").write_text("<graphml><graph>")
     with pytest.raises(ValueError, match=r"'.*broken.graphml': unreadable XML"):

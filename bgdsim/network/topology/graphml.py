@@ -18,7 +18,7 @@ from bgdsim.network.topology._nodes import _WORKER_ID, SERVER, _natural_key
 from bgdsim.network.topology.base import Topology, _check_m, topologies
 from bgdsim.network.topology.basedir import _base_dir, current_base_dir
 from bgdsim.network.topology.routes import Hop, Routes
-from bgdsim.paths import MAX_GRAPH_BYTES, InputFileError, read_bounded
+from bgdsim.paths import MAX_GRAPH_BYTES, read_input
 from bgdsim.registry import did_you_mean
 
 __all__ = ["GraphmlTopology"]
@@ -64,16 +64,8 @@ class GraphmlTopology(Topology):
     def _read(self) -> nx.Graph:
         p = self.resolved_path()
         where = f"graphml topology {self.path!r}"
-        if not p.exists():
-            shown = "" if str(p) == self.path else f" (looked for {p})"
-            raise ValueError(f"{where}: file not found{shown}")
-        try:  # a regular file of bounded size: never /dev/zero or a FIFO
-            raw = read_bounded(p, MAX_GRAPH_BYTES)
-        except InputFileError as exc:
-            shown = "" if str(p) == self.path else f" ({p})"
-            raise ValueError(f"{where}: {exc}{shown}") from None
-        except OSError as exc:
-            raise ValueError(f"{where}: cannot read: {exc.strerror or exc}") from None
+        # a regular file of bounded size: never /dev/zero or a FIFO
+        raw = read_input(p, MAX_GRAPH_BYTES, source=where, what="file")
         try:
             return nx.parse_graphml(raw)
         except ET.ParseError as exc:
