@@ -8,9 +8,8 @@ import math
 import xml.etree.ElementTree as ET
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import networkx as nx
 from pydantic import Field, PrivateAttr
 
 from bgdsim.network.latency import ConstantLatency
@@ -20,6 +19,9 @@ from bgdsim.network.topology.basedir import _base_dir, current_base_dir
 from bgdsim.network.topology.routes import Hop, Routes
 from bgdsim.paths import MAX_GRAPH_BYTES, read_input
 from bgdsim.registry import did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["GraphmlTopology"]
 
@@ -62,6 +64,8 @@ class GraphmlTopology(Topology):
         return (self._base if self._base is not None else current_base_dir()) / p
 
     def _read(self) -> nx.Graph:
+        import networkx as nx
+
         p = self.resolved_path()
         where = f"graphml topology {self.path!r}"
         # a regular file of bounded size: never /dev/zero or a FIFO
@@ -74,6 +78,8 @@ class GraphmlTopology(Topology):
             raise ValueError(f"{where}: not a valid GraphML graph: {exc}") from None
 
     def build(self, m: int) -> Routes:
+        import networkx as nx
+
         _check_m(m)
         raw = self._read()
         f = self.path
@@ -176,4 +182,4 @@ class GraphmlTopology(Topology):
             route.append(tuple(r))
         for _, _, data in g.edges(data=True):
             data.pop("latency", None)
-        return Routes(graph=g, hops=tuple(hops), route=tuple(route))
+        return Routes(g, hops=tuple(hops), route=tuple(route))

@@ -7,16 +7,20 @@ last-mile edges that carry no latency or drop of their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from bgdsim.network.latency import LatencyModel
-from bgdsim.network.topology._drawing import _draw
 from bgdsim.network.topology._nodes import SERVER, _natural_key
 from bgdsim.registry import did_you_mean
+
+if TYPE_CHECKING:  # networkx is imported when a graph is built (not for a star's run)
+    import networkx as nx
 
 __all__ = ["Hop", "Routes"]
 
@@ -40,12 +44,13 @@ class Hop:
 class Routes:
     """A built topology for ``m`` workers.
 
-    ``graph`` holds the nodes ``server``, ``w0`` … ``w{m-1}`` and the relays, each with a
-    ``role`` attribute (``"server"``, ``"worker"``, ``"relay"``). Each edge has
-    ``latency_model`` (a :class:`LatencyModel`; ``None`` on last-mile edges, which the
-    scenario's ``[network]`` settings model), ``drop`` (``None`` on last-mile edges),
-    ``last_mile`` (bool) and ``hop`` (its index into ``hops``, or ``None`` if no route
-    uses it as a relay link).
+    ``graph`` (built on first use from ``graph_source``: the graph itself, or a function
+    that builds it — a star's run never needs it) holds the nodes ``server``, ``w0`` …
+    ``w{m-1}`` and the relays, each with a ``role`` attribute (``"server"``, ``"worker"``,
+    ``"relay"``). Each edge has ``latency_model`` (a :class:`LatencyModel`; ``None`` on
+    last-mile edges, which the scenario's ``[network]`` settings model), ``drop`` (``None``
+    on last-mile edges), ``last_mile`` (bool) and ``hop`` (its index into ``hops``, or
+    ``None`` if no route uses it as a relay link).
 
     ``hops`` lists every link above the last mile that some route uses (in order of first
     use: worker 0's route from the bottom up, then worker 1's new links, …); ``route[j]`` is
@@ -53,9 +58,11 @@ class Routes:
     (empty when its last mile reaches the server).
     """
 
-    graph: nx.Graph
+    graph_source: nx.Graph | Callable[[], nx.Graph]
     hops: tuple[Hop, ...]
     route: tuple[tuple[int, ...], ...]
+    #: the graph's relays, when known without building it (None: read from the graph)
+    relay_names: tuple[str, ...] | None = None
     _users: tuple[np.ndarray, ...] = field(init=False, repr=False)
     _under: dict[str, np.ndarray] = field(init=False, repr=False)
     _relays: tuple[str, ...] = field(init=False, repr=False)
@@ -68,12 +75,14 @@ class Routes:
                 if not 0 <= h < n:
                     raise ValueError(f"route of worker {j} uses hop {h}; there are {n} hops")
                 users[h].append(j)
-        relays = tuple(
-            sorted(
-                (v for v, role in self.graph.nodes(data="role") if role == "relay"),
-                key=_natural_key,
+        relays = self.relay_names
+        if relays is None:
+            relays = tuple(
+                sorted(
+                    (v for v, role in self.graph.nodes(data="role") if role == "relay"),
+                    key=_natural_key,
+                )
             )
-        )
         under: dict[str, set[int]] = {r: set() for r in relays}
         for h, hop in enumerate(self.hops):
             under.setdefault(hop.relay, set()).update(users[h])
@@ -86,6 +95,12 @@ class Routes:
             {r: _readonly(np.array(sorted(w), dtype=np.int64)) for r, w in under.items()},
         )
         object.__setattr__(self, "_relays", relays)
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The topology as a networkx graph (built now if it was deferred)."""
+        source = self.graph_source
+        return source() if callable(source) else source
 
     @property
     def m(self) -> int:
@@ -129,10 +144,14 @@ class Routes:
         their mean latency (and drop, if any); unused links are dashed. With many workers,
         workers are small unlabelled dots.
         """
+        from bgdsim.network.topology._drawing import _draw
+
         _draw(self, Path(out), title)
 
 
 def _server_only() -> nx.Graph:
+    import networkx as nx
+
     g = nx.Graph()
     g.add_node(SERVER, role="server")
     return g

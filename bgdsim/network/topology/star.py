@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from bgdsim.network.topology._nodes import SERVER
 from bgdsim.network.topology.base import Topology, _check_m, topologies
 from bgdsim.network.topology.routes import Routes, _last_mile, _server_only
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["StarTopology"]
 
@@ -20,7 +24,12 @@ class StarTopology(Topology):
 
     def build(self, m: int) -> Routes:
         _check_m(m)
-        g = _server_only()
-        for j in range(m):
-            _last_mile(g, j, SERVER)
-        return Routes(graph=g, hops=(), route=((),) * m)
+        return Routes(partial(_star, m), hops=(), route=((),) * m, relay_names=())
+
+
+def _star(m: int) -> nx.Graph:
+    """The star's graph: the server and m workers on their last miles."""
+    g = _server_only()
+    for j in range(m):
+        _last_mile(g, j, SERVER)
+    return g

@@ -67,4 +67,4 @@ class TreeTopology(Topology):
             for j in block:
                 _last_mile(g, j, relay)
                 route.append((r,))
-        return Routes(graph=g, hops=tuple(hops), route=tuple(route))
+        return Routes(g, hops=tuple(hops), route=tuple(route))
