@@ -14,7 +14,7 @@ from bgdsim import aggregators
 from bgdsim.cli import main
 from bgdsim.config import ScenarioError, load_scenario
 from bgdsim.config.limits import nesting_depth
-from bgdsim.live import worker
+from bgdsim.live import worker, write_keys
 from bgdsim.live.frames import read_key
 from bgdsim.live.tcp import split_address
 from bgdsim.paths import InputFileError, read_bounded
@@ -273,6 +273,23 @@ def test_missing_key_file_says_missing(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert f"worker 0: {missing}: no such key file" in err
     assert "cannot write" not in err
+
+
+def test_serve_with_a_partial_key_folder_or_a_file_for_one_names_it(
+    empty: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Never "cannot write": the key that is missing, or the --keys that is no folder."""
+    keys, log = tmp_path / "keys", tmp_path / "s.jsonl"
+    write_keys(keys, 2)  # the scenario has 4 workers
+    serve = ("serve", str(empty), *(a for o in SMALL for a in ("--set", o)),
+             "--listen", "127.0.0.1:0", "--log", str(log))  # fmt: skip
+    err = _error(capsys, *serve, "--keys", str(keys))
+    assert f"--keys {keys}: {keys / 'worker-2.key'}: no such key file" in err
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_text("")
+    err = _error(capsys, *serve, "--keys", str(keys_file))
+    assert f"--keys {keys_file}: {keys_file} is not a folder" in err  # was "cannot write"
+    assert not log.exists()
 
 
 def test_key_file_not_regular(tmp_path: Path) -> None:
