@@ -43,32 +43,57 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"{out}: {n} events")
         return EXIT_OK
     if args.overrides:
-        from bgdsim.logpaths import LogPathError
-        from bgdsim.replay import rerun
+        return _rerun(args, key)
+    label = f"verify {args.log.name}"
+    with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
+        check = verify(args.log, progress=progress, sign_key=key)
+    print(check.message())
+    return EXIT_OK if check.ok else EXIT_FAILED
 
-        try:
+
+def _rerun(args: argparse.Namespace, key: bytes | None) -> int:
+    """``replay LOG --set ...``: the parent verified first; one that does not verify is
+    refused with its mismatch (exit 1, as ``--verify`` on it), nothing written."""
+    from bgdsim.logpaths import LogPathError
+    from bgdsim.replay import ParentMismatch, rerun
+    from bgdsim.replay._header import announced_rounds
+
+    label = f"verify {args.log.name}"
+    try:
+        with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
             result = rerun(
                 args.log,
                 args.overrides,
                 log_path=args.log_out or True,
                 overwrite=args.overwrite,
                 sign_key=key,
+                progress=progress,
             )
-        except LogPathError as exc:
-            return _fail(exc.describe("--log-out" if args.log_out else "log"))
-        if args.json:
-            import orjson
+    except LogPathError as exc:
+        return _fail(exc.describe("--log-out" if args.log_out else "log"))
+    except ParentMismatch as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    if args.json:
+        import orjson
 
-            sys.stdout.buffer.write(orjson.dumps(result.summary()) + b"\n")
-        else:
-            print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
-            _print_summary(result, _load_logged(result.log_path))
+        sys.stdout.buffer.write(orjson.dumps(result.summary()) + b"\n")
         return EXIT_OK
-    label = f"verify {args.log.name}"
-    with RoundBar(label, 0, enabled=show_progress(args.quiet)) as progress:
-        check = verify(args.log, progress=progress, sign_key=key)
-    print(check.message())
-    return EXIT_OK if check.ok else EXIT_FAILED
+    print(f"re-run of {args.log.name} with {' '.join(args.overrides)}")
+    scenario, asked = _load_logged(result.log_path), announced_rounds(_load_header(args.log))
+    if scenario.rounds < asked and not any(o.startswith("rounds=") for o in args.overrides):
+        print(f"the parent log has {scenario.rounds} verified complete rounds of the {asked} "
+              "its scenario asks for (still being written, cut short or diverged): "
+              "re-ran those")  # fmt: skip
+    _print_summary(result, scenario)
+    return EXIT_OK
+
+
+def _load_header(path: Path) -> dict[str, Any]:
+    from bgdsim.replay import Log
+
+    with Log(path) as log:
+        return log.header
 
 
 def _load_logged(path: Path | None) -> Any:

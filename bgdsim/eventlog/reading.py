@@ -8,6 +8,7 @@ reading (schema, sidecar, digests) is :mod:`bgdsim.replay`'s.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,10 @@ from bgdsim import events as ev
 from bgdsim.eventlog.layout import PAYLOAD_DTYPE, sidecar_path
 from bgdsim.msglog import decode, expand
 
-__all__ = ["load_payload", "read_events"]
+__all__ = ["MAX_DIMS", "load_payload", "read_events"]
+
+#: the most dimensions a payload reference may name (numpy's own limit is 64)
+MAX_DIMS = 32
 
 
 def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -49,12 +53,55 @@ def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def load_payload(path: str | Path, ref: dict[str, Any]) -> np.ndarray:
-    """Read the vector a line's payload reference points to from the log's sidecar."""
-    dtype = np.dtype(ref.get("dtype", PAYLOAD_DTYPE))
-    count = int(np.prod(ref["shape"], dtype=np.int64))
-    with open(sidecar_path(path), "rb") as f:
-        f.seek(int(ref["offset"]), os.SEEK_SET)
-        data = f.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise ValueError(f"{sidecar_path(path)}: payload at {ref['offset']} is truncated")
-    return np.frombuffer(data, dtype=dtype).reshape(ref["shape"]).copy()
+    """Read the vector a line's payload reference points to from the log's sidecar.
+
+    The reference is checked before anything is read or allocated: its ``offset`` and
+    ``shape`` (at most :data:`MAX_DIMS` dimensions) non-negative integers, its ``dtype``
+    (float64 if absent) one numpy can make from bytes, and the bytes it names inside the
+    sidecar.
+
+    Raises:
+        ValueError: a malformed reference, or one past the sidecar's end (both named).
+        OSError: the sidecar cannot be read.
+    """
+    offset, shape, dtype = _reference(ref)
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    side = sidecar_path(path)
+    with open(side, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if offset + nbytes > size or any(n > size for n in shape):
+            raise ValueError(
+                f"{side}: payload reference {_shown(ref)} ({nbytes} bytes at byte {offset}) is "
+                f"past the sidecar's end ({size} bytes)"
+            )
+        f.seek(offset, os.SEEK_SET)
+        data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise ValueError(f"{side}: payload at {offset} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+def _reference(ref: Any) -> tuple[int, list[int], np.dtype[Any]]:
+    """A payload reference's offset, shape and dtype, or a ValueError naming it."""
+    try:
+        offset, shape = ref["offset"], ref["shape"]
+        dtype = np.dtype(ref.get("dtype", PAYLOAD_DTYPE))
+        ok = (
+            type(offset) is int
+            and offset >= 0
+            and isinstance(shape, list)
+            and len(shape) <= MAX_DIMS
+            and all(type(n) is int and n >= 0 for n in shape)
+            and not dtype.hasobject
+            and dtype.itemsize > 0
+        )
+    except Exception:  # whatever the reference holds (a dtype numpy chokes on): malformed
+        ok = False
+    if not ok:
+        raise ValueError(f"malformed payload reference {_shown(ref)}")
+    return offset, shape, dtype
+
+
+def _shown(ref: Any, most: int = 120) -> str:
+    text = repr(ref)
+    return text if len(text) <= most else text[: most - 1] + "…"

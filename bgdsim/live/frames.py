@@ -94,9 +94,15 @@ def key_path(keys_dir: str | Path, worker: int) -> Path:
 
 def write_keys(keys_dir: str | Path, m: int, secret: bytes | None = None) -> list[Path]:
     """Write ``worker-<j>.key`` (hex, one line) for j < m, derived from ``secret``
-    (random if None); files are created readable by their owner only."""
+    (random if None); files are created readable by their owner only.
+
+    Raises:
+        ValueError: ``keys_dir`` exists and is not a folder.
+    """
     secret = os.urandom(32) if secret is None else secret
     folder = Path(keys_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder (the workers' key files go in one)")
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for j in range(m):

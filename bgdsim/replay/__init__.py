@@ -11,7 +11,7 @@
   that differ, the first diverging round, event and field, the rounds that differ
   (:mod:`bgdsim.replay.compare`).
 * :func:`rerun` re-runs a log's recorded world against another defence
-  (:mod:`bgdsim.replay.recording`).
+  (:mod:`bgdsim.replay.recording`), once the log verifies (else :class:`ParentMismatch`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bgdsim.replay.compare import Divergence, LogDiff, diff
 from bgdsim.replay.export import export_parquet
 from bgdsim.replay.inspect import export_csv, timeline
 from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log, read_messages
-from bgdsim.replay.recording import CHANGEABLE, read_recording, rerun
+from bgdsim.replay.recording import CHANGEABLE, ParentMismatch, read_recording, rerun
 
 __all__ = [
     "CHANGEABLE",
@@ -35,6 +35,7 @@ __all__ = [
     "Log",
     "LogDiff",
     "LogError",
+    "ParentMismatch",
     "Verification",
     "diff",
     "export_csv",

@@ -6,6 +6,12 @@ attack's random draws — and lets only the *server* change: its rule, k, step s
 missing-report policy, barrier and timeout. Honest gradients (and the attack's messages,
 which depend on them) are recomputed at the new iterates, on the SimPy runtime, through
 the round engine's :class:`~bgdsim.engine.RecordedWorld`. The new log names its parent.
+
+The parent is verified first (:func:`bgdsim.verify`: its digest chain and every round
+recomputed), so a re-run costs about as much as verifying the parent plus running the
+new server. A parent that does not verify is refused (:class:`ParentMismatch`) and
+nothing is written; a parent still being written, cut short or diverged is re-run over
+the rounds it completed and that verified.
 """
 
 from __future__ import annotations
@@ -14,13 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim import events as ev
-from bgdsim.config import ScenarioError, apply_overrides, parse_override, validate_scenario
+from bgdsim import logpaths
+from bgdsim.config import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    parse_override,
+    validate_scenario,
+)
 from bgdsim.engine.recorded import Recording, RoundRecord
+from bgdsim.engine.steps import Progress
+from bgdsim.eventlog.signing import key_id, resolve
+from bgdsim.replay.checker import verify
 from bgdsim.replay.reader import Log, LogError
+from bgdsim.replay.verdict import Verification
 from bgdsim.result import RunResult
-from bgdsim.sim.runtime import SignKey, run
+from bgdsim.sim.runtime import SignKey, default_log_path, run
 
-__all__ = ["CHANGEABLE", "read_recording", "rerun"]
+__all__ = ["CHANGEABLE", "ParentMismatch", "read_recording", "rerun"]
 
 #: the keys a re-run may change: the server's side only (and the run's name and length)
 CHANGEABLE = (
@@ -38,8 +55,26 @@ CHANGEABLE = (
 )
 
 
-def read_recording(log: Log) -> Recording:
-    """Read the per-round world from a log (only rounds that completed)."""
+class ParentMismatch(Exception):
+    """The log to re-run does not verify: it was refused and nothing was run or written
+    (the CLI exits 1, as ``replay --verify`` does on the same log).
+
+    Attributes:
+        verification: what :func:`bgdsim.verify` found (its ``mismatch`` names the round,
+            the quantity and what differs).
+    """
+
+    def __init__(self, parent: Path, verification: Verification) -> None:
+        super().__init__(
+            f"{parent}: the log to re-run does not verify, nothing was re-run: "
+            f"{verification.message()}"
+        )
+        self.verification = verification
+
+
+def read_recording(log: Log, until: int | None = None) -> Recording:
+    """Read the per-round world from a log (only rounds that completed; with ``until``,
+    only rounds 1 to ``until``: those that verified, while the log may still grow)."""
     rounds: dict[int, RoundRecord] = {}
     complete: list[int] = []
     digest = ""
@@ -61,6 +96,8 @@ def read_recording(log: Log) -> Recording:
         elif kind == ev.ROUND_END:
             complete.append(t)
             digest = e.get("digest", digest)
+            if t == until:
+                break
         elif kind == ev.RUN_END:
             digest = e.get("digest", digest)
     network = log.header.get("network", {})
@@ -74,8 +111,14 @@ def rerun(
     log_path: str | Path | bool | None = True,
     overwrite: bool = False,
     sign_key: SignKey = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Re-run ``parent``'s recorded world with the server changed by ``overrides``.
+
+    The parent is verified first (:func:`bgdsim.verify`), after the overrides, the log
+    path and the key are checked. Without a ``rounds`` override, a parent with fewer
+    verified complete rounds than its scenario asks for (still being written, cut short,
+    or diverged) is re-run over those rounds.
 
     Args:
         parent: the log to re-run.
@@ -84,12 +127,16 @@ def rerun(
             ``logs/<name>-seed<seed>.jsonl``, or the first free ``-2``, ``-3``, … (the
             parent's own path is taken: it is never written over).
         overwrite: replace an existing log at ``log_path`` (never the parent).
-        sign_key: sign the re-run's log (as for :func:`bgdsim.run`).
+        sign_key: sign the re-run's log (as for :func:`bgdsim.run`); a parent signed
+            with the same key has its signatures checked too.
+        progress: called as the parent is verified, as by :func:`bgdsim.verify`.
 
     Raises:
-        LogError: the parent is not a readable log.
-        ScenarioError: a refused or invalid key.
+        ParentMismatch: the parent does not verify (nothing was run or written).
+        LogError: the parent is not a readable log, or has no complete round.
+        ScenarioError: a refused or invalid key; more ``rounds`` than the parent has.
         LogPathError: ``log_path`` is refused (:mod:`bgdsim.logpaths`).
+        SignKeyError: ``sign_key`` is not a usable key.
     """
     if isinstance(overrides, list):
         overrides = dict(parse_override(o) for o in overrides)
@@ -100,17 +147,56 @@ def rerun(
                 f"--set {key}: a re-run keeps the recorded world (workers, problem, seed, "
                 f"network, adversary, faults); it can change only: {allowed}"
             )
+    parent = Path(parent)
     with Log(parent) as log:
-        recording = read_recording(log)
-        data = apply_overrides(log.header["scenario"], overrides)
-    scenario = validate_scenario(data, f"re-run of {Path(parent).name}")
-    if scenario.rounds > len(recording.rounds):
-        raise ScenarioError(
-            f"rounds: the parent log has {len(recording.rounds)} complete rounds, "
-            f"cannot re-run {scenario.rounds}"
-        )
-    if not recording.rounds:
-        raise LogError(f"{parent}: no complete round to re-run")
+        header = log.header
+    secret = resolve(sign_key)
+    signed = header.get("signed")
+    named = signed.get("key_id") if isinstance(signed, dict) else None
+    check_key = secret if secret is not None and named == key_id(secret) else None
+    logged = header.get("scenario")
+    scenario = _scenario(parent, logged, overrides, check_key)
+    logpaths.log_target(default_log_path(scenario), log_path, overwrite=overwrite,
+                        protect=(parent,))  # fmt: skip
+    check = verify(parent, progress, sign_key=check_key)
+    if not check.ok:
+        raise ParentMismatch(parent, check)
+    if check.rounds == 0:
+        raise LogError(f"{parent}: no complete round to re-run ({check.message()})")
+    if scenario.rounds > check.rounds:
+        if "rounds" in overrides:
+            raise ScenarioError(
+                f"rounds: the parent log has {check.rounds} complete rounds, "
+                f"cannot re-run {scenario.rounds}"
+            )
+        scenario = _scenario(parent, logged, {**overrides, "rounds": check.rounds}, check_key)
+    with Log(parent) as log:
+        recording = read_recording(log, None if check.complete else check.rounds)
     return run(
-        scenario, log_path=log_path, overwrite=overwrite, recording=recording, sign_key=sign_key
+        scenario, log_path=log_path, overwrite=overwrite, recording=recording, sign_key=secret
     )
+
+
+def _scenario(parent: Path, logged: Any, overrides: dict[str, Any], key: bytes | None) -> Scenario:
+    """The parent's scenario with ``overrides``; when it fails and the parent's own
+    scenario does too, the parent is verified first, so a damaged header is named as
+    such (:class:`ParentMismatch` in the header) rather than as a bad key."""
+    try:
+        if not isinstance(logged, dict):
+            raise ScenarioError(f"{parent}: the header holds no scenario table")
+        return validate_scenario(apply_overrides(logged, overrides), f"re-run of {parent.name}")
+    except ScenarioError:
+        if overrides and isinstance(logged, dict) and _valid(logged):
+            raise  # the overrides are at fault
+        check = verify(parent, sign_key=key)
+        if not check.ok:
+            raise ParentMismatch(parent, check) from None
+        raise
+
+
+def _valid(logged: dict[str, Any]) -> bool:
+    try:
+        validate_scenario(logged, "the parent's scenario")
+    except ScenarioError:
+        return False
+    return True

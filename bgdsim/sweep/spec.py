@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -31,7 +32,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Cell", "SweepSpec", "check_sweep", "load_sweep"]
+__all__ = ["MAX_CELLS", "MAX_RUNS", "Cell", "SweepSpec", "check_sweep", "load_sweep"]
+
+#: the most cells a sweep may have: each is loaded and checked before anything runs
+MAX_CELLS = 100_000
+#: the most runs (cells × seeds) a sweep may ask for
+MAX_RUNS = 1_000_000
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _RESERVED = {"cell", "seed", *COLUMNS}
@@ -69,15 +75,31 @@ def _flatten(table: Any, where: str) -> dict[str, list[Any]]:
 def _seeds(v: Any) -> Any:
     if isinstance(v, int) and not isinstance(v, bool):
         if v < 1:
-            raise ValueError(f"seeds: a count must be >= 1, got {v}")
+            raise ValueError(f"a count must be >= 1, got {v}")
+        if v > MAX_RUNS:
+            raise ValueError(f"a count must be at most {MAX_RUNS} (runs), got {v}")
         return list(range(v))
     if isinstance(v, list):
         if not v:
-            raise ValueError("seeds: empty list: give at least one seed")
-        dup = next((s for i, s in enumerate(v) if s in v[:i]), None)
+            raise ValueError("empty list: give at least one seed")
+        dup = _first_repeat(v)
         if dup is not None:
-            raise ValueError(f"seeds: seed {dup!r} is given twice")
+            raise ValueError(f"seed {v[dup]!r} is given twice")
     return v
+
+
+def _first_repeat(values: list[Any]) -> int | None:
+    """The index of the first value equal to an earlier one (unhashable values, which
+    validation refuses anyway, are skipped), in one pass."""
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        try:
+            if value in seen:
+                return i
+            seen.add(value)
+        except TypeError:
+            continue
+    return None
 
 
 class SweepSpec(Section):
@@ -127,9 +149,19 @@ class SweepSpec(Section):
         for a, b in itertools.permutations(seen, 2):
             if b.startswith(f"{a}."):
                 raise ValueError(f"{seen[b]}.{b}: overlaps {seen[a]}.{a}")
-        for name, points in self._axes_list():
+        axes = self._axes_list()
+        n_cells = math.prod(len(points) for _, points in axes)
+        if n_cells > MAX_CELLS:
+            sizes = " × ".join(f"{name} ({len(points)})" for name, points in axes)
+            raise ValueError(f"grid: {n_cells} cells ({sizes}); at most {MAX_CELLS} are "
+                             "allowed: split the sweep")  # fmt: skip
+        if n_cells * len(self.seeds) > MAX_RUNS:
+            raise ValueError(f"seeds: {n_cells} cells × {len(self.seeds)} seeds = "
+                             f"{n_cells * len(self.seeds)} runs; at most {MAX_RUNS} are "
+                             "allowed: split the sweep")  # fmt: skip
+        for name, points in axes:
             ids = [_cell_id(dict(point)) for point in points]
-            dup = next((i for i, c in enumerate(ids) if c in ids[:i]), None)
+            dup = _first_repeat(ids)
             if dup is not None:
                 what = ", ".join(f"{k} = {_toml(v)}" for k, v in points[dup])
                 raise ValueError(f"{name}: {what} is given twice")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -280,6 +282,27 @@ def test_a_geometric_median_that_did_not_converge_is_reported_with_the_round() -
     for j in range(M):
         patient.receive(inbox, j, 1, rng.standard_normal(D))
     assert patient.close(inbox).stalls == ()
+
+
+def test_a_stalled_median_is_logged_with_its_round(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Through a whole run: each round's ``aggregate`` event lists its stalls."""
+    import bgdsim
+    from bgdsim.aggregators.geometric_median import geometric_median
+    from tests.conftest import make_scenario
+
+    def hurried(vectors: np.ndarray) -> np.ndarray:
+        return geometric_median(vectors, max_iter=1)
+
+    monkeypatch.setitem(aggregators.registry._items, "hurried", hurried)
+    sc = make_scenario(rounds=2, problem__dim=3, problem__samples=400, cluster__workers=8,
+                       cluster__byzantine=1, server__aggregator={"kind": "hurried"})  # fmt: skip
+    bgdsim.run(sc, log_path=tmp_path / "h.jsonl")
+    logged = [(e["round"], e.get("unconverged")) for e in bgdsim.read_log(tmp_path / "h.jsonl")
+              if e["event"] == "aggregate"]  # fmt: skip
+    assert logged == [(1, [1]), (2, [1])]
+    assert bgdsim.verify(tmp_path / "h.jsonl").ok
 
 
 def _chain(tables: list[object], f: int = 1) -> aggregators.pre.Chain:

@@ -14,12 +14,13 @@ from bgdsim import aggregators
 from bgdsim.cli import main
 from bgdsim.config import ScenarioError, load_scenario
 from bgdsim.config.limits import nesting_depth
-from bgdsim.live import worker
+from bgdsim.live import worker, write_keys
 from bgdsim.live.frames import read_key
 from bgdsim.live.tcp import split_address
 from bgdsim.paths import InputFileError, read_bounded
 from bgdsim.registry import UnknownNameError
 from bgdsim.sim import run
+from bgdsim.sweep import SweepError, check_sweep
 
 SMALL = [
     "cluster.workers=4",
@@ -274,6 +275,23 @@ def test_missing_key_file_says_missing(tmp_path: Path, capsys: pytest.CaptureFix
     assert "cannot write" not in err
 
 
+def test_serve_with_a_partial_key_folder_or_a_file_for_one_names_it(
+    empty: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Never "cannot write": the key that is missing, or the --keys that is no folder."""
+    keys, log = tmp_path / "keys", tmp_path / "s.jsonl"
+    write_keys(keys, 2)  # the scenario has 4 workers
+    serve = ("serve", str(empty), *(a for o in SMALL for a in ("--set", o)),
+             "--listen", "127.0.0.1:0", "--log", str(log))  # fmt: skip
+    err = _error(capsys, *serve, "--keys", str(keys))
+    assert f"--keys {keys}: {keys / 'worker-2.key'}: no such key file" in err
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_text("")
+    err = _error(capsys, *serve, "--keys", str(keys_file))
+    assert f"--keys {keys_file}: {keys_file} is not a folder" in err  # was "cannot write"
+    assert not log.exists()
+
+
 def test_key_file_not_regular(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="the key file is a directory"):
         read_key(tmp_path)
@@ -305,6 +323,71 @@ def test_sweep_file_nested_too_deep_or_huge(
         f.truncate((1 << 20) + 1)
     err = _error(capsys, "sweep", str(big), "--out", str(tmp_path / "out"))
     assert "is too large" in err
+
+
+SWEEP_BASE = 'name = "x"\nrounds = 2\n[cluster]\nworkers = 4\nbyzantine = 0\n'
+
+
+def sweep_file(folder: Path, body: str) -> Path:
+    (folder / "base.toml").write_text(SWEEP_BASE, encoding="utf-8")
+    path = folder / "sweep.toml"
+    path.write_text('scenario = "base.toml"\n' + body, encoding="utf-8")
+    return path
+
+
+def numbers(n: int) -> str:
+    return ", ".join(map(str, range(n)))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (  # 2e7 cells: checked one by one before, for hours
+            f'seeds = 1\n[grid]\n"problem.noise" = [{numbers(300)}]\n'
+            f'"server.step_size" = [{numbers(300)}]\nrounds = [{numbers(223)}]\n',
+            "grid: 20070000 cells (grid.problem.noise (300) × grid.server.step_size (300) × "
+            "grid.rounds (223)); at most 100000 are allowed: split the sweep",
+        ),
+        (  # duplicates were looked for in quadratic time: minutes for a file under 1 MiB
+            f"seeds = [{numbers(120_000)}, 7]\n",
+            "seeds: seed 7 is given twice",
+        ),
+        (
+            f'seeds = 1\n[grid]\n"problem.noise" = [{numbers(90_000)}, 7]\n',
+            "grid.problem.noise: problem.noise = 7 is given twice",
+        ),
+    ],
+    ids=["cells-2e7", "seeds-list-dup", "grid-dup"],
+)
+def test_sweeps_too_large_are_refused_in_bounded_time(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    done = _bgdsim("sweep", str(sweep_file(tmp_path, body)), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("seeds", "grid", "message"),
+    [
+        (10**12, {}, r"seeds: a count must be at most 1000000 \(runs\), got 1000000000000"),
+        (10**7, {}, r"seeds: a count must be at most 1000000 \(runs\), got 10000000"),
+        (
+            4000,
+            {"problem.noise": list(range(5000))},
+            "seeds: 5000 cells × 4000 seeds = 20000000 runs; at most 1000000 are allowed",
+        ),
+    ],
+    ids=["seeds-1e12", "seeds-1e7", "runs-2e7"],
+)
+def test_sweeps_of_too_many_runs_are_refused(
+    tmp_path: Path, seeds: int, grid: dict[str, list[int]], message: str
+) -> None:
+    """Before anything is built: 1e12 seeds were a MemoryError, 2e7 runs were accepted."""
+    sweep_file(tmp_path, "")
+    with pytest.raises(SweepError, match=message):
+        check_sweep({"scenario": "base.toml", "seeds": seeds, "grid": grid}, tmp_path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")

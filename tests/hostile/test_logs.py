@@ -118,6 +118,33 @@ def test_a_malformed_header_payload_is_refused_without_a_traceback(
 
 
 # ------------------------------------------------------------ records and references
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ({"offset": 0, "shape": [2**40]}, "past the sidecar's end"),  # was a MemoryError
+        ({"offset": 0, "shape": [2**62, 0]}, "past the sidecar's end"),
+        ({"offset": 2**70, "shape": [3]}, "past the sidecar's end"),
+        ({"offset": 0, "shape": [2, -1]}, "malformed payload reference"),
+        ({"offset": -8, "shape": [3]}, "malformed payload reference"),  # was an OSError
+        ({"offset": 0, "shape": [3], "dtype": "|O"}, "malformed payload reference"),
+        ({"offset": 0, "shape": [3], "dtype": "nonsense"}, "malformed payload reference"),
+        ({"offset": 0, "shape": [0] * 70}, "malformed payload reference"),
+        ({"offset": True, "shape": [3]}, "malformed payload reference"),
+        ({"shape": [3]}, "malformed payload reference"),  # was a KeyError
+        (None, "malformed payload reference"),  # was an AttributeError
+    ],
+)
+def test_load_payload_checks_a_reference_before_reading(
+    original: tuple[bytes, bytes], tmp_path: Path, ref: Any, says: str
+) -> None:
+    """The unchecked reader's one vector: bounds first, a ValueError naming the reference."""
+    path = write(tmp_path, *original)
+    theta = json.loads(original[0].splitlines()[0])["theta"]
+    assert bgdsim.load_payload(path, theta).shape == (3,)
+    with pytest.raises(ValueError, match=says):
+        bgdsim.load_payload(path, ref)
+
+
 def test_a_spec_of_a_negative_shape_is_a_mismatch(
     original: tuple[bytes, bytes], tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ process; a mutant that validates and is small is also run for 2 rounds.
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def validate_then_run(
 ) -> tuple[int, str]:
     """``validate`` (and, for a small valid scenario, a 2-round ``run``): exit 0 or 2."""
     flags = [f"--set={s}" for s in sets]  # a key may start with "-"
-    start = time.monotonic()
+    start, peak = time.monotonic(), _peak_rss()
     code, out = cli(capsys, "validate", str(scenario), *flags)
     assert code in (0, 2), out
     if code == 0:
@@ -121,7 +122,15 @@ def validate_then_run(
     else:
         event("validate 2")
     assert time.monotonic() - start < 10, "bad input must fail fast"
+    # the process's peak can only grow: a call that touched over 1 GiB more than any
+    # earlier one raises it by that much (a blow-up under an earlier peak goes unseen)
+    assert _peak_rss() - peak < 1 << 30, "bad input must fail in bounded memory"
     return code, out
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 @FAST

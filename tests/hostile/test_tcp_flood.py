@@ -199,3 +199,35 @@ def test_the_budget_counts_extras_per_peer_and_round() -> None:
         budget.task(t, 1)
     budget.close(100)
     assert min(budget.tasks) == 100 - _TASK_ROUNDS + 1 and budget.answers(1, 99)
+
+
+def test_strangers_bytes_before_the_run_are_refused_and_logged_after_the_header(
+    live_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # anyone, no key: ten zero bytes, a short length, an HTTP request, while the server
+    # still waits for its workers; it used to log the refusals before run_start, which
+    # left a log replay --verify could not read
+    strangers = [b"\0" * 10, b"\0" * 4, b"GET / HTTP/1.0\r\n\r\n"]
+
+    async def first(host: str, port: int, j: int, key: bytes) -> None:
+        for payload in strangers:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(payload)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+                await asyncio.wait_for(reader.read(), 30.0)  # until the server closes it
+            writer.close()
+        await worker_loop(host, port, j, key)
+
+    path = tmp_path / "strangers.jsonl"
+    sc = live_scenario(rounds=2)
+    result = asyncio.run(
+        run_tcp(sc, log_path=path, time_scale=0.01, secret=SECRET, workers={0: first})
+    )
+    assert (result.status, result.rounds) == ("completed", 2)
+    log = records(path)
+    assert log[0]["event"] == "run_start" and log[0]["connected"] == list(range(6))
+    refused = [e for e in log if e["event"] == "frame_rejected"]
+    assert len(refused) == len(strangers) == log[-1]["frames_rejected"]
+    assert all("worker" not in e and e["round"] == 0 for e in refused)
+    assert bgdsim.verify(path).ok
