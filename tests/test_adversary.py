@@ -164,6 +164,21 @@ def test_adaptive_does_at_least_as_much_damage_as_random(paper: ScenarioFactory)
     assert np.mean(finals["adaptive"]) >= np.mean(finals["random"])
 
 
+@pytest.mark.parametrize("aggregator", ["mean", "gmom", "centered_clipping"])
+def test_adaptive_runs_against_malformed_messages(paper: ScenarioFactory, aggregator: str) -> None:
+    # the server refuses a NaN report; the adaptive schedule's trial aggregate must too
+    sc = paper(
+        cluster__byzantine=3,
+        rounds=3,
+        server__aggregator=aggregator,
+        adversary__schedule={"kind": "adaptive", "candidates": 4},
+        adversary__attack="malformed",
+    )
+    result = bgdsim.run(sc, log_path=None)
+    assert result.status == "completed"
+    assert result.errors[-1] < result.errors[0]
+
+
 def test_registry_lists_every_schedule() -> None:
     assert set(schedules.names()) == {
         "static",

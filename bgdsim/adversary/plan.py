@@ -71,8 +71,11 @@ class RoundPlan:
 
     def as_received(self) -> np.ndarray:
         """The ``(m, d)`` matrix a server would aggregate if every message arrived on time
-        and the silent or malformed ones counted as zero (the ``zero`` policy)."""
+        and the silent or malformed ones counted as zero (the ``zero`` policy): a
+        message that is not a row, or a row with a NaN or infinite entry, which the
+        server's validation refuses."""
         x = self.block.copy()
+        x[~np.isfinite(x).all(axis=1)] = 0.0
         for j in self.loose:
             x[j] = 0.0
         for j in self.byzantine.tolist():

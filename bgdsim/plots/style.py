@@ -182,11 +182,17 @@ def seeds_note(
     return f"{centre} over {seeds}, band: {what}"
 
 
-def integer_axis(axis: Any) -> None:
-    """Integer ticks on a linear axis (a log axis keeps its decades)."""
-    from matplotlib.ticker import MaxNLocator
+def integer_axis(axis: Any, values: Sequence[float] | None = None) -> None:
+    """Integer ticks on an integer axis: at ``values`` if given, on a linear or a log
+    axis, written as plain integers without minor ticks; else a linear axis gets integer
+    ticks and a log axis keeps its decades."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
-    if axis.get_scale() == "linear":
+    if values is not None:
+        axis.set_major_locator(FixedLocator(list(values)))
+        axis.set_major_formatter(StrMethodFormatter("{x:.0f}"))
+        axis.set_minor_locator(NullLocator())
+    elif axis.get_scale() == "linear":
         axis.set_major_locator(MaxNLocator(integer=True))
 
 

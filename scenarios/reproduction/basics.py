@@ -9,8 +9,9 @@ import numpy as np
 
 import bgdsim
 from bgdsim import theory
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
-from reproduction.figures import figure, integer_ticks, save, section, seeds_text, settings, table
+from reproduction.figures import save, section, seeds_text, settings, table
 from reproduction.runs import ATTACK_TEXT, BASE, BASE_NAME, Point, g
 
 
@@ -80,7 +81,7 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
     }
     run(list(conv.values()))
     rate_paper = theory.contraction(1.0, 1.0)
-    fig = figure(9.6, 4.0)
+    fig = style.new_figure(9.6, 4.0)
     axes = fig.subplots(1, 2, sharey=True)
     rates: dict[tuple[int, str], float] = {}
     for ax, q in zip(axes, (0, 5), strict=True):
@@ -90,7 +91,7 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
             t = np.arange(len(geo))
             rates[(q, agg)] = transient_rate(geo)
             runs = np.clip(np.nan_to_num(np.array(p.runs), posinf=1e300), 1e-300, 1e300)
-            label = f"{agg}: geo. mean of {len(p.seeds)} seeds, band min–max"
+            label = f"{agg} ({style.seeds_note(len(p.seeds))})"
             ax.plot(t, geo, "-", color=color, label=label)
             ax.fill_between(t, runs.min(0), runs.max(0), color=color, alpha=0.2, linewidth=0)
         sc = conv[(q, "gmom")].scenario()
@@ -100,12 +101,12 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
         ax.plot(t, 0.5**t, "k:", linewidth=1, label=r"$(1-\eta)^t\,\|\theta_0-\theta^*\|$")
         ax.set_yscale("log")
         ax.set_ylim(1e-3, 1e3)
-        ax.set_xlabel("round $t$")
-        integer_ticks(ax, "x", list(range(0, sc.rounds + 1, 5)))
+        ax.set_xlabel(style.ROUND)
+        style.integer_axis(ax.xaxis, list(range(0, sc.rounds + 1, 5)))
         ax.set_title(f"$q = {q}$" + (f" ({ATTACK_TEXT['sign_flip']})" if q else ""))
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize="x-small", loc="upper right")
-    axes[0].set_ylabel(r"$\|\theta_t - \theta^*\|$")
+    axes[0].set_ylabel(style.ERROR)
     link = save(fig, out, "convergence")
     finals = {key: p.center for key, p in conv.items()}
     rows = [[str(q), a, f"{rates[(q, a)]:.3g}", g(finals[(q, a)])] for q, a in conv]

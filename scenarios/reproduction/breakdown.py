@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
 from reproduction.figures import (
-    figure,
-    integer_ticks,
     over,
     save,
     section,
@@ -51,7 +50,7 @@ def _plot(
     limit: float,
     curves: list[tuple[list[int], list[Point], str, str]],
 ) -> str:
-    fig = figure()
+    fig = style.new_figure()
     ax = fig.add_subplot()
     for qs, pts, color, label in curves:
         _curve(ax, qs, pts, color, label)
@@ -64,11 +63,10 @@ def _plot(
         label=r"bounded: $\leq \frac{1}{2}\|\theta_0-\theta^*\|$",
     )
     ax.set_yscale("log")
-    ax.set_xlabel("$q$ (Byzantine workers)")
-    ax.set_ylabel(rf"final error $\|\theta_T-\theta^*\|$ (drawn at most {SHOWN_MAX:g})")
-    integer_ticks(
-        ax, "x", [float(q) for q in sorted({*curves[0][0]}) if q % 5 == 0 or q == limit - 1]
-    )
+    ax.set_xlabel(style.axis_label("cluster.byzantine"))
+    ax.set_ylabel(f"{style.FINAL_ERROR} (drawn at most {SHOWN_MAX:g})")
+    ticks = [float(q) for q in sorted({*curves[0][0]}) if q % 5 == 0 or q == limit - 1]
+    style.integer_axis(ax.xaxis, ticks)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="x-small")

@@ -7,10 +7,10 @@ import math
 from pathlib import Path
 
 from bgdsim import theory
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
 from reproduction.figures import (
     band,
-    figure,
     fitted_line,
     loglog,
     over,
@@ -44,7 +44,7 @@ def _byzantine(plan: Plan, run: Run, out: Path) -> Built:
     total = [p.center for p in attacked]
     ex = [excess(a.center, h.center) for a, h in zip(attacked, honest, strict=True)]
     fit_total, fit_ex = fit_slope(xs, total), fit_slope(xs, ex)
-    fig = figure(6.4, 5.6)
+    fig = style.new_figure(6.4, 5.6)
     ax = fig.add_subplot()
     band(ax, xs, attacked, "C1", "gmom, $k = 4q$")
     fitted_line(ax, xs, total, "C1", f"fit, slope {fit_total[0]:+.2f}")
@@ -62,7 +62,8 @@ def _byzantine(plan: Plan, run: Run, out: Path) -> Built:
         label=r"$C_\alpha\sqrt{dk/N}$, $c_2 = 1$",
     )
     title = "final error vs. $q$ at $k = 4q$ ($m = 120$)"
-    loglog(ax, "$q$ (Byzantine workers), $k = 4q$", title, xticks=xs, outside=True)
+    xlabel = style.axis_label("cluster.byzantine") + ", $k = 4q$"
+    loglog(ax, xlabel, title, xticks=xs, outside=True)
     link = save(fig, out, "error_vs_byzantine")
     rows = [
         [str(q), str(4 * q), g(t), g(e), g(mo)]
@@ -114,7 +115,7 @@ def _batches(plan: Plan, run: Run, out: Path) -> Built:
         for k in plan.ks_costly
     }
     run([*pts[5], *pts[10], *honest.values(), *costly.values()])
-    fig = figure(6.4, 6.4)
+    fig = style.new_figure(6.4, 6.4)
     ax = fig.add_subplot()
     fits, ratios = {}, {}
     for (q, ks), color in zip(grids.items(), ("C1", "C3"), strict=True):
@@ -157,7 +158,7 @@ def _batches(plan: Plan, run: Run, out: Path) -> Built:
     ax.plot(all_ks, zero, "o-", color="C0", label=f"$q = 0$ ({over(len(plan.seeds))})")
     ticks = [float(k) for k in all_ks if k in (1, 4, 12, 20, 40, 120)]
     title = "the $k$ trade-off ($m = 120$, $N = 120000$)"
-    loglog(ax, "$k$ (batches)", title, xticks=ticks, outside=True)
+    loglog(ax, style.axis_label("server.aggregator.batches"), title, xticks=ticks, outside=True)
     link = save(fig, out, "error_vs_batches")
     floor5 = [theory.predicted_floor(p.scenario()) for p in pts[5]]
     kmin = plan.ks_q5[min(range(len(floor5)), key=floor5.__getitem__)]

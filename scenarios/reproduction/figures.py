@@ -1,9 +1,9 @@
-"""Figures and text pieces of the reproduction, in one style.
+"""Figures and text pieces of the reproduction.
 
-Every figure is saved as PNG at 200 dpi and as SVG, without timestamps (so a re-run
-writes the same bytes); labels are mathtext; integer axes get integer ticks; a legend
-says how many seeds a line averages and what its band is; lines on log axes are
-geometric means.
+Figures are drawn in the project's one style, :mod:`bgdsim.plots.style`: ``new_figure``,
+``save_figure`` (PNG at 200 dpi and SVG, without dates, so a re-run writes the same
+bytes), its mathtext labels, integer ticks on integer axes, geometric means over seeds
+on log axes, and ``seeds_note`` saying what a line and its band are.
 """
 
 from __future__ import annotations
@@ -13,44 +13,19 @@ from typing import Any
 
 import numpy as np
 
+from bgdsim.plots import style
 from reproduction.runs import Point
-
-DPI = 200
-ERROR_T = r"final error $\|\theta_T - \theta^*\|$"
-
-
-def figure(width: float = 6.4, height: float = 4.2) -> Any:
-    import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    mpl.rcParams["svg.hashsalt"] = "bgdsim-reproduction"  # stable SVG ids
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def save(fig: Any, out: Path, name: str) -> str:
-    """``figures/<name>.png`` (200 dpi) and ``.svg`` under ``out``; the PNG's link."""
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "figures" / f"{name}.png", dpi=DPI, metadata={"Software": None})
-    fig.savefig(out / "figures" / f"{name}.svg", metadata={"Date": None, "Creator": None})
+    """``figures/<name>.png`` and ``.svg`` under ``out``; the PNG's link."""
+    style.save_figure(fig, out / "figures", name)
     return f"figures/{name}.png"
-
-
-def integer_ticks(ax: Any, axis: str, values: list[float]) -> None:
-    """Ticks at the integer ``values`` of an integer axis (linear or log)."""
-    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
-
-    target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_locator(FixedLocator(values))
-    target.set_major_formatter(StrMethodFormatter("{x:.0f}"))
-    target.set_minor_locator(NullLocator())
 
 
 def over(n: int) -> str:
     """A legend's note: what a line is over n seeds."""
-    return "1 seed" if n == 1 else f"geo. mean of {n} seeds"
+    return style.seeds_note(n, None)
 
 
 def band(ax: Any, xs: list[float], points: list[Point], color: str, label: str) -> None:
@@ -73,7 +48,7 @@ def loglog(
     ax: Any,
     xlabel: str,
     title: str,
-    ylabel: str = ERROR_T,
+    ylabel: str = style.FINAL_ERROR,
     *,
     xticks: list[float] | None = None,
     outside: bool = False,
@@ -83,7 +58,7 @@ def loglog(
     ax.set_xscale("log")
     ax.set_yscale("log")
     if xticks is not None:
-        integer_ticks(ax, "x", xticks)
+        style.integer_axis(ax.xaxis, xticks)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bgdsim.baselines import one_shot_error
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
 from reproduction.figures import (
     band,
-    figure,
     loglog,
     save,
     section,
@@ -42,7 +42,7 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
         for rule in RULES
     }
     xs = [float(r) for r in ratios]
-    fig = figure()
+    fig = style.new_figure()
     ax = fig.add_subplot()
     band(ax, xs, bgd, "C1", "BGD, gmom $k = 20$")
     for (rule, errs), color in zip(shot.items(), ("C2", "C4"), strict=True):

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from bgdsim import theory
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
-from reproduction.figures import figure, save, section, seeds_text, settings, table
+from reproduction.figures import save, section, seeds_text, settings, table
 from reproduction.runs import ATTACK_TEXT, BASE_NAME, Point
 
 D, K, Q, N = 10, 20, 5, 100_000
@@ -37,7 +38,7 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
             [f"{delta:g}", f"{prob:.3g}", f"{bound:.3g}", f"{cover:.3f} ± {se:.3f}", f"{c2:.3g}"]
         )
     loose = theory.theorem1_rate(D, K, N, ALPHA, 0.05) / float(np.median(finals))
-    fig = figure()
+    fig = style.new_figure()
     ax = fig.add_subplot()
     ax.plot(
         finals,
@@ -58,7 +59,7 @@ def build(plan: Plan, run: Run, out: Path) -> list[Built]:
             label=rf"Thm. 1, $\delta = {delta:g}$: $c_2 = 1$ bound, probability",
         )
     ax.set_xscale("log")
-    ax.set_xlabel(r"final error $\|\theta_T-\theta^*\|$")
+    ax.set_xlabel(style.FINAL_ERROR)
     ax.set_ylabel(r"$P(\|\theta_T-\theta^*\| \leq x)$")
     ax.set_title(rf"$k = {K}$, $q = {Q}$, $\alpha = 3/8$ ({ATTACK_TEXT['sign_flip']})")
     ax.grid(True, which="both", alpha=0.3)

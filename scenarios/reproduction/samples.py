@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from bgdsim import theory
+from bgdsim.plots import style
 from reproduction import Built, Plan, Run
 from reproduction.figures import (
     band,
-    figure,
     fitted_line,
     loglog,
     save,
@@ -23,6 +23,7 @@ from reproduction.figures import (
 )
 from reproduction.runs import ATTACK_TEXT, BASE_NAME, Point, fit_line, fit_slope, fmt_fit, g
 
+KEYS = {"n": "problem.samples", "d": "problem.dim"}
 ADV = f"Byzantine workers (q = 5): {ATTACK_TEXT['sign_flip']}"
 
 
@@ -32,7 +33,7 @@ def _slope_section(
     """Points at q = 0 and 5 over ``grid`` of ``key`` (``n`` or ``d``); figure and fits."""
     pts = {q: [Point({"q": q, key: v}, plan.seeds) for v in grid] for q in (0, 5)}
     run(pts[0] + pts[5])
-    fig = figure()
+    fig = style.new_figure()
     ax = fig.add_subplot()
     xs = [float(v) for v in grid]
     fits = {}
@@ -47,7 +48,7 @@ def _slope_section(
         )
     sym = "N" if key == "n" else "d"
     ticks = xs if key == "d" else None
-    loglog(ax, f"${sym}$ ({'samples' if key == 'n' else 'dimension'})", claim, xticks=ticks)
+    loglog(ax, style.axis_label(KEYS[key]), claim, xticks=ticks)
     link = save(fig, out, f"error_vs_{'samples' if key == 'n' else 'dimension'}")
     return pts, fits, link, sym
 
@@ -140,21 +141,21 @@ def _rounds(plan: Plan, pts: list[Point], out: Path) -> Built:
     fit = fit_line(list(np.log10(ns)), [float(t) for t in ts])
     exact = math.log(10) / (2 * math.log(2))
     paper = math.log(10) / (2 * math.log(1 / theory.contraction(1.0, 1.0)))
-    fig = figure()
+    fig = style.new_figure()
     ax = fig.add_subplot()
     ax.plot(
         ns,
         ts,
         "o-",
         color="C1",
-        label=f"gmom, $q = 5$ (geo. mean curve of {len(plan.seeds)} seeds)",
+        label=f"gmom, $q = 5$ ({style.seeds_note(len(plan.seeds), None)} of the curve)",
     )
     a = np.mean(ts) - exact * np.mean(np.log10(ns))
     ax.plot(ns, a + exact * np.log10(ns), "k:", label=r"$\log N / (2\log 2)$ + const (exact step)")
     ax.set_xscale("log")
-    ax.set_xlabel("$N$ (samples)")
+    ax.set_xlabel(style.axis_label("problem.samples"))
     ax.set_ylabel(r"rounds until $\|\theta_t-\theta^*\| \leq 2\times$ floor")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    style.integer_axis(ax.yaxis)
     ax.set_title("rounds to reach the floor vs. $N$")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="x-small")

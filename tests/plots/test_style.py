@@ -78,6 +78,18 @@ def test_sweep_axes_are_symbols_with_integer_ticks(tmp_path: Path) -> None:
     assert "geometric mean over 2 seeds, band: min–max" in fig.get_suptitle()
 
 
+def test_an_integer_axis_given_its_values_ticks_there_on_a_log_scale() -> None:
+    fig = style.new_figure(3, 2)
+    ax = fig.add_subplot()
+    ax.plot([3, 10, 80], [1.0, 2.0, 3.0])
+    ax.set_xscale("log")
+    style.integer_axis(ax.xaxis, [3, 10, 80])
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels == ["3", "10", "80"]
+    assert not [t for t in ax.xaxis.get_minorticklabels() if t.get_text()]
+
+
 def test_the_line_is_the_geometric_mean_over_seeds(tmp_path: Path) -> None:
     folder = q_sweep(tmp_path / "q", "gmom", lambda q: 4 * q)
     ((_, fig),) = plots.results_figures(folder)
