@@ -581,3 +581,61 @@ def test_duplicated_points_near_the_median_converge_like_weights() -> None:
     duplicated = geometric_median_info(np.repeat(x, counts, axis=0))
     assert duplicated.converged and duplicated.iterations < 100
     np.testing.assert_allclose(duplicated.median, weighted.median, rtol=1e-9)
+
+
+# ------------------------------------------------ collinear points: f is piecewise linear
+
+
+def test_one_dimensional_median_found_from_a_straight_stretch() -> None:
+    # found by the gmom_trimmed certificate property: the iteration walked down a straight
+    # stretch of f with growing steps, was taken for a stall, and the Newton polish (no
+    # curvature in 1-D) claimed convergence 0.031 away from the median
+    rng = np.random.default_rng(37)
+    points = rng.standard_normal((37, 1)) * rng.uniform(0.1, 10, (37, 1))
+    info = geometric_median_info(points, tol=1e-14)
+    assert info.converged
+    assert info.median[0] == np.median(points[:, 0])  # a data point, bit for bit
+
+
+@FAST
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    half=st.integers(1, 40),
+    d=st.integers(1, 4),
+)
+def test_collinear_points_with_an_odd_count_have_their_middle_point_as_median(
+    seed: int, half: int, d: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    t = rng.standard_normal(2 * half + 1) * rng.uniform(0.1, 10, 2 * half + 1)
+    direction = rng.standard_normal(d)
+    direction /= np.linalg.norm(direction)
+    points = rng.standard_normal(d) + t[:, None] * direction
+    got = geometric_median(points, tol=1e-12)
+    expected = points[np.argsort(t)[half]]
+    scale = float(np.median(np.abs(t - np.median(t))))
+    assert np.linalg.norm(got - expected) <= 1e-6 * max(scale, 1e-300)
+
+
+def test_the_polish_does_not_claim_a_point_with_a_gradient_on_a_line() -> None:
+    from bgdsim.aggregators.geometric_median._polish import _polish
+
+    # exactly collinear, z between two points: the Hessian is 0, the gradient is not
+    y = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [5.0, 0.0], [9.0, 0.0]])
+    w = np.full(5, 0.2)
+    z, _, converged, _ = _polish(y, w, np.array([3.0, 0.0]), 1e-10, 1e-12)
+    assert not converged
+    np.testing.assert_array_equal(z, [3.0, 0.0])  # never moved to a worse point
+
+
+@settings(max_examples=400, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(2, 40), d=st.integers(1, 3))
+def test_low_dimensional_medians_meet_the_first_order_condition(seed: int, k: int, d: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((k, d)) * rng.uniform(0.1, 10, (k, 1))
+    info = geometric_median_info(x, tol=1e-12)
+    assert info.converged
+    r = np.linalg.norm(info.median - x, axis=1)
+    at = r <= 1e-12 * float(np.median(r[r > 0])) if (r > 0).any() else r == 0
+    g = ((info.median - x)[~at] / r[~at, None]).sum(axis=0)
+    assert np.linalg.norm(g) <= int(at.sum()) + 1e-6 * k

@@ -192,6 +192,16 @@ def geometric_median_info(
             z, steps, converged, dist = _polish(y, w, z, tol, zero)
             iterations += steps
             median = engine.frame.to_original(z)
+            if not converged and iterations < max_iter:
+                # no curvature to use (exactly collinear points: f is piecewise linear
+                # along their line) — resume Weiszfeld / Vardi-Zhang from the data point
+                # nearest the polished iterate, without stopping for a stall
+                k = int(dist.argmin())
+                state, at, more, converged, dist, _ = _iterate(
+                    engine, w, k, tol, max_iter - iterations, detect_stall=False
+                )
+                iterations += more
+                median = x[at].copy() if at is not None else engine.to_original(state)
         else:
             median = x[at].copy() if at is not None else engine.to_original(state)
     objective = float(w @ dist) / engine.frame.scale * w_total

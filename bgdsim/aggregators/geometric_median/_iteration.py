@@ -22,6 +22,8 @@ def _iterate(
     start: int,
     tol: float,
     max_iter: int,
+    *,
+    detect_stall: bool = True,
 ) -> tuple[FloatArray, int | None, int, bool, FloatArray, bool]:
     """Weiszfeld / Vardi-Zhang iteration from data point ``start``.
 
@@ -37,7 +39,8 @@ def _iterate(
     Stall: after ``_SLOW_RUN`` consecutive steps off the data points each at least
     ``_SLOW_RATIO`` times the previous one (linear convergence at a rate near 1: a flat
     valley, e.g. nearly collinear points), the iteration stops unconverged and says so,
-    for the caller to polish with Newton steps.
+    for the caller to polish with Newton steps (``detect_stall=False``: never; the caller
+    resumes here when the polish could not certify its point).
 
     Returns:
         (state, index of the data point the state equals or None, iterations, converged,
@@ -95,6 +98,6 @@ def _iterate(
             return s, at, it + 1, True, dist, False
         slow = slow + 1 if step >= _SLOW_RATIO * prev_step and at is None else 0
         prev_step = step
-        if slow >= _SLOW_RUN:
+        if slow >= _SLOW_RUN and detect_stall:
             return s, at, it + 1, False, dist, True
     return s, at, max_iter, False, dist, False
