@@ -115,9 +115,7 @@ def _owned(msg: str, owner: str) -> str:
     return f"{key}: {rest} (a parameter of the {owner})" if rest else msg
 
 
-AGGREGATOR = Family(
-    "aggregator", aggregators.get, aggregators.names, supplied=("f", "rng", "weights")
-)
+AGGREGATOR = Family("aggregator", aggregators.get, aggregators.names, supplied=aggregators.SUPPLIED)
 ATTACK = Family("attack", attacks.get, attacks.names)
 SCHEDULE = Family(
     "schedule", adversary.schedules.get, adversary.schedules.names, supplied=("q", "m")

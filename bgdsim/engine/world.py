@@ -280,7 +280,7 @@ class World:
             srv.aggregator.kind,
             srv.batches,
             params=params,
-            aggregate=rule.for_round(seed),
+            aggregate=rule.for_round(seed, self.server.state),
             missing=srv.missing,
             history=history,
             round_timeout=srv.round_timeout,
