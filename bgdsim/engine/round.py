@@ -242,7 +242,7 @@ class RoundEngine(MessageRules):
             ev.UPDATE,
             now,
             round=t,
-            step_size=self.world.step_size,
+            step_size=result.step_size,
             error=self.errors[-1],
             **self._metrics(result.theta),
             theta=log.payload(result.theta),

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgdsim import aggregators
+from bgdsim import aggregators, step_schedules
 from bgdsim.aggregators.geometric_median import unconverged
 from bgdsim.aggregators.pre import Chain, parse_chain
 from bgdsim.engine.rule import ServerRule
@@ -74,6 +74,7 @@ class RoundResult:
     skipped: str | None = None  # why the rule could not run on these reports (no step)
     stalls: tuple[int, ...] = ()  # iterations of each geometric median that did not converge
     state: np.ndarray | None = None  # a rule with history: its new state (None: unchanged)
+    step_size: float = 0.0  # η_t of the round (the step taken, or not taken when skipped)
 
 
 class ServerCore:
@@ -84,7 +85,8 @@ class ServerCore:
         aggregator: ``fn(vectors, **params) -> (d,)``, or a :class:`ServerRule`.
         params: keyword parameters for the aggregator (``batches`` included if it takes k);
             ignored when ``aggregator`` is a :class:`ServerRule`.
-        step_size: η.
+        step_size: η, the base step.
+        schedule: ``t -> η_t`` (None: η_t = η in every round).
         workers: m.
         missing: the missing-report policy, ``zero`` | ``exclude`` | ``stale``.
         max_norm: reject reports of larger norm (None: no limit).
@@ -102,6 +104,7 @@ class ServerCore:
         missing: str = "zero",
         max_norm: float | None = None,
         weights: np.ndarray | None = None,
+        schedule: Callable[[int], float] | None = None,
     ) -> None:
         if missing not in ("zero", "exclude", "stale"):
             raise ValueError(f"unknown missing-report policy '{missing}'")
@@ -114,6 +117,7 @@ class ServerCore:
         self.dim = self.theta.shape[0]
         self.m = workers
         self.step_size = step_size
+        self.schedule = schedule
         self.missing = missing
         self.max_norm = max_norm
         self.round = 0
@@ -177,6 +181,7 @@ class ServerCore:
         skip.
         """
         inbox.closed = True
+        eta = self.step_at(inbox.round)
         got = inbox.received
         missing = np.flatnonzero(~got)
         rows = None
@@ -200,18 +205,23 @@ class ServerCore:
                     # e.g. krum's n >= 2f + 3 after excluding missing reports: the rule
                     # cannot run this round, so the server does not step
                     zero = np.zeros(self.dim)
-                    return RoundResult(inbox.round, missing, used, zero, self.theta, True, str(exc))
+                    return RoundResult(inbox.round, missing, used, zero, self.theta, True,
+                                       str(exc), step_size=eta)  # fmt: skip
             else:
                 aggregate, new_state = np.zeros(self.dim), None
-            theta = self.theta - self.step_size * aggregate
+            theta = self.theta - eta * aggregate
         finite = bool(np.isfinite(theta).all())
         if finite:
             self.theta = theta
         self._next_state = new_state
         return RoundResult(
             inbox.round, missing, used, aggregate, theta, finite, stalls=tuple(stalls),
-            state=new_state,
+            state=new_state, step_size=eta,
         )  # fmt: skip
+
+    def step_at(self, t: int) -> float:
+        """η_t, the step size of round t (the base η without a schedule)."""
+        return self.step_size if self.schedule is None else self.schedule(t)
 
     def seal(self) -> None:
         """The round is sealed: the rule's new state (if it made one) becomes the state."""
@@ -222,12 +232,13 @@ class ServerCore:
 def build_server(
     scenario: Scenario, theta: np.ndarray, step_size: float, sizes: np.ndarray | None
 ) -> ServerCore:
-    """The server a scenario describes, at θ₀ = ``theta`` (every runtime and replay).
+    """The server a scenario describes, at θ₀ = ``theta`` (every runtime and replay), with
+    the base step ``step_size`` (η, "auto" resolved) and the scenario's step schedule.
 
-    ``sizes``: the workers' data sizes n_j; rules that take weights get them when unequal.
+        ``sizes``: the workers' data sizes n_j; rules that take weights get them when unequal.
 
-    Raises:
-        ValueError: an aggregator parameter is unknown or out of range.
+        Raises:
+            ValueError: an aggregator parameter is unknown or out of range.
     """
     srv = scenario.server
     fn = aggregators.get(srv.aggregator.kind)
@@ -237,6 +248,12 @@ def build_server(
     if unequal and aggregators.takes(fn, "weights"):
         weights = np.asarray(sizes, dtype=np.float64)
     pre = Chain(parse_chain(srv.pre), f=scenario.cluster.byzantine) if srv.pre else None
+    plan = srv.step_schedule
+    schedule = (
+        None
+        if plan is None
+        else step_schedules.bind(plan.kind, plan.params, eta=step_size, rounds=scenario.rounds)
+    )
     return ServerCore(
         theta,
         ServerRule(fn, params, weights, pre),
@@ -244,4 +261,5 @@ def build_server(
         workers=scenario.cluster.workers,
         missing=srv.missing,
         max_norm=srv.max_norm,
+        schedule=schedule,
     )

@@ -55,6 +55,10 @@ def check_update(log: Log, e: dict[str, Any], res: RoundResult, t: int) -> None:
     logged = log.payload(e["theta"])
     if not same_vector(res.theta, logged):
         raise _differs("theta", res.theta, logged, f"differs from θ_{t - 1} − η·aggregate")
+    if float(e["step_size"]) != res.step_size:
+        raise Mismatch(
+            "step_size", f"recorded {e['step_size']}, recomputed η_{t} = {res.step_size}"
+        )
     star = log.payload(log.header["theta_star"])
     err = safe_norm(res.theta - star)
     if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
