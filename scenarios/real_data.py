@@ -28,14 +28,21 @@ ATTACKS: dict[str, dict[str, Any]] = {
     "alie": {"attack": "alie", "params": {}},
     "ipm": {"attack": "ipm", "params": {}},
 }
-DEFENCES = ["mean", "gmom", "geomed", "coordinate_median", "trimmed_mean", "krum",
-            "centered_clipping"]  # fmt: skip
+DEFENCES = ["mean", "gmom", "nnm+gmom", "geomed", "coordinate_median", "trimmed_mean", "krum",
+            "centered_clipping", "centered_clipping_history"]  # fmt: skip
 
 
-def rule(defence: str) -> dict[str, Any]:
-    """The defence's table: k = 10 batches for the rules that batch."""
-    batching = bgdsim.aggregators.takes_batches(bgdsim.aggregators.get(defence))
-    return {"kind": defence, "batches": 10} if batching else {"kind": defence}
+def server(defence: str) -> dict[str, Any]:
+    """The defence's ``[server]`` keys: ``pre+rule`` runs the pre-aggregator ``pre`` (e.g.
+    nearest-neighbour mixing) before the rule; k = 10 batches for the rules that batch."""
+    *pre, name = defence.split("+")
+    batching = bgdsim.aggregators.takes_batches(bgdsim.aggregators.get(name))
+    out: dict[str, Any] = {
+        "server.aggregator": {"kind": name, "batches": 10} if batching else {"kind": name}
+    }
+    if pre:
+        out["server.pre"] = [{"kind": p} for p in pre]
+    return out
 
 
 def scenario(
@@ -51,7 +58,7 @@ def scenario(
         "problem.test_fraction": 0.2,
         "cluster.workers": 20,
         "cluster.byzantine": q if spec else 0,
-        "server.aggregator": rule(defence),
+        **server(defence),
         "server.step_size": 0.5,
         "adversary.attack": {"kind": spec.get("attack", "sign_flip"), **spec.get("params", {})},
     }
