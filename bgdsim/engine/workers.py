@@ -36,18 +36,23 @@ __all__ = ["BatchStreams", "HonestWorkers", "draw_batches"]
 
 
 def draw_batches(
-    sizes: np.ndarray, batch: int, replace: bool, uniforms: np.ndarray
+    sizes: np.ndarray,
+    batch: int,
+    replace: bool,
+    uniforms: np.ndarray,
+    scratch: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(rows, weights)``, each ``(m, b)``: worker j's sample indices and 1/b_j (0 on filler
-    entries when n_j < b without replacement), from its b uniforms ``uniforms[:, j]``.
+    entries when n_j < b without replacement), from its b uniforms ``uniforms[j]``.
 
     With replacement, sample i is ⌊u_i·n_j⌋. Without, a worker with n_j ≤ b takes all its
     samples (in order); one with n_j > b runs Floyd's algorithm (Bentley, Floyd 1987, "A
     sample of brilliance"): for i = 0, …, b − 1, J = n_j − b + i and r = ⌊u_i·(J + 1)⌋;
     it takes r, or J if r is already taken — a uniformly random b-subset, all workers at
-    once in b vectorised steps.
+    once in b vectorised steps. ``scratch``: an all-False C-contiguous bool array of at
+    least ``(m, max n_j)``, reused across rounds (it is left all False); None: a new one.
 
-    >>> u = np.array([[0.5, 0.5], [0.5, 0.9]])  # (b, m): worker 0 draws 0.5, 0.5
+    >>> u = np.array([[0.5, 0.5], [0.5, 0.9]])  # (m, b): worker 0 draws 0.5, 0.5
     >>> draw_batches(np.array([5, 2]), 2, False, u)[0].tolist()  # ⌊0.5·4⌋ = 2, then 2 → 4
     [[2, 4], [0, 1]]
     >>> draw_batches(np.array([5, 2]), 2, True, u)[0].tolist()
@@ -56,7 +61,7 @@ def draw_batches(
     n = np.asarray(sizes, dtype=np.int64)
     m = n.shape[0]
     if replace:
-        rows = (uniforms.T * n[:, None]).astype(np.int64)
+        rows = (uniforms * n[:, None]).astype(np.int64)
         np.minimum(rows, (n - 1)[:, None], out=rows)  # u·n rounds up to n only for u ≈ 1
         return rows, np.full((m, batch), 1.0 / batch)
     counts = np.minimum(n, batch)
@@ -64,25 +69,32 @@ def draw_batches(
     rows[:] = np.arange(batch)
     rows[rows >= counts[:, None]] = 0  # filler: weight 0
     weights = (np.arange(batch) < counts[:, None]) / counts[:, None]
-    big = np.flatnonzero(n > batch)
-    if big.size:
-        rows[big] = _floyd(n[big], batch, uniforms[:, big]).T
+    big = n > batch
+    if big.any():
+        taken = np.zeros((m, int(n.max())), dtype=bool) if scratch is None else scratch
+        if big.all():
+            rows[:] = _floyd(n, batch, uniforms, taken)
+        else:
+            rows[big] = _floyd(n[big], batch, uniforms[big], taken)
     return rows, weights
 
 
-def _floyd(n: np.ndarray, batch: int, uniforms: np.ndarray) -> np.ndarray:
-    """``(b, m)``: Floyd's b-subset of range(n_j) for every worker, n_j > b (see above)."""
+def _floyd(n: np.ndarray, batch: int, uniforms: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """``(m, b)``: Floyd's b-subset of range(n_j) for every worker, n_j > b (see above),
+    from ``(m, b)`` uniforms; the b steps run on contiguous ``(b, m)`` copies. ``taken``:
+    an all-False ``(≥ m, ≥ max n_j)`` scratch array, all False again on return."""
     m = n.shape[0]
-    top = (n - batch)[None, :] + np.arange(batch)[:, None]  # J, (b, m)
+    top = (n - batch)[:, None] + np.arange(batch)[None, :]  # J, (m, b)
     picks = (uniforms * (top + 1)).astype(np.int64)
     np.minimum(picks, top, out=picks)
-    taken = np.zeros((m, int(n.max())), dtype=bool)
+    steps, tops = picks.T.copy(), top.T.copy()
     at = np.arange(m)
     for i in range(batch):
-        row = picks[i]
-        np.copyto(row, top[i], where=taken[at, row])  # r taken already: J instead
+        row = steps[i]
+        np.copyto(row, tops[i], where=taken[at, row])  # r taken already: J instead
         taken[at, row] = True
-    return picks
+    taken.reshape(-1)[(at * taken.shape[1])[None, :] + steps] = False
+    return steps.T
 
 
 #: rounds of uniforms read per worker at once, and the most doubles a block may hold
@@ -92,7 +104,7 @@ _BLOCK_DOUBLES = 1 << 20
 
 class BatchStreams:
     """Each worker's next b uniforms per round from its own stream ``batch/j``, drawn for
-    ``block`` rounds at once (at most ~8 MB of doubles): ``(b, m)`` per call."""
+    ``block`` rounds at once (at most ~8 MB of doubles): ``(m, b)`` per call."""
 
     def __init__(self, rngs: list[np.random.Generator], batch: int, rounds: int | None) -> None:
         self.rngs = rngs
@@ -101,18 +113,17 @@ class BatchStreams:
         self.block = max(
             1, min(rounds or _BLOCK_ROUNDS, _BLOCK_ROUNDS, _BLOCK_DOUBLES // (m * batch))
         )
-        self.buffer = np.empty((len(rngs), 0))
+        self.buffer = np.empty((len(rngs), 0))  # (m, block·b): worker j's in row j
         self.at = 0
 
     def next(self) -> np.ndarray:
-        """The b uniforms of this round, worker j's in column j."""
+        """The b uniforms of this round, worker j's in row j (a view)."""
         if self.at == self.buffer.shape[1]:
-            width = self.block * self.batch
-            self.buffer = np.empty((len(self.rngs), width))
+            self.buffer = np.empty((len(self.rngs), self.block * self.batch))
             for j, rng in enumerate(self.rngs):
                 rng.random(out=self.buffer[j])
             self.at = 0
-        out = self.buffer[:, self.at : self.at + self.batch].T
+        out = self.buffer[:, self.at : self.at + self.batch]
         self.at += self.batch
         return out
 
@@ -138,6 +149,12 @@ class HonestWorkers:
             if self.batch
             else None
         )
+        # Floyd's marks, kept between rounds: a fresh array each round costs page faults
+        self.scratch = (
+            np.zeros((m, int(problem.sizes.max())), dtype=bool)
+            if self.batch and not self.replace
+            else None
+        )
         self.buffer = np.zeros((m, problem.dim)) if self.beta > 0 else None
 
     def messages(self, theta: np.ndarray) -> np.ndarray:
@@ -147,7 +164,9 @@ class HonestWorkers:
             g = self.problem.gradients(theta)
         else:
             uniforms = self.draws.next()
-            rows, weights = draw_batches(self.problem.sizes, self.batch, self.replace, uniforms)
+            rows, weights = draw_batches(
+                self.problem.sizes, self.batch, self.replace, uniforms, self.scratch
+            )
             g = self.problem.sampled_gradients(theta, rows, weights)
         if self.buffer is None or not np.isfinite(g).all():
             return g

@@ -40,16 +40,27 @@ def test_momentum_by_hand() -> None:
 def test_floyds_draws_by_hand() -> None:
     # worker 0: n = 5, b = 3, J = 2, 3, 4; u·(J + 1): 0.5·3 → 1; 0.3·4 → 1, taken → 3;
     # 0.9·5 → 4. Worker 1: n = 2 ≤ b takes both samples, then filler of weight 0.
-    u = np.array([[0.5, 0.7], [0.3, 0.1], [0.9, 0.2]])  # (b, m)
+    u = np.array([[0.5, 0.3, 0.9], [0.7, 0.1, 0.2]])  # (m, b)
     rows, weights = draw_batches(np.array([5, 2]), 3, False, u)
     assert rows.tolist() == [[1, 3, 4], [0, 1, 0]]
     assert weights.tolist() == [[1 / 3] * 3, [0.5, 0.5, 0.0]]
     # J itself may be drawn: 0.99·4 → 3 at J = 3, then 0.6·5 → 3 is taken → J = 4
-    assert draw_batches(np.array([5]), 2, False, np.array([[0.99], [0.6]]))[0].tolist() == [[3, 4]]
+    assert draw_batches(np.array([5]), 2, False, np.array([[0.99, 0.6]]))[0].tolist() == [[3, 4]]
+
+
+def test_a_reused_scratch_gives_the_same_draws_and_is_left_clear() -> None:
+    sizes = np.array([40, 7, 90, 33])
+    u = np.random.default_rng(5).random((4, 8))
+    scratch = np.zeros((4, 90), dtype=bool)
+    for _ in range(2):
+        rows, weights = draw_batches(sizes, 8, False, u, scratch)
+        expected = draw_batches(sizes, 8, False, u)
+        assert np.array_equal(rows, expected[0]) and np.array_equal(weights, expected[1])
+        assert not scratch.any()
 
 
 def test_draws_with_replacement_by_hand() -> None:
-    u = np.array([[0.0, 0.5], [0.999, 0.25]])
+    u = np.array([[0.0, 0.999], [0.5, 0.25]])
     rows, weights = draw_batches(np.array([4, 10]), 2, True, u)
     assert rows.tolist() == [[0, 3], [5, 2]] and (weights == 0.5).all()
     top = np.nextafter(1.0, 0.0)  # the largest uniform stays inside range(n)
@@ -58,7 +69,7 @@ def test_draws_with_replacement_by_hand() -> None:
 
 def test_floyd_gives_every_subset_alike() -> None:
     # 5 choose 2 = 10 subsets, 50 000 workers of n = 5 drawing b = 2 at once
-    u = np.random.default_rng(3).random((2, 50_000))
+    u = np.random.default_rng(3).random((50_000, 2))
     rows, _ = draw_batches(np.full(50_000, 5), 2, False, u)
     assert (rows[:, 0] != rows[:, 1]).all()
     pairs = np.sort(rows, axis=1) @ np.array([5, 1])
@@ -76,10 +87,10 @@ def test_each_worker_reads_b_uniforms_a_round_from_its_own_stream() -> None:
     expected = np.random.default_rng(2).random(12)
     for t in range(4):  # blocks of one round or of several: the same uniforms
         u = one.next()
-        assert np.array_equal(u, many.next()) and u.shape == (3, 2)
-        assert np.array_equal(u[:, 1], expected[3 * t : 3 * t + 3])
+        assert np.array_equal(u, many.next()) and u.shape == (2, 3)
+        assert np.array_equal(u[1], expected[3 * t : 3 * t + 3])
         v = other.next()
-        assert np.array_equal(u[:, 1], v[:, 1]) and not np.array_equal(u[:, 0], v[:, 0])
+        assert np.array_equal(u[1], v[1]) and not np.array_equal(u[0], v[0])
 
 
 @pytest.mark.parametrize("kind", ["linear_regression", "logistic_regression", "softmax"])
