@@ -50,7 +50,8 @@ def draw_batches(
     sample of brilliance"): for i = 0, …, b − 1, J = n_j − b + i and r = ⌊u_i·(J + 1)⌋;
     it takes r, or J if r is already taken — a uniformly random b-subset, all workers at
     once in b vectorised steps. ``scratch``: an all-False C-contiguous bool array of at
-    least ``(m, max n_j)``, reused across rounds (it is left all False); None: a new one.
+    least ``(m, max n_j)``, reused across rounds for b > 32 (it is left all False); None:
+    a new one when needed.
 
     >>> u = np.array([[0.5, 0.5], [0.5, 0.9]])  # (m, b): worker 0 draws 0.5, 0.5
     >>> draw_batches(np.array([5, 2]), 2, False, u)[0].tolist()  # ⌊0.5·4⌋ = 2, then 2 → 4
@@ -64,30 +65,43 @@ def draw_batches(
         rows = (uniforms * n[:, None]).astype(np.int64)
         np.minimum(rows, (n - 1)[:, None], out=rows)  # u·n rounds up to n only for u ≈ 1
         return rows, np.full((m, batch), 1.0 / batch)
+    big = n > batch
+    if big.all():  # the usual case: every worker draws b of its samples
+        rows = np.ascontiguousarray(_floyd(n, batch, uniforms, scratch))
+        return rows, np.full((m, batch), 1.0 / batch)
     counts = np.minimum(n, batch)
     rows = np.zeros((m, batch), dtype=np.int64)
     rows[:] = np.arange(batch)
     rows[rows >= counts[:, None]] = 0  # filler: weight 0
     weights = (np.arange(batch) < counts[:, None]) / counts[:, None]
-    big = n > batch
     if big.any():
-        taken = np.zeros((m, int(n.max())), dtype=bool) if scratch is None else scratch
-        if big.all():
-            rows[:] = _floyd(n, batch, uniforms, taken)
-        else:
-            rows[big] = _floyd(n[big], batch, uniforms[big], taken)
+        rows[big] = _floyd(n[big], batch, uniforms[big], scratch)
     return rows, weights
 
 
-def _floyd(n: np.ndarray, batch: int, uniforms: np.ndarray, taken: np.ndarray) -> np.ndarray:
+#: up to this b, Floyd's "already taken?" compares with the earlier picks (b²/2 per
+#: worker, sequential memory); beyond it, it looks the pick up in a mark array (the same
+#: answers, b random reads and writes per worker)
+_PREFIX_MAX = 32
+
+
+def _floyd(n: np.ndarray, batch: int, uniforms: np.ndarray, taken: np.ndarray | None) -> np.ndarray:
     """``(m, b)``: Floyd's b-subset of range(n_j) for every worker, n_j > b (see above),
     from ``(m, b)`` uniforms; the b steps run on contiguous ``(b, m)`` copies. ``taken``:
-    an all-False ``(≥ m, ≥ max n_j)`` scratch array, all False again on return."""
+    for b > :data:`_PREFIX_MAX`, an all-False ``(≥ m, ≥ max n_j)`` scratch array (None: a
+    new one), all False again on return."""
     m = n.shape[0]
     top = (n - batch)[:, None] + np.arange(batch)[None, :]  # J, (m, b)
     picks = (uniforms * (top + 1)).astype(np.int64)
     np.minimum(picks, top, out=picks)
     steps, tops = picks.T.copy(), top.T.copy()
+    if batch <= _PREFIX_MAX:
+        for i in range(1, batch):
+            row = steps[i]
+            np.copyto(row, tops[i], where=(steps[:i] == row).any(axis=0))  # taken: J
+        return steps.T
+    if taken is None:
+        taken = np.zeros((m, int(n.max())), dtype=bool)
     at = np.arange(m)
     for i in range(batch):
         row = steps[i]
@@ -149,10 +163,10 @@ class HonestWorkers:
             if self.batch
             else None
         )
-        # Floyd's marks, kept between rounds: a fresh array each round costs page faults
+        # Floyd's marks for b > 32, kept: a fresh array each round costs page faults
         self.scratch = (
             np.zeros((m, int(problem.sizes.max())), dtype=bool)
-            if self.batch and not self.replace
+            if self.batch and self.batch > _PREFIX_MAX and not self.replace
             else None
         )
         self.buffer = np.zeros((m, problem.dim)) if self.beta > 0 else None

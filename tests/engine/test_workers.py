@@ -48,15 +48,24 @@ def test_floyds_draws_by_hand() -> None:
     assert draw_batches(np.array([5]), 2, False, np.array([[0.99, 0.6]]))[0].tolist() == [[3, 4]]
 
 
-def test_a_reused_scratch_gives_the_same_draws_and_is_left_clear() -> None:
-    sizes = np.array([40, 7, 90, 33])
-    u = np.random.default_rng(5).random((4, 8))
-    scratch = np.zeros((4, 90), dtype=bool)
-    for _ in range(2):
-        rows, weights = draw_batches(sizes, 8, False, u, scratch)
-        expected = draw_batches(sizes, 8, False, u)
-        assert np.array_equal(rows, expected[0]) and np.array_equal(weights, expected[1])
-        assert not scratch.any()
+@pytest.mark.parametrize("batch", [8, 40])  # Floyd's membership by earlier picks / by marks
+def test_floyd_takes_the_same_subsets_either_way_and_leaves_its_marks_clear(batch: int) -> None:
+    sizes = np.array([400, 7, 90, 53])
+    u = np.random.default_rng(5).random((4, batch))
+    scratch = np.zeros((4, 400), dtype=bool)
+    rows, weights = draw_batches(sizes, batch, False, u, scratch)
+    assert not scratch.any()
+    big = sizes > batch
+    by_hand = []
+    for n, draws in zip(sizes[big].tolist(), u[big].tolist(), strict=True):
+        chosen: list[int] = []  # Floyd's algorithm, one worker, in plain Python
+        for i, x in enumerate(draws):
+            top = n - batch + i
+            r = int(x * (top + 1))
+            chosen.append(top if r in chosen else r)
+        by_hand.append(chosen)
+    assert rows[big].tolist() == by_hand
+    assert rows[1, :7].tolist() == list(range(7)) and (weights[1, 7:] == 0).all()
 
 
 def test_draws_with_replacement_by_hand() -> None:
