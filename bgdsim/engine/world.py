@@ -176,9 +176,7 @@ class World:
         m, q = scenario.cluster.workers, scenario.cluster.byzantine
         self.m, self.q = m, q
         self.problem = build_problem(scenario, self.streams)
-        self.workers = HonestWorkers(
-            scenario.worker, self.problem, self.streams, rounds=scenario.rounds
-        )
+        self.workers = HonestWorkers(scenario.worker, self.problem, self.streams, scenario.rounds)
         srv = scenario.server
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
