@@ -69,6 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "server": {
         "aggregator": {"kind": "gmom", "batches": 20, "tol": 1e-10, "rebatch": False},
         "step_size": 0.5,
+        "step_schedule": None,
         "round_timeout": 1.0,
         "missing": "zero",
         "barrier": "all",

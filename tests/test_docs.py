@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bgdsim import adversary, aggregators, attacks, problems
+from bgdsim import adversary, aggregators, attacks, problems, step_schedules
 from bgdsim.config import Scenario
 from bgdsim.network import latencies
 from bgdsim.network.loss import losses
@@ -33,6 +33,7 @@ def test_every_registered_component_is_documented() -> None:
     names = [*aggregators.names(), *attacks.names(), *adversary.schedules.names()]
     names += [*latencies.names(), *problems.names(), *losses.names(), *topologies.names()]
     names += aggregators.pre.names()
+    names += step_schedules.names()
     for name in names:
         if not name.startswith("_"):  # components registered by tests
             assert f"`{name}`" in text, name

@@ -6,6 +6,12 @@ arguments, set in the scenario's aggregator table (``aggregator = { kind = "gmom
 batches = 20 }``) and checked before a run; k, the number of batches, is such a
 parameter of the rules that batch.
 
+A rule with *history* also declares a keyword ``state`` (supplied by the server, never
+set in the scenario) and returns ``(aggregate, new_state)``: a pure function
+``(vectors, state) -> (aggregate, new_state)``, ``state`` a float64 array (None in the
+first round). The engine keeps the state between rounds (:func:`stateful` tells them
+apart); ``centered_clipping_history`` is one.
+
 A rule whose input precondition is unmet by the reports it is given — e.g. ``krum``'s
 n ≥ 2f + 3 after the missing-report policy excluded some — raises
 :class:`PreconditionError` (a ``ValueError``): the server then skips the round
@@ -26,7 +32,9 @@ import numpy as np
 
 from bgdsim.registry import GROUPS, Registry
 
-Aggregator = Callable[..., np.ndarray]
+#: ``fn(vectors, **params)`` -> a ``(d,)`` array, or ``(aggregate, new_state)`` for a rule
+#: with history
+Aggregator = Callable[..., Any]
 
 
 class PreconditionError(ValueError):
@@ -54,7 +62,7 @@ def names() -> list[str]:
 
 
 #: parameters the server supplies itself to the rules that declare them
-SUPPLIED = ("f", "rng", "weights")
+SUPPLIED = ("f", "rng", "weights", "state")
 
 
 def takes(fn: Callable[..., Any], name: str) -> bool:
@@ -62,6 +70,12 @@ def takes(fn: Callable[..., Any], name: str) -> bool:
     import inspect
 
     return name in inspect.signature(fn).parameters
+
+
+def stateful(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is a rule with history: it takes ``state`` and returns
+    ``(aggregate, new_state)``."""
+    return takes(fn, "state")
 
 
 def takes_batches(fn: Callable[..., Any]) -> bool:
@@ -90,10 +104,16 @@ def call(
     f: int,
     seed: int,
 ) -> np.ndarray:
-    """Run ``fn`` as the server does: supplied parameters added, ``rng`` from ``seed``."""
+    """Run ``fn`` as the server does: supplied parameters added, ``rng`` from ``seed``.
+
+    A rule with history is called as in its first round (``state=None``); its aggregate
+    is returned.
+    """
     full = server_params(fn, params, f=f)
     if takes(fn, "rng"):
         full["rng"] = np.random.default_rng(seed)
+    if stateful(fn):
+        return np.asarray(fn(vectors, state=None, **full)[0], dtype=np.float64)
     return np.asarray(fn(vectors, **full), dtype=np.float64)
 
 
@@ -101,6 +121,7 @@ def call(
 from bgdsim.aggregators import (  # noqa: E402
     bulyan,
     centered_clipping,
+    centered_clipping_history,
     coordinate_median,
     gmom,
     gmom_trimmed,
@@ -126,7 +147,18 @@ __all__ = [
     "register",
     "registry",
     "server_params",
+    "stateful",
     "takes",
     "takes_batches",
 ]
-del bulyan, centered_clipping, coordinate_median, gmom, gmom_trimmed, krum, mean, trimmed_mean
+del (
+    bulyan,
+    centered_clipping,
+    centered_clipping_history,
+    coordinate_median,
+    gmom,
+    gmom_trimmed,
+    krum,
+    mean,
+    trimmed_mean,
+)

@@ -7,10 +7,11 @@ mean clipped difference is added to v, ``iters`` times:
 
 Each step moves v by at most τ, and the f Byzantine reports move it by at most f·τ/n per
 step, however far away they are. Karimireddy et al. start from the previous round's
-aggregate (with worker momentum); an aggregator here is a pure function of one round's
-reports, so the start is a robust estimate of this round's centre instead: the
-coordinate-wise median (default), or the origin (``start="zero"``, their "no history"
-case, not translation equivariant).
+aggregate (with worker momentum): that is ``centered_clipping_history``
+(:mod:`~bgdsim.aggregators.centered_clipping_history`), a rule with server state. This one
+is a pure function of one round's reports, so the start is a robust estimate of this
+round's centre instead: the coordinate-wise median (default), or the origin
+(``start="zero"``, their "no history" case, not translation equivariant).
 
 Defaults (documented choices, not the paper's): ``tau=None`` takes τ = the median of
 ‖g_i − v₀‖, the distance within which half the reports lie — scale free, and while
@@ -34,7 +35,7 @@ from bgdsim.aggregators import register
 from bgdsim.aggregators._common import check_tau, reports, row_norms
 from bgdsim.aggregators.coordinate_median import median_of_rows
 
-__all__ = ["centered_clipping"]
+__all__ = ["centered_clipping", "clip_steps"]
 
 
 @register("centered_clipping")
@@ -76,6 +77,14 @@ def centered_clipping(
         raise ValueError(
             f"centered_clipping start must be 'coordinate_median' or 'zero', got {start!r}"
         )
+    return clip_steps(x, v, tau, iters)
+
+
+def clip_steps(x: np.ndarray, v: np.ndarray, tau: float | None, iters: int) -> np.ndarray:
+    """``iters`` clipping steps from v: v ← v + (1/n) Σ_i clip(x_i − v, τ).
+
+    ``tau=None``: τ = the median of ‖x_i − v‖ at the first step (if that is 0, v itself).
+    """
     n = x.shape[0]
     radius = tau
     for _ in range(iters):

@@ -89,6 +89,8 @@ def server_rule(view: AdversaryView) -> Callable[[np.ndarray], np.ndarray]:
         params.setdefault("batches", view.batches)
 
     def rule(vectors: np.ndarray) -> np.ndarray:
+        if aggregators.stateful(fn):  # no server state in the view: its first round
+            return np.asarray(fn(vectors, state=None, **params)[0])
         return fn(vectors, **params)
 
     return rule

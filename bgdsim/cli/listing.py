@@ -37,6 +37,7 @@ def first_sentence(doc: str | None) -> str:
 LISTABLE = (
     "aggregators",
     "pre",
+    "step_schedules",
     "attacks",
     "schedules",
     "latencies",
@@ -49,7 +50,7 @@ LISTABLE = (
 
 
 def _listing() -> dict[str, list[tuple[str, str]]]:
-    from bgdsim import adversary, aggregators, attacks, problems
+    from bgdsim import adversary, aggregators, attacks, problems, step_schedules
     from bgdsim.network import latencies, losses, topologies
 
     def first_line(obj: Any) -> str:
@@ -63,6 +64,7 @@ def _listing() -> dict[str, list[tuple[str, str]]]:
     return {
         "aggregators": [(n, first_line(aggregators.get(n))) for n in aggregators.names()],
         "pre": [(n, first_line(aggregators.pre.get(n))) for n in aggregators.pre.names()],
+        "step_schedules": [(n, first_line(step_schedules.get(n))) for n in step_schedules.names()],
         "attacks": [(n, first_line(attacks.get(n))) for n in attacks.names()],
         "schedules": [(n, first_line(adversary.schedules.get(n))) for n in adversary.schedules],
         "latencies": [(n, first_line(latencies.get(n))) for n in latencies],

@@ -1,12 +1,12 @@
 """Pluggable components as tables: ``{ kind = "sign_flip", scale = 10 }``, or a bare name.
 
-Every pluggable part of a scenario — the aggregator, the attack, the Byzantine-set
-schedule — is written the way ``network.latency`` is: a table whose ``kind`` names the
-component and whose other keys are its parameters. A bare name is that component with
-its defaults, so ``--set adversary.attack=alie`` replaces the whole attack, parameters
-included. Parameters are checked against the component's signature (unknown names with
-"did you mean", bad values naming the parameter) and stored with their defaults filled
-in, so a resolved scenario says everything the run used.
+Every pluggable part of a scenario — the aggregator, the step-size schedule, the attack,
+the Byzantine-set schedule — is written the way ``network.latency`` is: a table whose
+``kind`` names the component and whose other keys are its parameters. A bare name is
+that component with its defaults, so ``--set adversary.attack=alie`` replaces the whole
+attack, parameters included. Parameters are checked against the component's signature
+(unknown names with "did you mean", bad values naming the parameter) and stored with
+their defaults filled in, so a resolved scenario says everything the run used.
 
 >>> from bgdsim.config.components import AGGREGATOR
 >>> AGGREGATOR.parse({"kind": "gmom", "batches": 10}).params["batches"]
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bgdsim import adversary, aggregators, attacks
+from bgdsim import adversary, aggregators, attacks, step_schedules
 from bgdsim._params import check_params
 from bgdsim.components import Component
 from bgdsim.config.limits import check_iterations
@@ -30,6 +30,7 @@ __all__ = [
     "ATTACK",
     "COMPONENT_KEYS",
     "SCHEDULE",
+    "STEP_SCHEDULE",
     "Component",
     "Family",
     "label",
@@ -115,12 +116,13 @@ def _owned(msg: str, owner: str) -> str:
     return f"{key}: {rest} (a parameter of the {owner})" if rest else msg
 
 
-AGGREGATOR = Family(
-    "aggregator", aggregators.get, aggregators.names, supplied=("f", "rng", "weights")
-)
+AGGREGATOR = Family("aggregator", aggregators.get, aggregators.names, supplied=aggregators.SUPPLIED)
 ATTACK = Family("attack", attacks.get, attacks.names)
 SCHEDULE = Family(
     "schedule", adversary.schedules.get, adversary.schedules.names, supplied=("q", "m")
+)
+STEP_SCHEDULE = Family(
+    "step_schedule", step_schedules.get, step_schedules.names, supplied=step_schedules.SUPPLIED
 )
 
 #: the scenario's keys that hold a component, and the kind each has when unset: a bare
@@ -128,6 +130,7 @@ SCHEDULE = Family(
 #: scenario that names no aggregator sets it on the default one
 COMPONENT_KEYS: dict[str, str | None] = {
     "server.aggregator": "gmom",
+    "server.step_schedule": "constant",
     "adversary.attack": "sign_flip",
     "adversary.schedule": "random",
     "network.latency": "constant",

@@ -1,15 +1,16 @@
 """The scenario's sections: one pydantic model per TOML table.
 
 ``[problem]`` (:class:`ProblemConfig`), ``[cluster]`` (:class:`ClusterConfig`),
-``[server]`` (:class:`ServerConfig`), ``[network]`` (:class:`NetworkConfig`, with its
-``[[network.groups]]``, :class:`LinkGroup`) and ``[adversary]`` (:class:`AdversaryConfig`).
+``[server]`` (:class:`ServerConfig`, from :mod:`~bgdsim.config.server`), ``[network]``
+(:class:`NetworkConfig`, with its ``[[network.groups]]``, :class:`LinkGroup`) and
+``[adversary]`` (:class:`AdversaryConfig`).
 Each checks its own keys and names, with the registries' "did you mean" hints; checks
 across sections are :class:`~bgdsim.config.Scenario`'s.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BeforeValidator,
@@ -20,10 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from bgdsim import aggregators, problems
+from bgdsim import problems
 from bgdsim._section import Section as _Section
-from bgdsim.config.components import AGGREGATOR, ATTACK, SCHEDULE, Component, moved_hint, table
+from bgdsim.config.components import ATTACK, SCHEDULE, Component, moved_hint, table
 from bgdsim.config.learning import DatasetFile, parse_dataset
+from bgdsim.config.server import MISSING_POLICIES, Seconds, ServerConfig
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
 from bgdsim.network.loss import LossModel, parse_loss
 from bgdsim.network.topology import StarTopology, Topology, parse_topology
@@ -42,11 +44,7 @@ __all__ = [
     "ServerConfig",
 ]
 
-MISSING_POLICIES = ("zero", "exclude", "stale")
-
-
 PositiveInt = Annotated[int, Field(ge=1)]
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class ProblemConfig(_Section):
@@ -150,65 +148,6 @@ class ClusterConfig(_Section):
         if isinstance(self.compute_time, LatencyModel):
             return self.compute_time
         return ConstantLatency(value=self.compute_time) if self.compute_time > 0 else None
-
-
-def _step_size(v: Any) -> Any:
-    if v == "auto":
-        return v
-    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < float("inf"):
-        raise ValueError(f'must be a positive number or "auto", got {v!r}')
-    return float(v)
-
-
-class ServerConfig(_Section):
-    """``[server]``: the parameter server's rule."""
-
-    aggregator: Annotated[Component, BeforeValidator(AGGREGATOR.parse), PlainSerializer(table)] = (
-        Field(
-            "gmom",  # type: ignore[assignment]  # parsed by the validator
-            description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
-            "(`bgdsim list aggregators`)",
-        )
-    )
-    step_size: Annotated[float | Literal["auto"], BeforeValidator(_step_size)] = Field(
-        0.5, description='η, or "auto" = L/(2M²)'
-    )
-    round_timeout: float = Field(
-        1.0, gt=0, allow_inf_nan=False, description="seconds the barrier waits after broadcast"
-    )
-    missing: Literal["zero", "exclude", "stale"] = Field(
-        "zero", description="a missing report counts as: zero | exclude | stale"
-    )
-    barrier: Literal["all", "quorum"] = Field(
-        "all", description="fire when all m are heard, or once a quorum of reports is in"
-    )
-    quorum: int | None = Field(None, ge=1, description="reports that make a quorum (default m − q)")
-    grace: Seconds = Field(0.0, description="quorum: seconds to wait after the quorum is reached")
-    max_norm: float | None = Field(
-        None, gt=0, description="reject reports with a larger norm (default: no limit)"
-    )
-    pre: list[dict[str, Any]] | None = Field(
-        None, description="pre-aggregators applied in order before the rule (`bgdsim list pre`)"
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _pre(cls, data: Any) -> Any:
-        """``pre``: each entry a table ``{kind, **params}`` or a bare name, stored resolved
-        (defaults filled in); an empty list is no pre-aggregation."""
-        if isinstance(data, dict) and data.get("pre") is not None:
-            chain = aggregators.pre.parse_chain(data["pre"], where="pre")
-            data = {**data, "pre": [c.to_table() for c in chain] or None}
-        return data
-
-    @classmethod
-    def _moved(cls, data: dict[str, Any]) -> str | None:
-        return moved_hint("server", data)
-
-    @property
-    def batches(self) -> int:
-        """k, the aggregator's ``batches`` for rules that batch; 1 for rules that do not."""
-        return int(self.aggregator.params.get("batches", 1))
 
 
 class LinkGroup(_Section):

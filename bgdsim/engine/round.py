@@ -31,6 +31,7 @@ import numpy as np
 from bgdsim import __version__, msglog
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
+from bgdsim.engine.closing import log_close
 from bgdsim.engine.messages import MessageRules
 from bgdsim.engine.server import RoundInbox
 from bgdsim.engine.steps import Groups, Opened, Progress, Stop, TimedFault, Wait, group_by_delay
@@ -227,34 +228,10 @@ class RoundEngine(MessageRules):
         t = plan.t
         self.acct.barrier[reason] += 1
         result = self.core.close(inbox, plan.seed)
-        log.emit(
-            ev.BARRIER,
-            now,
-            round=t,
-            reason=reason,
-            heard=int(inbox.n_heard),
-            received=int(inbox.n_received),
-            missing=result.missing.tolist(),
-        )
         if result.skipped is not None:
             self.acct.aggregate_skipped += 1
-            # under pre-aggregators the skip may depend on the round's bits (bucketing)
-            seed = {} if self.core.rule.pre is None else {"server_seed": plan.seed}
-            log.emit(
-                ev.AGGREGATE_SKIPPED, now, round=t, rows=result.used, reason=result.skipped, **seed
-            )
-        else:
-            log.emit(
-                ev.AGGREGATE,
-                now,
-                round=t,
-                aggregator=sc.server.aggregator.kind,
-                missing_policy=sc.server.missing,
-                rows=result.used,
-                server_seed=plan.seed,
-                payload=log.payload(result.aggregate),
-                **({"unconverged": list(result.stalls)} if result.stalls else {}),
-            )
+        log_close(log, sc, inbox, result, reason=reason, seed=plan.seed,
+                  pre=self.core.rule.pre is not None, now=now)  # fmt: skip
         if not result.finite:
             log.emit(ev.DIVERGED, now, round=t, reason="θ is not finite after the update")
             log.flush()
@@ -265,12 +242,13 @@ class RoundEngine(MessageRules):
             ev.UPDATE,
             now,
             round=t,
-            step_size=self.world.step_size,
+            step_size=result.step_size,
             error=self.errors[-1],
             **self._metrics(result.theta),
             theta=log.payload(result.theta),
         )
         log.seal(ev.ROUND_END, now, round=t, duration=now - plan.start)
+        self.core.seal()
         log.flush()
         if self.progress is not None:
             self.progress(t, sc.rounds)

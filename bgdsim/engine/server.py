@@ -1,11 +1,14 @@
-"""The parameter server's state machine (Algorithms 1 and 2, steps 2–5) and its rule.
+"""The parameter server's state machine (Algorithms 1 and 2, steps 2–5).
 
-:class:`ServerRule` is the aggregator with its parameters and a round's random bits: the
-one object both the server (at its barrier) and the omniscient adversary (when it writes
-its messages) call, so the adversary sees exactly the rule the server applies.
-:class:`ServerCore` keeps θ, collects a round's reports in a :class:`RoundInbox`, applies
-the missing-report policy and steps θ. :func:`build_server` makes both from a scenario
-(every runtime and ``replay --verify`` build the server this way).
+:class:`ServerCore` keeps θ and the rule's state, collects a round's reports in a
+:class:`RoundInbox`, applies the missing-report policy, calls its
+:class:`~bgdsim.engine.rule.ServerRule` and steps θ. :func:`build_server` makes both from
+a scenario (every runtime and ``replay --verify`` build the server this way).
+
+A rule with history (``centered_clipping_history``) returns a new state with its
+aggregate; the core holds it aside and makes it the state only when the round is sealed
+(:meth:`ServerCore.seal`), so the adversary's calls to the rule while it writes its
+messages never change it, and a skipped round keeps the old state.
 
 Missing-report policies (what the aggregator sees for a worker whose report did not
 arrive or was rejected):
@@ -27,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgdsim import aggregators
+from bgdsim import aggregators, step_schedules
 from bgdsim.aggregators.geometric_median import unconverged
 from bgdsim.aggregators.pre import Chain, parse_chain
+from bgdsim.engine.rule import ServerRule
 from bgdsim.engine.validation import Outcome, validate_report
 
 if TYPE_CHECKING:
@@ -38,67 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["RoundInbox", "RoundResult", "ServerCore", "ServerRule", "build_server"]
 
 _UNCHECKED: Any = object()
-
-
-class ServerRule:
-    """An aggregator bound to its parameters, after its pre-aggregators; called with a
-    round's random bits.
-
-    Args:
-        fn: ``fn(vectors, **params) -> (d,)``.
-        params: its keyword parameters (``batches`` and ``f`` included if it takes them).
-        weights: per-worker weights for rules that take them (unequal data sizes); they
-            follow the rows through pre-aggregators that keep one row per report (``nnm``,
-            clipping) and are dropped after one that merges rows (``bucketing``).
-        pre: the scenario's ``server.pre`` chain, applied to the reports first.
-    """
-
-    def __init__(
-        self,
-        fn: Callable[..., np.ndarray],
-        params: dict[str, Any],
-        weights: np.ndarray | None = None,
-        pre: Chain | None = None,
-    ) -> None:
-        self.fn = fn
-        self.params = params
-        self.weights = weights
-        self.pre = pre if pre else None
-        self.random = aggregators.takes(fn, "rng")
-
-    def __call__(
-        self, vectors: np.ndarray, seed: int | None = None, rows: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The aggregate of ``vectors`` with this round's bits ``seed``.
-
-        ``rows``: which workers' weights apply (a boolean mask), when not all of them.
-        """
-        params, weights = self.params, self.weights
-        if self.pre is not None:
-            n = vectors.shape[0]
-            vectors = self.pre(vectors, seed)
-            if vectors.shape[0] != n:  # rows merged: no report's weight applies
-                weights = None
-        if self.random and seed is not None:
-            params = {**params, "rng": np.random.default_rng(seed)}
-        if weights is not None:
-            params = {**params, "weights": weights if rows is None else weights[rows]}
-        return np.asarray(self.fn(vectors, **params), dtype=np.float64)
-
-    def describe(self, name: str) -> str:
-        """The rule as a summary names it: ``nnm → bucketing(s=2) → name``."""
-        return name if self.pre is None else f"{self.pre.describe()} → {name}"
-
-    def for_round(self, seed: int) -> Callable[[np.ndarray], np.ndarray]:
-        """The rule as the adversary sees it in a round: ``vectors -> aggregate``."""
-        return lambda vectors: self(vectors, seed)
-
-    def view_params(self) -> dict[str, Any]:
-        """The parameters the adversary is shown (weights included)."""
-        params = dict(self.params)
-        if self.weights is not None:
-            params["weights"] = self.weights
-        return params
 
 
 @dataclass
@@ -130,6 +73,8 @@ class RoundResult:
     finite: bool = True  # False when the aggregate or θ_t is not finite (divergence)
     skipped: str | None = None  # why the rule could not run on these reports (no step)
     stalls: tuple[int, ...] = ()  # iterations of each geometric median that did not converge
+    state: np.ndarray | None = None  # a rule with history: its new state (None: unchanged)
+    step_size: float = 0.0  # η_t of the round (the step taken, or not taken when skipped)
 
 
 class ServerCore:
@@ -140,7 +85,8 @@ class ServerCore:
         aggregator: ``fn(vectors, **params) -> (d,)``, or a :class:`ServerRule`.
         params: keyword parameters for the aggregator (``batches`` included if it takes k);
             ignored when ``aggregator`` is a :class:`ServerRule`.
-        step_size: η.
+        step_size: η, the base step.
+        schedule: ``t -> η_t`` (None: η_t = η in every round).
         workers: m.
         missing: the missing-report policy, ``zero`` | ``exclude`` | ``stale``.
         max_norm: reject reports of larger norm (None: no limit).
@@ -158,6 +104,7 @@ class ServerCore:
         missing: str = "zero",
         max_norm: float | None = None,
         weights: np.ndarray | None = None,
+        schedule: Callable[[int], float] | None = None,
     ) -> None:
         if missing not in ("zero", "exclude", "stale"):
             raise ValueError(f"unknown missing-report policy '{missing}'")
@@ -170,14 +117,19 @@ class ServerCore:
         self.dim = self.theta.shape[0]
         self.m = workers
         self.step_size = step_size
+        self.schedule = schedule
         self.missing = missing
         self.max_norm = max_norm
         self.round = 0
         self._last = np.zeros((workers, self.dim)) if missing == "stale" else None
+        #: the rule's state after the last sealed round (rules with history; None before)
+        self.state: np.ndarray | None = None
+        self._next_state: np.ndarray | None = None  # this round's, until it is sealed
 
     def open_round(self, t: int) -> RoundInbox:
         """Start round ``t``: a fresh inbox for the reports on θ_{t-1} = ``self.theta``."""
         self.round = t
+        self._next_state = None
         m = self.m
         return RoundInbox(
             t, np.zeros((m, self.dim)), np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
@@ -229,6 +181,7 @@ class ServerCore:
         skip.
         """
         inbox.closed = True
+        eta = self.step_at(inbox.round)
         got = inbox.received
         missing = np.flatnonzero(~got)
         rows = None
@@ -247,32 +200,45 @@ class ServerCore:
         with np.errstate(over="ignore", invalid="ignore"), unconverged() as stalls:
             if used:
                 try:
-                    aggregate = self.rule(vectors, seed, rows)
+                    aggregate, new_state = self.rule.apply(vectors, seed, rows, self.state)
                 except aggregators.PreconditionError as exc:
                     # e.g. krum's n >= 2f + 3 after excluding missing reports: the rule
                     # cannot run this round, so the server does not step
                     zero = np.zeros(self.dim)
-                    return RoundResult(inbox.round, missing, used, zero, self.theta, True, str(exc))
+                    return RoundResult(inbox.round, missing, used, zero, self.theta, True,
+                                       str(exc), step_size=eta)  # fmt: skip
             else:
-                aggregate = np.zeros(self.dim)
-            theta = self.theta - self.step_size * aggregate
+                aggregate, new_state = np.zeros(self.dim), None
+            theta = self.theta - eta * aggregate
         finite = bool(np.isfinite(theta).all())
         if finite:
             self.theta = theta
+        self._next_state = new_state
         return RoundResult(
-            inbox.round, missing, used, aggregate, theta, finite, stalls=tuple(stalls)
-        )
+            inbox.round, missing, used, aggregate, theta, finite, stalls=tuple(stalls),
+            state=new_state, step_size=eta,
+        )  # fmt: skip
+
+    def step_at(self, t: int) -> float:
+        """η_t, the step size of round t (the base η without a schedule)."""
+        return self.step_size if self.schedule is None else self.schedule(t)
+
+    def seal(self) -> None:
+        """The round is sealed: the rule's new state (if it made one) becomes the state."""
+        if self._next_state is not None:
+            self.state, self._next_state = self._next_state, None
 
 
 def build_server(
     scenario: Scenario, theta: np.ndarray, step_size: float, sizes: np.ndarray | None
 ) -> ServerCore:
-    """The server a scenario describes, at θ₀ = ``theta`` (every runtime and replay).
+    """The server a scenario describes, at θ₀ = ``theta`` (every runtime and replay), with
+    the base step ``step_size`` (η, "auto" resolved) and the scenario's step schedule.
 
-    ``sizes``: the workers' data sizes n_j; rules that take weights get them when unequal.
+        ``sizes``: the workers' data sizes n_j; rules that take weights get them when unequal.
 
-    Raises:
-        ValueError: an aggregator parameter is unknown or out of range.
+        Raises:
+            ValueError: an aggregator parameter is unknown or out of range.
     """
     srv = scenario.server
     fn = aggregators.get(srv.aggregator.kind)
@@ -282,6 +248,12 @@ def build_server(
     if unequal and aggregators.takes(fn, "weights"):
         weights = np.asarray(sizes, dtype=np.float64)
     pre = Chain(parse_chain(srv.pre), f=scenario.cluster.byzantine) if srv.pre else None
+    plan = srv.step_schedule
+    schedule = (
+        None
+        if plan is None
+        else step_schedules.bind(plan.kind, plan.params, eta=step_size, rounds=scenario.rounds)
+    )
     return ServerCore(
         theta,
         ServerRule(fn, params, weights, pre),
@@ -289,4 +261,5 @@ def build_server(
         workers=scenario.cluster.workers,
         missing=srv.missing,
         max_norm=srv.max_norm,
+        schedule=schedule,
     )

@@ -176,7 +176,7 @@ class World:
         m, q = scenario.cluster.workers, scenario.cluster.byzantine
         self.m, self.q = m, q
         self.problem = build_problem(scenario, self.streams)
-        self.workers = HonestWorkers(scenario.worker, self.problem, self.streams)
+        self.workers = HonestWorkers(scenario.worker, self.problem, self.streams, scenario.rounds)
         srv = scenario.server
         step = self.problem.auto_step_size() if srv.step_size == "auto" else float(srv.step_size)
         self.step_size = step
@@ -280,7 +280,7 @@ class World:
             srv.aggregator.kind,
             srv.batches,
             params=params,
-            aggregate=rule.for_round(seed),
+            aggregate=rule.for_round(seed, self.server.state),
             missing=srv.missing,
             history=history,
             round_timeout=srv.round_timeout,

@@ -20,7 +20,6 @@ are read ahead in a background thread (:mod:`bgdsim.replay._ahead`).
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -35,14 +34,14 @@ from bgdsim.engine.steps import Progress
 from bgdsim.engine.validation import validate_block, validate_report
 from bgdsim.eventlog import PAYLOAD_DTYPE
 from bgdsim.eventlog.signing import resolve
-from bgdsim.problems import safe_norm
 from bgdsim.replay import _batch, _header
 from bgdsim.replay._ahead import ReadAhead, Span
 from bgdsim.replay._arrivals import Arrival, Arrivals, Sends, pair
 from bgdsim.replay._arrivals import Mismatch as _Mismatch
 from bgdsim.replay._chain import Chain
 from bgdsim.replay._metrics import HeldOut
-from bgdsim.replay.reader import BrokenLine, DamagedHeader, Log, LogError, same_vector
+from bgdsim.replay._outcome import check_aggregate, check_update
+from bgdsim.replay.reader import BrokenLine, DamagedHeader, Log, LogError
 from bgdsim.replay.verdict import Verification
 
 __all__ = ["Verification", "verify"]
@@ -141,34 +140,14 @@ class _Verifier:
             raise _Mismatch(
                 "missing reports", f"recorded {missing}, recomputed {res.missing.tolist()}"
             )
-        if kind == ev.AGGREGATE_SKIPPED:
-            if res.skipped is None:
-                raise _Mismatch("aggregate", "recorded a skipped step, recomputed an aggregate")
-        elif res.skipped is not None:
-            raise _Mismatch("aggregate", f"recorded an aggregate, recomputed: {res.skipped}")
-        else:
-            logged = self.log.payload(e["payload"])
-            if not same_vector(res.aggregate, logged):
-                delta = float(np.max(np.abs(res.aggregate - logged)))
-                raise _Mismatch(
-                    "aggregate", f"differs from the recomputed one (max |Δ| = {delta:.3g})"
-                )
+        check_aggregate(self.log, kind, e, res)
         self.pending["result"] = res
 
     def update(self, e: dict[str, Any]) -> None:
         res = self.pending.get("result")
         if res is None:
             raise _Mismatch("sequence", "update without an aggregate")
-        logged = self.log.payload(e["theta"])
-        if not same_vector(res.theta, logged):
-            delta = float(np.max(np.abs(res.theta - logged)))
-            raise _Mismatch(
-                "theta", f"differs from θ_{self.t - 1} − η·aggregate (max |Δ| = {delta:.3g})"
-            )
-        star = self.log.payload(self.log.header["theta_star"])
-        err = safe_norm(res.theta - star)
-        if not math.isclose(err, float(e["error"]), rel_tol=1e-12, abs_tol=0.0):
-            raise _Mismatch("error", f"recorded {e['error']}, recomputed {err}")
+        check_update(self.log, e, res, self.t)
         if self.held_out is not None:
             self.held_out.check(res.theta, e, "update")
 
@@ -242,6 +221,7 @@ class _Verifier:
             self.update(e)
         elif kind == ev.ROUND_END:
             self.result.rounds = int(e["round"])
+            self.core.seal()
             self.inbox = None
         elif kind == ev.RUN_END:
             self.result.complete = True

@@ -39,7 +39,7 @@ __all__ = [
 #: schema versions this reader understands (every older documented one stays here)
 SUPPORTED_SCHEMAS = (2,)
 #: the fields of an event that hold a payload reference
-VECTOR_KEYS = ("payload", "theta", "theta_star", "latency")
+VECTOR_KEYS = ("payload", "theta", "theta_star", "latency", "state")
 
 
 _SCENARIOS: dict[bytes, Scenario] = {}

@@ -45,6 +45,7 @@ CHANGEABLE = (
     "rounds",
     "server.aggregator",
     "server.step_size",
+    "server.step_schedule",
     "server.missing",
     "server.barrier",
     "server.quorum",
@@ -53,6 +54,9 @@ CHANGEABLE = (
     "server.pre",
     "server.max_norm",
 )
+
+
+_TABLES = ("server.aggregator.", "server.step_schedule.")  # keys inside a changeable table
 
 
 class ParentMismatch(Exception):
@@ -141,7 +145,7 @@ def rerun(
     if isinstance(overrides, list):
         overrides = dict(parse_override(o) for o in overrides)
     for key in overrides:
-        if key not in CHANGEABLE and not key.startswith("server.aggregator."):
+        if key not in CHANGEABLE and not key.startswith(_TABLES):
             allowed = ", ".join(CHANGEABLE)
             raise ScenarioError(
                 f"--set {key}: a re-run keeps the recorded world (workers, problem, seed, "

@@ -116,6 +116,18 @@ def test_without_a_server_rule_in_the_view_it_rebuilds_gmom_from_the_registry() 
     np.testing.assert_array_equal(attack(view(None, params={"batches": 5}), rng), expected)
 
 
+def test_a_rule_with_history_is_rebuilt_as_in_its_first_round() -> None:
+    rule = bgdsim.aggregators.get("centered_clipping_history")
+
+    def first_round(x: np.ndarray) -> np.ndarray:
+        return np.asarray(rule(x, state=None, tau=0.1)[0])
+
+    expected = attack(view(first_round), np.random.default_rng(0))
+    bare = AdversaryView(1, np.zeros(5), honest(), BYZ, 3, "centered_clipping_history", 1,
+                         params={"tau": 0.1})  # fmt: skip
+    np.testing.assert_array_equal(attack(bare, np.random.default_rng(0)), expected)
+
+
 def test_against_the_mean_the_search_goes_to_the_far_end_of_its_range() -> None:
     v = AdversaryView(1, np.zeros(5), honest(), BYZ, 3, "mean", 1)
     mu = v.honest_mean()

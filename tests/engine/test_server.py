@@ -347,3 +347,22 @@ def test_a_pre_chain_precondition_skips_the_round() -> None:
     result = c.close(inbox, 9)
     assert result.skipped == "nnm needs n > f reports, got n=3, f=3"
     np.testing.assert_array_equal(c.theta, np.zeros(D))
+
+
+def test_a_step_schedule_sets_each_rounds_eta_skipped_rounds_included() -> None:
+    c = ServerCore(np.zeros(D), aggregators.get("mean"), {}, step_size=1.0, workers=M,
+                   missing="exclude", schedule=lambda t: 1.0 / t)  # fmt: skip
+    for t in (1, 2):
+        inbox = c.open_round(t)
+        for j in range(M):
+            c.receive(inbox, j, t, np.ones(D))
+        assert c.close(inbox).step_size == 1.0 / t
+    np.testing.assert_array_equal(c.theta, np.full(D, -1.5))  # −1, then −1/2
+    assert c.step_at(4) == 0.25 and core().step_at(7) == 0.5  # no schedule: η
+    skipped = _rule_core(aggregators.get("krum"), "exclude", {"f": 1})
+    skipped.schedule = lambda t: 0.1 * t
+    inbox = skipped.open_round(3)
+    for j in range(3):  # krum with f = 1 needs 5
+        skipped.receive(inbox, j, 3, np.ones(D))
+    result = skipped.close(inbox)
+    assert result.skipped is not None and result.step_size == pytest.approx(0.3)

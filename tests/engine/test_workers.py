@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bgdsim
-from bgdsim.engine.workers import HonestWorkers, draw_batches
+from bgdsim.engine.workers import BatchStreams, HonestWorkers, draw_batches
 from bgdsim.rng import Streams
 from bgdsim.vector import run_vector
 from tests.conftest import make_scenario
@@ -37,23 +37,69 @@ def test_momentum_by_hand() -> None:
     assert w.messages(np.zeros(1)).tolist() == [[3.5], [1.0]]
 
 
-def test_batches_without_replacement_are_distinct_and_capped() -> None:
-    rngs = [np.random.default_rng(j) for j in range(3)]
-    rows, weights = draw_batches(np.array([10, 2, 5]), 4, False, rngs)
-    assert len(set(rows[0].tolist())) == 4 and rows[0].max() < 10
-    assert sorted(rows[1, :2].tolist()) == [0, 1]
-    assert weights.tolist() == [[0.25] * 4, [0.5, 0.5, 0, 0], [0.25] * 4]
+def test_floyds_draws_by_hand() -> None:
+    # worker 0: n = 5, b = 3, J = 2, 3, 4; u·(J + 1): 0.5·3 → 1; 0.3·4 → 1, taken → 3;
+    # 0.9·5 → 4. Worker 1: n = 2 ≤ b takes both samples, then filler of weight 0.
+    u = np.array([[0.5, 0.3, 0.9], [0.7, 0.1, 0.2]])  # (m, b)
+    rows, weights = draw_batches(np.array([5, 2]), 3, False, u)
+    assert rows.tolist() == [[1, 3, 4], [0, 1, 0]]
+    assert weights.tolist() == [[1 / 3] * 3, [0.5, 0.5, 0.0]]
+    # J itself may be drawn: 0.99·4 → 3 at J = 3, then 0.6·5 → 3 is taken → J = 4
+    assert draw_batches(np.array([5]), 2, False, np.array([[0.99, 0.6]]))[0].tolist() == [[3, 4]]
 
 
-def test_batches_with_replacement_use_each_workers_own_stream() -> None:
-    a = draw_batches(
-        np.array([3, 3]), 5, True, [np.random.default_rng(1), np.random.default_rng(2)]
-    )
-    b = draw_batches(
-        np.array([3, 3]), 5, True, [np.random.default_rng(9), np.random.default_rng(2)]
-    )
-    assert not np.array_equal(a[0][0], b[0][0]) and np.array_equal(a[0][1], b[0][1])
-    assert (a[1] == 0.2).all()
+@pytest.mark.parametrize("batch", [8, 40])  # Floyd's membership by earlier picks / by marks
+def test_floyd_takes_the_same_subsets_either_way_and_leaves_its_marks_clear(batch: int) -> None:
+    sizes = np.array([400, 7, 90, 53])
+    u = np.random.default_rng(5).random((4, batch))
+    scratch = np.zeros((4, 400), dtype=bool)
+    rows, weights = draw_batches(sizes, batch, False, u, scratch)
+    assert not scratch.any()
+    big = sizes > batch
+    by_hand = []
+    for n, draws in zip(sizes[big].tolist(), u[big].tolist(), strict=True):
+        chosen: list[int] = []  # Floyd's algorithm, one worker, in plain Python
+        for i, x in enumerate(draws):
+            top = n - batch + i
+            r = int(x * (top + 1))
+            chosen.append(top if r in chosen else r)
+        by_hand.append(chosen)
+    assert rows[big].tolist() == by_hand
+    assert rows[1, :7].tolist() == list(range(7)) and (weights[1, 7:] == 0).all()
+
+
+def test_draws_with_replacement_by_hand() -> None:
+    u = np.array([[0.0, 0.999], [0.5, 0.25]])
+    rows, weights = draw_batches(np.array([4, 10]), 2, True, u)
+    assert rows.tolist() == [[0, 3], [5, 2]] and (weights == 0.5).all()
+    top = np.nextafter(1.0, 0.0)  # the largest uniform stays inside range(n)
+    assert draw_batches(np.array([3]), 1, True, np.array([[top]]))[0].tolist() == [[2]]
+
+
+def test_floyd_gives_every_subset_alike() -> None:
+    # 5 choose 2 = 10 subsets, 50 000 workers of n = 5 drawing b = 2 at once
+    u = np.random.default_rng(3).random((50_000, 2))
+    rows, _ = draw_batches(np.full(50_000, 5), 2, False, u)
+    assert (rows[:, 0] != rows[:, 1]).all()
+    pairs = np.sort(rows, axis=1) @ np.array([5, 1])
+    counts = np.bincount(pairs, minlength=25)[[1, 2, 3, 4, 7, 8, 9, 13, 14, 19]]
+    assert counts.sum() == 50_000 and abs(counts - 5000).max() < 300  # ~4.2 sigma
+
+
+def test_each_worker_reads_b_uniforms_a_round_from_its_own_stream() -> None:
+    def streams(seeds: list[int]) -> list[np.random.Generator]:
+        return [np.random.default_rng(s) for s in seeds]
+
+    one = BatchStreams(streams([1, 2]), 3, rounds=1)
+    many = BatchStreams(streams([1, 2]), 3, rounds=None)
+    other = BatchStreams(streams([9, 2]), 3, rounds=5)
+    expected = np.random.default_rng(2).random(12)
+    for t in range(4):  # blocks of one round or of several: the same uniforms
+        u = one.next()
+        assert np.array_equal(u, many.next()) and u.shape == (2, 3)
+        assert np.array_equal(u[1], expected[3 * t : 3 * t + 3])
+        v = other.next()
+        assert np.array_equal(u[1], v[1]) and not np.array_equal(u[0], v[0])
 
 
 @pytest.mark.parametrize("kind", ["linear_regression", "logistic_regression", "softmax"])

@@ -69,10 +69,11 @@ def test_silent_byzantine_cannot_stall_past_the_timeout(
 ) -> None:
     sc = live_scenario(adversary__attack="silent", server__round_timeout=2.0, rounds=2)
     t0 = time.perf_counter()
-    result = run_asyncio(sc, log_path=tmp_path / "r.jsonl", time_scale=0.02)  # 40 ms timeout
+    # a 200 ms timeout: the honest reports are in well before it, even on a loaded machine
+    result = run_asyncio(sc, log_path=tmp_path / "r.jsonl", time_scale=0.1)
     elapsed = time.perf_counter() - t0
     assert result.counts["barrier_timeout"] == 2
-    assert result.rounds == 2 and elapsed < 2.0
+    assert result.rounds == 2 and elapsed < 4.0
     sim = bgdsim.run(sc, log_path=None)
     assert np.array_equal(result.thetas, sim.thetas)
     assert bgdsim.verify(tmp_path / "r.jsonl").mismatch is None

@@ -35,6 +35,8 @@ _NEWTON_STEPS: Final = 30
 _HALVINGS: Final = 30
 #: the relative objective gap a polish that cannot descend any more must certify
 _GAP: Final = 1e-6
+#: a Newton system counts as solved when its residual is this small relative to ∇f
+_SOLVED: Final = 1e-6
 
 
 def _objective(y: FloatArray, w: FloatArray, z: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -43,13 +45,20 @@ def _objective(y: FloatArray, w: FloatArray, z: FloatArray) -> tuple[float, Floa
     return float(w @ r), u, r
 
 
+def _certified(g: FloatArray, r: FloatArray, fz: float) -> bool:
+    """f(z) − f* ≤ ‖∇f(z)‖·‖z − z*‖ ≤ ‖∇f(z)‖·max_i r_i (z* lies in the points' hull)
+    is at most a relative :data:`_GAP`."""
+    return float(np.linalg.norm(g)) * float(r.max()) <= _GAP * fz
+
+
 def _polish(
     y: FloatArray, w: FloatArray, z: FloatArray, tol: float, zero: float
 ) -> tuple[FloatArray, int, bool, FloatArray]:
     """Newton steps on f from ``z`` (frame coordinates, w summing to 1).
 
     Returns (z, steps taken, converged, distances to the points). Converged: the last step
-    was at most ``tol`` times the median distance, or at rounding level.
+    was a full Newton step (undamped, its system solved) of at most ``tol`` times the
+    median distance or at rounding level — or the first-order bound certifies the point.
     """
     n, d = y.shape
     fz, u, r = _objective(y, w, z)
@@ -74,18 +83,24 @@ def _polish(
         size = float(np.linalg.norm(p))
         if not math.isfinite(size):
             return z, step, False, r
-        for _ in range(_HALVINGS):
+        # solved: H p = −∇f holds, i.e. the Hessian is not singular along the gradient (on
+        # a line of points it is, and lstsq drops that direction: p is then no Newton step)
+        hp = a * p - v.T @ (v @ p)
+        solved = float(np.linalg.norm(hp + g)) <= _SOLVED * float(np.linalg.norm(g))
+        damped = 0
+        for damped in range(_HALVINGS):  # noqa: B007 - how many halvings it took
             f_new, u_new, r_new = _objective(y, w, z + p)
             if f_new < fz:
                 break
             p *= 0.5
             size *= 0.5
         else:  # no decrease at any damping: a minimiser up to rounding, if f says so
-            # f(z) − f* ≤ ‖∇f(z)‖·‖z − z*‖ ≤ ‖∇f(z)‖·max_i r_i (z* lies in the hull)
-            certified = float(np.linalg.norm(g)) * float(r.max()) <= _GAP * fz
-            return z, step + 1, certified, r
+            return z, step + 1, _certified(g, r, fz), r
         z = z + p
         fz, u, r = f_new, u_new, r_new
         if size <= tol * med or size <= 16.0 * _EPS * (float(np.linalg.norm(z)) + med):
-            return z, step + 1, True, r
+            # a full Newton step this small is convergence; a damped one only says that
+            # Newton's model no longer fits f (no curvature along a line): certify by f
+            converged = (damped == 0 and solved) or _certified((w / r) @ u, r, fz)
+            return z, step + 1, converged, r
     return z, _NEWTON_STEPS, False, r
