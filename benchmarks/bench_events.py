@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def run_bgdsim(s: Setting, log: bool) -> bgdsim.RunResult:
             before = calls[0]
-            res = bgdsim.run(s.scenario, log_path=s.path if log else None)
+            res = bgdsim.run(s.scenario, log_path=s.path if log else None, overwrite=True)
             if calls[0] != before + 1:
                 raise AssertionError("bgdsim.run did not use the cached problem build")
             if res.status != "completed" or res.counts["barrier_all"] != rounds:

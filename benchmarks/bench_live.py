@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bgdsim-bench-") as tmp, cached_build(problem, sc):
         log = Path(tmp) / "r.jsonl"
         jobs = {
-            "simpy": lambda: bgdsim.run(sc, log_path=log),
-            "asyncio": lambda: run_asyncio(sc, log_path=log),
-            "tcp": lambda: asyncio.run(run_tcp(sc, log_path=log)),
+            "simpy": lambda: bgdsim.run(sc, log_path=log, overwrite=True),
+            "asyncio": lambda: run_asyncio(sc, log_path=log, overwrite=True),
+            "tcp": lambda: asyncio.run(run_tcp(sc, log_path=log, overwrite=True)),
         }
         finals = {name: fn().final_error for name, fn in jobs.items()}  # warm-up + check
         times: dict[str, list[float]] = {name: [] for name in jobs}
@@ -103,8 +103,8 @@ def many_workers(repeats: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bgdsim-bench-") as tmp, cached_build(problem, sc):
         log = Path(tmp) / "r.jsonl"
         jobs = {
-            "simpy": lambda: bgdsim.run(sc, log_path=log),
-            "asyncio": lambda: run_asyncio(sc, log_path=log),
+            "simpy": lambda: bgdsim.run(sc, log_path=log, overwrite=True),
+            "asyncio": lambda: run_asyncio(sc, log_path=log, overwrite=True),
         }
         for fn in jobs.values():
             fn()  # warm-up

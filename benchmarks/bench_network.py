@@ -86,12 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name, sc in scenarios.items():  # warm-up, and a sanity check of each run
             with cached_build(problem, sc):
-                results[name] = bgdsim.run(sc, log_path=Path(tmp) / "w.jsonl")
+                results[name] = bgdsim.run(sc, log_path=Path(tmp) / "w.jsonl", overwrite=True)
         for _, name in rotated(list(scenarios), repeats):
             sc = scenarios[name]
             with cached_build(problem, sc):
                 times[name].append(
-                    timed(lambda sc=sc: bgdsim.run(sc, log_path=Path(tmp) / "r.jsonl"))
+                    timed(
+                        lambda sc=sc: bgdsim.run(sc, log_path=Path(tmp) / "r.jsonl", overwrite=True)
+                    )
                 )
     med = {name: statistics.median(ts) for name, ts in times.items()}
     base = med["baseline: constant latency, no loss, all"]

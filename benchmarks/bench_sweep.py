@@ -72,7 +72,7 @@ def write_sweep(folder: Path, cfg: dict[str, Any]) -> Path:
         f"seeds = {cfg['seeds']}\n"
         "[grid]\n"
         f"cluster.byzantine = {cfg['q']}\n"
-        f"server.batches = {cfg['k']}\n"
+        f"server.aggregator.batches = {cfg['k']}\n"
         f"rounds = [{cfg['rounds']}]\n",
         encoding="utf-8",
     )
