@@ -41,24 +41,38 @@ def param_names(fn: Callable[..., Any], supplied: Collection[str] = ()) -> list[
 
 
 def check_params(
-    fn: Callable[..., Any], params: dict[str, Any], *, where: str, supplied: Collection[str] = ()
+    fn: Callable[..., Any],
+    params: dict[str, Any],
+    *,
+    where: str,
+    supplied: Collection[str] = (),
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Validate ``params`` against ``fn``'s keyword-only parameters.
 
     Returns the validated parameters with defaults filled in. Raises ``ValueError`` naming
-    ``where.<param>`` on an unknown name (with "did you mean") or a bad value.
+    ``where.<param>`` (``<param>`` alone when ``where`` is empty) on an unknown name (with
+    "did you mean") or a bad value; with ``owner`` (``"attack 'alie'"``) the message says
+    whose parameter it is.
     """
     model = _model(fn, frozenset(supplied))
     allowed = list(model.model_fields)
+    prefix = f"{where}." if where else ""
     for key in params:
         if key not in allowed:
             hint = did_you_mean(key, allowed)
             choices = ", ".join(allowed) if allowed else "none"
-            raise ValueError(f"{where}.{key}: unknown parameter{hint}; allowed: {choices}")
+            if owner is None:
+                raise ValueError(f"{prefix}{key}: unknown parameter{hint}; allowed: {choices}")
+            raise ValueError(
+                f"{prefix}{key}: the {owner} has no parameter '{key}'{hint}; "
+                f"its parameters: {choices}"
+            )
     try:
         return model.model_validate(params).model_dump()
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
         got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
-        raise ValueError(f"{where}.{loc}: {err['msg']}{got}") from None
+        whose = "" if owner is None else f" (a parameter of the {owner})"
+        raise ValueError(f"{prefix}{loc}: {err['msg']}{got}{whose}") from None

@@ -43,9 +43,9 @@ def _print_summary(result: Any, scenario: Any) -> None:
     srv, cl = scenario.server, scenario.cluster
     rule = srv.aggregator.kind + (f" (k={result.k})" if result.k != 1 else "")
     if srv.pre:
-        from bgdsim.aggregators.pre import parse_chain
+        from bgdsim.aggregators.pre.chain import describe_chain, parse_chain
 
-        rule = " → ".join([*(c.describe() for c in parse_chain(srv.pre)), rule])
+        rule = describe_chain(parse_chain(srv.pre), rule)
     t.add_row("aggregator", rule)
     uneven = _uneven_batches(scenario)
     if uneven is not None:

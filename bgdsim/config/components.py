@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
 
 from bgdsim import adversary, aggregators, attacks, step_schedules
 from bgdsim._params import check_params
@@ -31,21 +33,18 @@ __all__ = [
     "COMPONENT_KEYS",
     "SCHEDULE",
     "STEP_SCHEDULE",
+    "AggregatorField",
+    "AttackField",
     "Component",
     "Family",
+    "ScheduleField",
     "label",
-    "table",
 ]
 
 
 def label(kind: str, params: Mapping[str, Any]) -> str:
     """``krum`` or ``gmom(batches=20, tol=1e-10)``: a component in one short string."""
     return Component(kind, dict(params)).describe()
-
-
-def table(component: Component) -> dict[str, Any]:
-    """The scenario's own form of a component: one flat table ``{kind, **params}``."""
-    return component.to_table()
 
 
 @dataclass(frozen=True)
@@ -97,23 +96,10 @@ class Family:
                     f"{key}: supplied by the simulator to the {self.name} '{kind}'; "
                     "it is not a scenario parameter"
                 )
-        try:
-            out = check_params(fn, params, where="", supplied=self.supplied)
-        except ValueError as exc:
-            raise ValueError(_owned(str(exc), f"{self.name} '{kind}'")) from None
+        owner = f"{self.name} '{kind}'"
+        out = check_params(fn, params, where="", supplied=self.supplied, owner=owner)
         check_iterations(out, "")
         return out
-
-
-def _owned(msg: str, owner: str) -> str:
-    """``.key: unknown parameter…`` → ``key: the attack 'alie' has no parameter …``."""
-    msg = msg.lstrip(".")
-    key, _, rest = msg.partition(": ")
-    if rest.startswith("unknown parameter"):
-        hint_and_allowed = rest.removeprefix("unknown parameter")
-        hint, _, allowed = hint_and_allowed.partition("; allowed: ")
-        return f"{key}: the {owner} has no parameter '{key}'{hint}; its parameters: {allowed}"
-    return f"{key}: {rest} (a parameter of the {owner})" if rest else msg
 
 
 AGGREGATOR = Family("aggregator", aggregators.get, aggregators.names, supplied=aggregators.SUPPLIED)
@@ -124,6 +110,17 @@ SCHEDULE = Family(
 STEP_SCHEDULE = Family(
     "step_schedule", step_schedules.get, step_schedules.names, supplied=step_schedules.SUPPLIED
 )
+
+#: a scenario field holding one component: parsed from a name or table, written flat
+AggregatorField = Annotated[
+    Component, BeforeValidator(AGGREGATOR.parse), PlainSerializer(Component.to_table)
+]
+AttackField = Annotated[
+    Component, BeforeValidator(ATTACK.parse), PlainSerializer(Component.to_table)
+]
+ScheduleField = Annotated[
+    Component, BeforeValidator(SCHEDULE.parse), PlainSerializer(Component.to_table)
+]
 
 #: the scenario's keys that hold a component, and the kind each has when unset: a bare
 #: name there is ``{ kind = name }``, and ``--set server.aggregator.batches=10`` on a

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from pydantic import (
     BeforeValidator,
     Field,
-    PlainSerializer,
     SerializeAsAny,
     field_validator,
     model_validator,
@@ -23,7 +22,7 @@ from pydantic import (
 
 from bgdsim import problems
 from bgdsim._section import Section as _Section
-from bgdsim.config.components import ATTACK, SCHEDULE, Component, moved_hint, table
+from bgdsim.config.components import AttackField, ScheduleField, moved_hint
 from bgdsim.config.learning import DatasetFile, parse_dataset
 from bgdsim.config.server import MISSING_POLICIES, Seconds, ServerConfig
 from bgdsim.network.latency import ConstantLatency, LatencyModel, parse_latency
@@ -223,11 +222,11 @@ class NetworkConfig(_Section):
 class AdversaryConfig(_Section):
     """``[adversary]``: who is Byzantine each round and what they send."""
 
-    schedule: Annotated[Component, BeforeValidator(SCHEDULE.parse), PlainSerializer(table)] = Field(
+    schedule: ScheduleField = Field(
         "random",  # type: ignore[assignment]  # parsed by the validator
         description="Byzantine-set schedule, a name or a table (`bgdsim list schedules`)",
     )
-    attack: Annotated[Component, BeforeValidator(ATTACK.parse), PlainSerializer(table)] = Field(
+    attack: AttackField = Field(
         "sign_flip",  # type: ignore[assignment]  # parsed by the validator
         description='what Byzantine workers send, a name or { kind = "sign_flip", scale = 10 } '
         "(`bgdsim list attacks`)",

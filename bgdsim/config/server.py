@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, model_validator
 
 from bgdsim import aggregators
 from bgdsim._section import Section as _Section
-from bgdsim.config.components import AGGREGATOR, STEP_SCHEDULE, Component, moved_hint, table
+from bgdsim.config.components import STEP_SCHEDULE, AggregatorField, Component, moved_hint
 
 __all__ = ["MISSING_POLICIES", "Seconds", "ServerConfig"]
 
@@ -30,18 +30,16 @@ def _step_schedule(v: Any) -> Component | None:
 
 
 def _table_or_none(c: Component | None) -> dict[str, Any] | None:
-    return None if c is None else table(c)
+    return None if c is None else c.to_table()
 
 
 class ServerConfig(_Section):
     """``[server]``: the parameter server's rule and step sizes."""
 
-    aggregator: Annotated[Component, BeforeValidator(AGGREGATOR.parse), PlainSerializer(table)] = (
-        Field(
-            "gmom",  # type: ignore[assignment]  # parsed by the validator
-            description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
-            "(`bgdsim list aggregators`)",
-        )
+    aggregator: AggregatorField = Field(
+        "gmom",  # type: ignore[assignment]  # parsed by the validator
+        description='aggregation rule, a name or { kind = "gmom", batches = 20 } '
+        "(`bgdsim list aggregators`)",
     )
     step_size: Annotated[float | Literal["auto"], BeforeValidator(_step_size)] = Field(
         0.5, description='η, or "auto" = L/(2M²)'

@@ -185,23 +185,24 @@ def geometric_median_info(
     with _blas_threads(*x.shape):
         engine, start = _build_engine(x, w)
         state, at, iterations, converged, dist, stalled = _iterate(engine, w, start, tol, max_iter)
+        polished = None
         if stalled:  # a flat valley: finish with Newton steps (see _polish)
             y = engine.frame.y
             z = y.T @ state if isinstance(engine, _GramEngine) else state
             zero = max(0.25 * tol, _ZERO_RTOL) * _median(dist)
-            z, steps, converged, dist = _polish(y, w, z, tol, zero)
+            polished, steps, converged, dist = _polish(y, w, z, tol, zero)
             iterations += steps
-            median = engine.frame.to_original(z)
             if not converged and iterations < max_iter:
                 # no curvature to use (exactly collinear points: f is piecewise linear
                 # along their line) — resume Weiszfeld / Vardi-Zhang from the data point
                 # nearest the polished iterate, without stopping for a stall
-                k = int(dist.argmin())
                 state, at, more, converged, dist, _ = _iterate(
-                    engine, w, k, tol, max_iter - iterations, detect_stall=False
+                    engine, w, int(dist.argmin()), tol, max_iter - iterations, detect_stall=False
                 )
                 iterations += more
-                median = x[at].copy() if at is not None else engine.to_original(state)
+                polished = None
+        if polished is not None:
+            median = engine.frame.to_original(polished)
         else:
             median = x[at].copy() if at is not None else engine.to_original(state)
     objective = float(w @ dist) / engine.frame.scale * w_total

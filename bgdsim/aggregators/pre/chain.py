@@ -17,7 +17,7 @@ import numpy as np
 from bgdsim.aggregators.pre import SUPPLIED, registry
 from bgdsim.components import Component, parse_component
 
-__all__ = ["Chain", "parse_chain", "step_rng"]
+__all__ = ["Chain", "describe_chain", "parse_chain", "step_rng"]
 
 
 def step_rng(seed: int, step: int) -> np.random.Generator:
@@ -82,11 +82,16 @@ class Chain:
 
     def describe(self) -> str:
         """``nnm → bucketing(s=2)`` (empty for no steps)."""
-        return " → ".join(c.describe() for c in self.components)
+        return describe_chain(self.components)
 
     def tables(self) -> list[dict[str, Any]]:
         """The steps as component tables (what the scenario and the adversary's view hold)."""
         return [c.to_table() for c in self.components]
+
+
+def describe_chain(components: Sequence[Component], rule: str | None = None) -> str:
+    """``nnm → bucketing(s=2)``, followed by ``→ rule`` when a rule is named."""
+    return " → ".join([*(c.describe() for c in components), *([rule] if rule else [])])
 
 
 def _parameters(fn: Any) -> set[str]:
