@@ -286,6 +286,37 @@ def test_local_and_dask_engines_agree(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not {t.name for t in left if not t.name.startswith("Dask-Offload")}
 
 
+def test_local_engine_forks_or_starts_fresh_workers_with_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgdsim.sweep import _engines
+
+    path = write_sweep(tmp_path, SMALL)
+    serial = numbers(read_results(run_sweep(path, jobs=1, out=tmp_path / "a", progress=False)))
+    used: list[str] = []
+    for name in ("_forked", "_loky"):
+        real = getattr(_engines, name)
+        monkeypatch.setattr(_engines, name, lambda *a, _r=real, _n=name: used.append(_n) or _r(*a))
+    for forks in (True, False):
+        monkeypatch.setattr(_engines, "can_fork", lambda _f=forks: _f)
+        run_sweep(path, engine="local", jobs=2, out=tmp_path / f"{forks}", progress=False)
+        assert numbers(read_results(tmp_path / f"{forks}")) == serial
+    assert used == ["_forked", "_loky"]
+
+
+def test_workers_are_not_forked_while_another_thread_runs() -> None:
+    from bgdsim.sweep import _engines
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # it might hold a lock across the fork, held forever in the child
+        assert not _engines.can_fork()
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_a_dask_scheduler_that_does_not_answer(tmp_path: Path) -> None:
     path = write_sweep(tmp_path, SMALL)
     t0 = time.monotonic()

@@ -101,7 +101,7 @@ def run_sweep(
 
     Args:
         spec_path: the sweep TOML file.
-        engine: ``"local"`` (joblib loky processes) or ``"dask"`` (a Dask cluster).
+        engine: ``"local"`` (processes on this machine) or ``"dask"`` (a Dask cluster).
         jobs: worker processes (default: the CPU count); with a ``scheduler``, unused.
         scheduler: a Dask scheduler address (``tcp://host:8786``); default: a new
             LocalCluster of ``jobs`` processes.
