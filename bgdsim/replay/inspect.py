@@ -10,14 +10,16 @@ import numpy as np
 
 from bgdsim import aggregators
 from bgdsim import events as ev
+from bgdsim.aggregators.gmom import batch_order
 from bgdsim.replay.reader import Log, LogError, flatten
 
-__all__ = ["export_csv", "timeline"]
+__all__ = ["batches", "export_csv", "timeline"]
 
 
 def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Round t worker by worker: per worker the send / deliver / drop / late / rejected
-    times, Byzantine mark, batch, and the report's distance to the honest mean.
+    times, Byzantine mark, batch (:func:`batches`), and the report's distance to the
+    honest mean.
 
     Returns:
         (round summary, rows). The summary holds the round's start, barrier (time, reason),
@@ -30,6 +32,7 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
         summary: dict[str, Any] = {"round": t}
         reports: dict[int, np.ndarray] = {}
         byz: set[int] = set()
+        seed: int | None = None
         seen = False
         for e in log.events():
             if e.get("round") != t:
@@ -57,13 +60,12 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
                 summary.update(barrier=e["time"], reason=e["reason"], missing=e["missing"])
             elif kind == ev.AGGREGATE:
                 summary["aggregate_norm"] = float(np.linalg.norm(log.payload(e["payload"])))
+                seed = e.get("server_seed")
             elif kind == ev.UPDATE:
                 summary.update(error=e["error"], step_size=e["step_size"])
         if not seen:
             raise LogError(f"{log.path}: no round {t} in this log")
-    k = min(sc.server.batches, m)
-    starts = aggregators.batch_bounds(m, k)
-    batch_of = np.searchsorted(starts, np.arange(m), side="right") - 1
+    batch_of = batches(sc, summary.get("missing", []), seed)
     honest = [
         v for j, v in reports.items() if j not in byz and v.shape == reports[min(reports)].shape
     ]
@@ -71,11 +73,7 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
     for row in rows:
         j = row["worker"]
         row["byzantine"] = j in byz
-        row["batch"] = (
-            int(batch_of[j])
-            if aggregators.takes_batches(aggregators.get(sc.server.aggregator.kind))
-            else None
-        )
+        row["batch"] = batch_of[j]
         v = reports.get(j)
         if (
             v is not None
@@ -85,6 +83,37 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
         ):
             row["dist_to_honest_mean"] = float(np.linalg.norm(v - center))
     return summary, rows
+
+
+def batches(sc: Any, missing: list[int], seed: int | None) -> list[int | None]:
+    """The batch (0 … k − 1) each worker's report fell in when the server aggregated a
+    round, None where it fell in none.
+
+    The server batches the rows it aggregates in worker order: all m (missing ones
+    zeroed or repeated) or, with ``missing = "exclude"``, only the received ones; a rule
+    with ``rebatch`` lays them out in the round's random order (``seed``: the round's
+    ``server_seed``) first. Empty for a rule without batches, and with pre-aggregators,
+    whose outputs, not the reports, are batched.
+    """
+    m = sc.cluster.workers
+    rule = sc.server.aggregator
+    if not aggregators.takes_batches(aggregators.get(rule.kind)) or sc.server.pre:
+        return [None] * m
+    rows = np.arange(m)
+    if sc.server.missing == "exclude":
+        rows = np.setdiff1d(rows, np.asarray(missing, dtype=np.int64))
+    n = rows.size
+    position = np.arange(n)
+    if rule.params.get("rebatch"):
+        if seed is None:
+            return [None] * m
+        position[batch_order(n, np.random.default_rng(seed))] = np.arange(n)
+    starts = aggregators.batch_bounds(n, min(sc.server.batches, n)) if n else np.zeros(0)
+    of = np.searchsorted(starts, position, side="right") - 1
+    out: list[int | None] = [None] * m
+    for j, b in zip(rows.tolist(), of.tolist(), strict=True):
+        out[j] = b
+    return out
 
 
 def export_csv(path: str | Path, out: str | Path) -> int:
