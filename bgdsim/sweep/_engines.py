@@ -24,6 +24,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from bgdsim.sweep.errors import SweepError
@@ -46,7 +47,29 @@ def _local(run: _TaskFn, tasks: list[_Task], jobs: int) -> Iterator[Iterator[_Ou
         return
     engine = _forked if can_fork() else _loky
     with engine(run, tasks, jobs) as outcomes:
-        yield outcomes
+        yield _survive(outcomes, tasks)
+
+
+#: why a run has no row when its worker process died under it
+DIED = (
+    "a worker process died while this run was queued or running (killed, out of memory, "
+    "or exited): not written; a rerun retries it"
+)
+
+
+def _survive(outcomes: Iterator[_Outcome], tasks: list[_Task]) -> Iterator[_Outcome]:
+    """``outcomes`` until the pool breaks (a worker process died: the pool can run
+    nothing more); then every run not done yet, as failed with :data:`DIED`, so the
+    sweep keeps the rows it has and reports the others instead of a traceback."""
+    done: set[int] = set()
+    try:
+        for outcome in outcomes:
+            done.add(outcome[0])
+            yield outcome
+    except BrokenProcessPool as exc:
+        for task in tasks:
+            if task[0] not in done:
+                yield task[0], None, f"{DIED} ({exc})"
 
 
 def can_fork() -> bool:

@@ -1,0 +1,51 @@
+"""The local engine's worker processes: forked or fresh, and when one of them dies."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from bgdsim.sweep import _engines
+
+
+def _task(index: int, scenario: str, overrides: dict[str, Any], seed: int, log: Any) -> Any:
+    """A run that kills its worker process when asked (``overrides["die"]``)."""
+    if overrides.get("die"):
+        os._exit(3)
+    return index, {"seed": seed, "pid": os.getpid()}, None
+
+
+def tasks(die: set[int] = frozenset(), n: int = 6) -> list[Any]:  # type: ignore[assignment]
+    return [(i, "s.toml", {"die": i in die}, i, None) for i in range(n)]
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "loky"])
+def test_every_task_runs_once_in_worker_processes(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_engines, "can_fork", lambda: fork)
+    with _engines._local(_task, tasks(), 2) as outcomes:
+        got = list(outcomes)
+    assert sorted(i for i, _, _ in got) == list(range(6))
+    assert all(tb is None and row["pid"] != os.getpid() for _, row, tb in got)
+
+
+def test_one_job_runs_in_this_process() -> None:
+    with _engines._local(_task, tasks(n=2), 1) as outcomes:
+        assert [row["pid"] for _, row, _ in outcomes] == [os.getpid()] * 2
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "loky"])
+def test_a_worker_that_dies_fails_the_runs_left_not_the_sweep(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_engines, "can_fork", lambda: fork)
+    with _engines._local(_task, tasks(die={3}), 2) as outcomes:
+        got = {i: (row, tb) for i, row, tb in outcomes}
+    assert sorted(got) == list(range(6))  # every run answered, none twice
+    failed = {i for i, (row, tb) in got.items() if row is None}
+    assert 3 in failed
+    assert all(got[i][1].startswith(_engines.DIED) for i in failed)
+    assert all(got[i][1] is None for i in set(got) - failed)
