@@ -118,7 +118,8 @@ _BLOCK_DOUBLES = 1 << 20
 
 class BatchStreams:
     """Each worker's next b uniforms per round from its own stream ``batch/j``, drawn for
-    ``block`` rounds at once (at most ~8 MB of doubles): ``(m, b)`` per call."""
+    ``block`` rounds at once (at most ~8 MB of doubles): ``(m, b)`` per call. With the
+    run's ``rounds`` known, the last block reads only the rounds left."""
 
     def __init__(self, rngs: list[np.random.Generator], batch: int, rounds: int | None) -> None:
         self.rngs = rngs
@@ -127,13 +128,18 @@ class BatchStreams:
         self.block = max(
             1, min(rounds or _BLOCK_ROUNDS, _BLOCK_ROUNDS, _BLOCK_DOUBLES // (m * batch))
         )
+        self.left = rounds  # rounds not read yet (None: unknown)
         self.buffer = np.empty((len(rngs), 0))  # (m, block·b): worker j's in row j
         self.at = 0
 
     def next(self) -> np.ndarray:
         """The b uniforms of this round, worker j's in row j (a view)."""
         if self.at == self.buffer.shape[1]:
-            self.buffer = np.empty((len(self.rngs), self.block * self.batch))
+            block = self.block
+            if self.left is not None:  # past the run's end: one round at a time
+                block = min(block, self.left) if self.left > 0 else 1
+                self.left = max(self.left - block, 0)
+            self.buffer = np.empty((len(self.rngs), block * self.batch))
             for j, rng in enumerate(self.rngs):
                 rng.random(out=self.buffer[j])
             self.at = 0

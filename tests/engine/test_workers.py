@@ -102,6 +102,20 @@ def test_each_worker_reads_b_uniforms_a_round_from_its_own_stream() -> None:
         assert np.array_equal(u[1], v[1]) and not np.array_equal(u[0], v[0])
 
 
+def test_no_uniform_is_read_for_a_round_the_run_does_not_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bgdsim.engine import workers
+
+    monkeypatch.setattr(workers, "_BLOCK_ROUNDS", 2)  # blocks of 2, 2, then the 1 left
+    rngs = [np.random.default_rng(4)]
+    draws = BatchStreams(rngs, 3, rounds=5)
+    expected = np.random.default_rng(4).random(16)
+    for t in range(5):
+        assert np.array_equal(draws.next()[0], expected[3 * t : 3 * t + 3])
+    assert rngs[0].random() == expected[15]  # the stream is exactly 5 rounds in
+
+
 @pytest.mark.parametrize("kind", ["linear_regression", "logistic_regression", "softmax"])
 def test_a_batch_of_every_sample_is_the_full_gradient(kind: str) -> None:
     extra: dict[str, Any] = {"problem__kind": kind, "problem__samples": 60, "problem__dim": 3}
