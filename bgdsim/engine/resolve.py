@@ -94,7 +94,7 @@ class ClosedForm:
         self._queue(
             t, senders, _UP, np.full(senders.size, _SEND), send_time[senders],
             latency=plan.up_latency_arr[senders],
-            byzantine=np.isin(senders, list(plan.byzantine)),
+            byzantine=plan.byzantine_mask[senders],
             payload=offsets, spec=specs,
         )  # fmt: skip
         lost = np.flatnonzero(sends & plan.up_lost_mask)

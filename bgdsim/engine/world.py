@@ -79,14 +79,21 @@ class PlannedRound:
 
     A broadcast may arrive after its round's barrier (the next round is open by then); the
     worker still answers the round it was asked, with that round's message and up-link.
-    Per-worker fields are Python lists: the event-driven runtimes index them per message.
+    Per-worker fields are arrays (``*_arr``, masks) for the closed-form round; the Python
+    lists the event-driven runtimes index per message (``send_at``, ``sends``,
+    ``up_latency``, ``byzantine``) are built on first use.
     """
 
     __slots__ = (
+        "_byzantine",
+        "_send_at",
+        "_sends",
+        "_up_latency",
         "accepted",
         "block",
         "block_offset",
-        "byzantine",
+        "byzantine_arr",
+        "byzantine_mask",
         "down_lost",
         "down_lost_mask",
         "lat_down",
@@ -95,14 +102,11 @@ class PlannedRound:
         "outgoing",
         "row_bytes",
         "seed",
-        "send_at",
         "send_at_arr",
-        "sends",
         "sends_arr",
         "shape",
         "start",
         "t",
-        "up_latency",
         "up_latency_arr",
         "up_lost",
         "up_lost_mask",
@@ -128,19 +132,21 @@ class PlannedRound:
         self.block = plan.block  # (m, d): every well-formed message as a row
         self.outgoing = plan.outgoing  # per worker: its message, or None for silence
         self.loose = plan.loose  # workers whose message is not a row of the block
-        self.byzantine = set(plan.byzantine.tolist())
+        self.byzantine_arr = np.unique(plan.byzantine)  # B_t, sorted
+        self.byzantine_mask = np.zeros(plan.block.shape[0], dtype=bool)
+        self.byzantine_mask[self.byzantine_arr] = True
         self.verdicts = verdicts  # validate_report of each message (None: acceptable)
         self.lat_down = lat_down
         self.down_lost = down_lost  # why each broadcast is lost, or None
         self.down_lost_mask = given(down_lost)
-        self.send_at: list[float] = send_at.tolist()  # when each worker sends
-        self.sends: list[bool] = sends.tolist()  # whether it sends at all
-        self.up_latency: list[float] = up_latency.tolist()
         self.up_lost = up_lost  # why each report is lost, or None
-        # the same as arrays, for the closed-form round
-        self.send_at_arr = np.asarray(send_at, dtype=np.float64)
-        self.sends_arr = np.asarray(sends, dtype=bool)
+        self.send_at_arr = np.asarray(send_at, dtype=np.float64)  # when each worker sends
+        self.sends_arr = np.asarray(sends, dtype=bool)  # whether it sends at all
         self.up_latency_arr = np.asarray(up_latency, dtype=np.float64)
+        self._send_at: list[float] | None = None
+        self._sends: list[bool] | None = None
+        self._up_latency: list[float] | None = None
+        self._byzantine: set[int] | None = None
         self.up_lost_mask = given(up_lost)
         self.accepted = ~given(verdicts)
         self.seed = seed  # the server's random bits this round
@@ -148,6 +154,34 @@ class PlannedRound:
         self.shape, self.row_bytes = [d], 8 * d
         self.block_offset: int | None = None  # where the log stored the block
         self.loose_refs: dict[int, Any] = {}  # where it stored the loose messages
+
+    @property
+    def send_at(self) -> list[float]:
+        """When each worker sends, as a list."""
+        if self._send_at is None:
+            self._send_at = self.send_at_arr.tolist()
+        return self._send_at
+
+    @property
+    def sends(self) -> list[bool]:
+        """Whether each worker sends at all, as a list."""
+        if self._sends is None:
+            self._sends = self.sends_arr.tolist()
+        return self._sends
+
+    @property
+    def up_latency(self) -> list[float]:
+        """Each worker's up-link latency, as a list."""
+        if self._up_latency is None:
+            self._up_latency = self.up_latency_arr.tolist()
+        return self._up_latency
+
+    @property
+    def byzantine(self) -> set[int]:
+        """B_t as a set."""
+        if self._byzantine is None:
+            self._byzantine = set(self.byzantine_arr.tolist())
+        return self._byzantine
 
     def store(self, store: Any) -> None:
         """Put the round's messages in the log (``store``: its ``payload`` method): the
