@@ -272,8 +272,8 @@ class World:
         for j in plan.loose:
             verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
         speaks = np.ones(len(outgoing), dtype=bool)  # only a Byzantine worker may be silent
-        for j in plan.byzantine.tolist():
-            speaks[j] = outgoing[j] is not None
+        silent = [j for j, msg in outgoing.other.items() if msg is None]
+        speaks[np.intersect1d(silent, plan.byzantine).astype(np.int64)] = False
         willing = ~given(down_lost) & speaks
         send_at = net.send_times(t, start, lat_down, compute, plan.delays)
         up = net.reports(t, send_at, willing, lat_up)
