@@ -151,14 +151,14 @@ class MessageBuffer:
             "dir": np.asarray(columns["dir"], dtype=np.uint8),
             "event": np.asarray(columns["event"], dtype=np.uint8),
             "time": np.asarray(columns["time"], dtype=np.float64),
-            "latency": np.asarray(columns.get("latency", np.full(n, _NAN)), dtype=np.float64),
-            "byzantine": np.asarray(columns.get("byzantine", np.zeros(n, bool)), dtype=bool),
+            "latency": _column(columns.get("latency"), n, np.float64, _NAN),
+            "byzantine": _column(columns.get("byzantine"), n, bool, False),
             "reason": _objects(columns.get("reason"), n),
-            "payload": np.asarray(columns.get("payload", np.full(n, -1)), dtype=np.int64),
+            "payload": _column(columns.get("payload"), n, np.int64, -1),
             "spec": _objects(columns.get("spec"), n),
         }
         if self.wall:
-            out["wall"] = np.asarray(columns.get("wall", np.full(n, _NAN)), dtype=np.float64)
+            out["wall"] = _column(columns.get("wall"), n, np.float64, _NAN)
         self._columns.append(out)
 
     def _rows_as_columns(self) -> dict[str, Any]:
@@ -217,6 +217,13 @@ _ROW = np.dtype(
 def _all_none(values: np.ndarray) -> bool:
     """Every entry of an object column is None."""
     return bool((values == None).all())  # noqa: E711 - elementwise, on objects
+
+
+def _column(values: Any, n: int, dtype: Any, default: Any) -> np.ndarray:
+    """A column as an array of ``dtype``, or ``default`` repeated when it is not given."""
+    if values is None:
+        return np.full(n, default, dtype=dtype)
+    return np.asarray(values, dtype=dtype)
 
 
 def _objects(values: Any, n: int) -> np.ndarray | None:
