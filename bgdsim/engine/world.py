@@ -74,6 +74,14 @@ def given(values: list[Any]) -> np.ndarray:
     return np.array([v is not None for v in values], dtype=bool)
 
 
+def _sorted_set(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, without sorting when they are already increasing."""
+    values = np.asarray(values, dtype=np.int64)
+    if (values[1:] > values[:-1]).all():
+        return values
+    return np.unique(values)
+
+
 class PlannedRound:
     """Round t as decided when it opens: what each worker sends, when, and its fate.
 
@@ -132,7 +140,7 @@ class PlannedRound:
         self.block = plan.block  # (m, d): every well-formed message as a row
         self.outgoing = plan.outgoing  # per worker: its message, or None for silence
         self.loose = plan.loose  # workers whose message is not a row of the block
-        self.byzantine_arr = np.unique(plan.byzantine)  # B_t, sorted
+        self.byzantine_arr = _sorted_set(plan.byzantine)  # B_t, sorted
         self.byzantine_mask = np.zeros(plan.block.shape[0], dtype=bool)
         self.byzantine_mask[self.byzantine_arr] = True
         self.verdicts = verdicts  # validate_report of each message (None: acceptable)
@@ -273,7 +281,8 @@ class World:
             verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
         speaks = np.ones(len(outgoing), dtype=bool)  # only a Byzantine worker may be silent
         silent = [j for j, msg in outgoing.other.items() if msg is None]
-        speaks[np.intersect1d(silent, plan.byzantine).astype(np.int64)] = False
+        if silent:
+            speaks[np.intersect1d(silent, plan.byzantine).astype(np.int64)] = False
         willing = ~given(down_lost) & speaks
         send_at = net.send_times(t, start, lat_down, compute, plan.delays)
         up = net.reports(t, send_at, willing, lat_up)
