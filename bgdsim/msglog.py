@@ -184,8 +184,7 @@ class MessageBuffer:
         cols = {
             key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in strings
         }
-        # canonical order: (round, dir, worker), stable within each
-        order = np.lexsort((cols["worker"], cols["dir"], cols["round"]))
+        order = _canonical_order(cols["round"], cols["dir"], cols["worker"])
         n = int(order.size)
         arrays: dict[str, pa.Array] = {}
         for key, values in cols.items():
@@ -212,6 +211,20 @@ _ROW = np.dtype(
      ("latency", "f8"), ("byzantine", "?"), ("reason", "O"), ("payload", "i8"), ("spec", "O"),
      ("wall", "f8")]
 )  # fmt: skip
+
+
+def _canonical_order(rounds: np.ndarray, dirs: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    """The permutation that sorts rows by (round, dir, worker), stable within each: one
+    stable sort of the packed int64 key round << 33 | dir << 32 | worker (a merge of the
+    few sorted runs the rows come in) when it fits: workers >= 0, 0 <= rounds < 2**30."""
+    if not rounds.size or not 0 <= rounds.min() <= rounds.max() < 1 << 30 or workers.min() < 0:
+        return np.lexsort((workers, dirs, rounds))
+    key = rounds.astype(np.int64)
+    key <<= 1
+    key |= dirs
+    key <<= 32
+    key |= workers
+    return np.argsort(key, kind="stable")
 
 
 def _all_none(values: np.ndarray) -> bool:
