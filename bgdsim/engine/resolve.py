@@ -26,8 +26,8 @@ import numpy as np
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Barrier
+from bgdsim.engine.planned import PlannedRound
 from bgdsim.engine.server import RoundInbox
-from bgdsim.engine.world import PlannedRound
 from bgdsim.events import EventSink
 from bgdsim.msglog import EVENT_CODES, payload_spec
 
