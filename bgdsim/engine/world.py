@@ -67,6 +67,13 @@ def build_barrier(scenario: Scenario) -> Barrier:
     return Barrier(m, srv.round_timeout, quorum, srv.grace)
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median(values)``, without a partition when every value is the same."""
+    if values.size and values.min() == values.max():
+        return float(values[0])
+    return float(np.median(values))
+
+
 class World:
     """A scenario's data, network, faults and adversary, from the run's random streams."""
 
@@ -186,7 +193,7 @@ class World:
             history=history,
             round_timeout=srv.round_timeout,
             max_norm=srv.max_norm,
-            compute_time=float(np.median(compute)),
+            compute_time=_median(compute),
             latency_down=lat_down.copy(),
             latency_up=lat_up.copy(),
             batch_order=order,
