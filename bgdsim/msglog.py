@@ -3,10 +3,11 @@
 The per-message events (``send``, ``deliver``, ``drop``, ``late``, ``rejected``, both
 directions) are O(m) per round — the bulk of a log. Instead of one JSON line each, they
 are buffered as columns and written at each seal (``round_end``, ``run_end``) as one
-Arrow IPC stream into the payload sidecar — with zstd-compressed buffers, or, for a span
-of fewer than 20,000 rows, compressed as a whole (``BGZ1``, the stream's length as a
-little-endian uint64, one zstd frame: one call instead of one per buffer); the seal line
-references it (``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
+Arrow IPC stream into the payload sidecar — with LZ4-compressed buffers (zstd-compressed
+in earlier logs, which read the same), or, for a span of fewer than 20,000 rows,
+compressed as a whole (``BGZ1``, the stream's length as a little-endian uint64, one zstd
+frame: one call instead of one per buffer); the seal line references it
+(``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
 bytes like any payload.
 
 Columns (one row per event): ``round`` (the round the message belongs to), ``worker``,
@@ -52,7 +53,12 @@ DIRECTIONS = {"down": 0, "up": 1}
 DIRECTION_NAMES = ("down", "up")
 _F8 = "<f8"
 _ZSTD = pa.Codec("zstd", compression_level=1)
-_BUFFERS = ipc.IpcWriteOptions(compression=_ZSTD)  # each column compressed in the stream
+# A large record's buffers are LZ4-compressed with acceleration 10: on random times and
+# latencies 3-4x faster than zstd level 1 (0.4 against 1.4 ms over the 0.3 ms of writing
+# the plain stream, 30,000 rows) for 18 against 11 bytes a row. Records with zstd
+# buffers (written before) read the same: the stream names its codec.
+_LZ4 = pa.Codec("lz4", compression_level=-10)
+_BUFFERS = ipc.IpcWriteOptions(compression=_LZ4)  # each column compressed in the stream
 _PLAIN = ipc.IpcWriteOptions()
 # A small record is compressed as a whole (one zstd call instead of one per buffer:
 # 0.21 against 0.52 ms for a 600-row span); it is then stored as _WHOLE, the stream's
@@ -145,14 +151,14 @@ class MessageBuffer:
             "dir": np.asarray(columns["dir"], dtype=np.uint8),
             "event": np.asarray(columns["event"], dtype=np.uint8),
             "time": np.asarray(columns["time"], dtype=np.float64),
-            "latency": np.asarray(columns.get("latency", np.full(n, _NAN)), dtype=np.float64),
-            "byzantine": np.asarray(columns.get("byzantine", np.zeros(n, bool)), dtype=bool),
+            "latency": _column(columns.get("latency"), n, np.float64, _NAN),
+            "byzantine": _column(columns.get("byzantine"), n, bool, False),
             "reason": _objects(columns.get("reason"), n),
-            "payload": np.asarray(columns.get("payload", np.full(n, -1)), dtype=np.int64),
+            "payload": _column(columns.get("payload"), n, np.int64, -1),
             "spec": _objects(columns.get("spec"), n),
         }
         if self.wall:
-            out["wall"] = np.asarray(columns.get("wall", np.full(n, _NAN)), dtype=np.float64)
+            out["wall"] = _column(columns.get("wall"), n, np.float64, _NAN)
         self._columns.append(out)
 
     def _rows_as_columns(self) -> dict[str, Any]:
@@ -178,8 +184,7 @@ class MessageBuffer:
         cols = {
             key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in strings
         }
-        # canonical order: (round, dir, worker), stable within each
-        order = np.lexsort((cols["worker"], cols["dir"], cols["round"]))
+        order = _canonical_order(cols["round"], cols["dir"], cols["worker"])
         n = int(order.size)
         arrays: dict[str, pa.Array] = {}
         for key, values in cols.items():
@@ -208,9 +213,30 @@ _ROW = np.dtype(
 )  # fmt: skip
 
 
+def _canonical_order(rounds: np.ndarray, dirs: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    """The permutation that sorts rows by (round, dir, worker), stable within each: one
+    stable sort of the packed int64 key round << 33 | dir << 32 | worker (a merge of the
+    few sorted runs the rows come in) when it fits: workers >= 0, 0 <= rounds < 2**30."""
+    if not rounds.size or not 0 <= rounds.min() <= rounds.max() < 1 << 30 or workers.min() < 0:
+        return np.lexsort((workers, dirs, rounds))
+    key = rounds.astype(np.int64)
+    key <<= 1
+    key |= dirs
+    key <<= 32
+    key |= workers
+    return np.argsort(key, kind="stable")
+
+
 def _all_none(values: np.ndarray) -> bool:
     """Every entry of an object column is None."""
     return bool((values == None).all())  # noqa: E711 - elementwise, on objects
+
+
+def _column(values: Any, n: int, dtype: Any, default: Any) -> np.ndarray:
+    """A column as an array of ``dtype``, or ``default`` repeated when it is not given."""
+    if values is None:
+        return np.full(n, default, dtype=dtype)
+    return np.asarray(values, dtype=dtype)
 
 
 def _objects(values: Any, n: int) -> np.ndarray | None:

@@ -289,3 +289,16 @@ def test_the_views_aggregate_includes_the_pre_chain(
         # without the chain the rule would give another aggregate
         gmom = aggregators.get("gmom")(v.honest, batches=5)
         assert not np.array_equal(gmom, agg)
+
+
+def test_crafted_rows_as_an_array_or_a_list_make_the_same_plan() -> None:
+    sched = build("static", 20, 3, 0, workers=[2, 5, 11])
+    rows = np.arange(9.0).reshape(3, 3)
+    plans = [
+        Adversary(sched, lambda v, rng, m=msgs: m, {}, 3, np.random.default_rng(0)).act(view())
+        for msgs in (rows, list(rows))
+    ]
+    assert np.array_equal(plans[0].block, plans[1].block)
+    assert np.array_equal(plans[0].block[[2, 5, 11]], rows)
+    assert plans[0].loose == plans[1].loose == set()
+    assert not plans[0].outgoing.other and not plans[1].outgoing.other

@@ -85,6 +85,9 @@ class Adversary:
                 if extra.shape != (byz.size,) or not np.isfinite(extra).all() or (extra < 0).any():
                     raise RuntimeError("an attack's delays must be finite, >= 0, one per worker")
                 delays[byz] = extra
+            if _rows_of(messages, byz.size, d):  # the common case: one row per worker
+                block[byz] = messages
+                return RoundPlan(byz, block, outgoing, loose, delays)
             for i, j in enumerate(byz.tolist()):
                 if messages is None:
                     outgoing[j] = None
@@ -96,3 +99,12 @@ class Adversary:
                     outgoing[j] = msg
                     loose.add(j)
         return RoundPlan(byz, block, outgoing, loose, delays)
+
+
+def _rows_of(messages: Any, n: int, d: int) -> bool:
+    """``messages`` is an ``(n, d)`` float64 array: each row a well-formed message."""
+    return (
+        isinstance(messages, np.ndarray)
+        and messages.dtype == np.float64
+        and messages.shape == (n, d)
+    )

@@ -115,8 +115,8 @@ class AdversaryView:
     def honest_mean(self) -> np.ndarray:
         """Mean of the honest workers' gradients (all workers' if every worker is Byzantine)."""
         mask = self.honest_mask
-        rows = self.honest[mask] if mask.any() else self.honest
-        return rows.mean(axis=0)
+        rows = np.compress(mask, self.honest, axis=0) if mask.any() else self.honest
+        return rows.mean(axis=0)  # compress: the rows of honest[mask], gathered faster
 
 
 @dataclass(frozen=True)

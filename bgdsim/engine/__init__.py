@@ -1,7 +1,8 @@
 """The round engine: one sans-I/O implementation of a round that every runtime drives.
 
 * :mod:`~bgdsim.engine.world` — :class:`World` plans a round (gradients, links, the
-  adversary), :class:`RecordedWorld` replays a logged one;
+  adversary) as a :class:`~bgdsim.engine.planned.PlannedRound`, :class:`RecordedWorld`
+  replays a logged one;
 * :mod:`~bgdsim.engine.server` — :class:`ServerCore` (θ and a rule's state),
   :func:`build_server`; :mod:`~bgdsim.engine.rule` — :class:`ServerRule`, the rule the
   server and the adversary call; :mod:`~bgdsim.engine.validation` screens reports;

@@ -16,10 +16,10 @@ import numpy as np
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Barrier, Decision, Fire
+from bgdsim.engine.planned import PlannedRound
 from bgdsim.engine.server import RoundInbox, ServerCore
 from bgdsim.engine.steps import Forward, Groups, grouped
 from bgdsim.engine.validation import Outcome
-from bgdsim.engine.world import PlannedRound
 from bgdsim.events import EventSink
 
 __all__ = ["MessageRules"]

@@ -26,8 +26,8 @@ import numpy as np
 from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Barrier
+from bgdsim.engine.planned import PlannedRound
 from bgdsim.engine.server import RoundInbox
-from bgdsim.engine.world import PlannedRound
 from bgdsim.events import EventSink
 from bgdsim.msglog import EVENT_CODES, payload_spec
 
@@ -45,6 +45,8 @@ _COUNTS = {
     (_UP, _REJECTED): "up_rejected",
     (_UP, _LATE): "up_late",
 }
+# queued message events: (direction, the event of every row or None if they differ, columns)
+_Queued = tuple[int, int | None, dict[str, Any]]
 
 
 class ClosedForm:
@@ -60,7 +62,7 @@ class ClosedForm:
         self.log = log
         self.acct = acct
         self.dim = dim
-        self.pending: list[dict[str, Any]] = []  # message events that have not happened yet
+        self.pending: list[_Queued] = []  # message events that have not happened yet
 
     def resolve(self, plan: PlannedRound, barrier: Barrier, inbox: RoundInbox) -> float:
         """Resolve round ``plan.t`` (opened at ``plan.start``): fill ``inbox`` with the
@@ -79,46 +81,55 @@ class ClosedForm:
         inbox.heard[:] = inside
         inbox.received[:] = kept
         inbox.n_heard, inbox.n_received = int(inside.sum()), int(kept.sum())
-        rows = np.flatnonzero(kept)
-        loose = [j for j in plan.loose if kept[j]]
-        if loose:
-            rows = rows[~np.isin(rows, loose)]
-            for j in loose:
-                inbox.reports[j] = plan.outgoing[j]
-        inbox.reports[rows] = plan.block[rows]
+        self._receive(plan, inbox, kept)
         # the round's message events, whenever they happen
-        down = np.flatnonzero(delivered)
-        self._queue(t, down, _DOWN, np.full(down.size, _DELIVER), arrive_down[down])
+        self._queue(t, np.flatnonzero(delivered), _DOWN, _DELIVER, arrive_down)
         senders = np.flatnonzero(sends)
         offsets, specs = self._payloads(plan, senders)
         self._queue(
-            t, senders, _UP, np.full(senders.size, _SEND), send_time[senders],
-            latency=plan.up_latency_arr[senders],
-            byzantine=np.isin(senders, list(plan.byzantine)),
-            payload=offsets, spec=specs,
+            t, senders, _UP, _SEND, send_time, latency=plan.up_latency_arr[senders],
+            byzantine=plan.byzantine_mask[senders], payload=offsets, spec=specs,
         )  # fmt: skip
         lost = np.flatnonzero(sends & plan.up_lost_mask)
-        self._queue(
-            t, lost, _UP, np.full(lost.size, _DROP), send_time[lost],
-            reason=_pick(plan.up_lost, lost),
-        )  # fmt: skip
+        self._queue(t, lost, _UP, _DROP, send_time, reason=_pick(plan.up_lost, lost))
         came = np.flatnonzero(going)
-        code = np.where(inside[came], np.where(plan.accepted[came], _DELIVER, _REJECTED), _LATE)
+        if kept[came].all():  # every report that came is in and accepted
+            self._queue(t, came, _UP, _DELIVER, arrive_up)
+            return fire
+        code = np.full(plan.accepted.size, _LATE, dtype=np.uint8)
+        code[inside] = _REJECTED
+        code[kept] = _DELIVER
+        code = code[came]
         rejected = code == _REJECTED
+        reasons = None
         if rejected.any():
             reasons = np.full(came.size, None, dtype=object)
             reasons[rejected] = _pick(plan.verdicts, came[rejected])
-            self._queue(t, came, _UP, code, arrive_up[came], reason=reasons)
-        else:
-            self._queue(t, came, _UP, code, arrive_up[came])
+        self._queue(t, came, _UP, code, arrive_up, reason=reasons)
         return fire
+
+    @staticmethod
+    def _receive(plan: PlannedRound, inbox: RoundInbox, kept: np.ndarray) -> None:
+        """Put the accepted reports that made it (``kept``) in the inbox."""
+        loose = [j for j in plan.loose if kept[j]]
+        if not loose and kept.all():
+            np.copyto(inbox.reports, plan.block)
+            return
+        rows = kept.copy()
+        rows[loose] = False
+        np.copyto(inbox.reports, plan.block, where=rows[:, None])
+        for j in loose:
+            inbox.reports[j] = plan.outgoing[j]
 
     def _payloads(
         self, plan: PlannedRound, senders: np.ndarray
     ) -> tuple[np.ndarray, list[str | None] | None]:
         """Each sender's payload offset in the sidecar and its spec (see msglog)."""
-        base = -1 if plan.block_offset is None else plan.block_offset
-        offsets = np.where(base >= 0, base + senders * plan.row_bytes, -1).astype(np.int64)
+        base = plan.block_offset
+        if base is None or base < 0:
+            offsets = np.full(senders.size, -1, dtype=np.int64)
+        else:
+            offsets = senders.astype(np.int64) * plan.row_bytes + base
         specs: list[str | None] = [None] * senders.size
         if plan.loose_refs:
             where = {int(j): i for i, j in enumerate(senders.tolist())}
@@ -134,36 +145,60 @@ class ClosedForm:
         t: int,
         workers: np.ndarray,
         direction: int,
-        event: np.ndarray,
-        time: np.ndarray,
+        event: int | np.ndarray,
+        times: np.ndarray,
         **extra: Any,
     ) -> None:
-        if workers.size:
-            n = workers.size
-            batch = {"round": np.full(n, t), "worker": workers, "dir": np.full(n, direction)}
-            given = {key: value for key, value in extra.items() if value is not None}
-            self.pending.append({**batch, "event": event, "time": time, **given})
+        """Queue ``workers``' events (``event``: one code for all, or one each) at
+        ``times[workers]``; ``extra``: other columns, one entry per worker (None: absent)."""
+        n = workers.size
+        if not n:
+            return
+        batch = {
+            "round": np.full(n, t, dtype=np.int32),
+            "worker": workers.astype(np.int32),
+            "dir": np.full(n, direction, dtype=np.uint8),
+            "event": np.full(n, event, dtype=np.uint8) if isinstance(event, int) else event,
+            "time": times[workers],
+        }
+        batch.update((key, value) for key, value in extra.items() if value is not None)
+        self.pending.append((direction, event if isinstance(event, int) else None, batch))
 
     def flush(self, upto: float) -> None:
         """Log and count every queued event that has happened by ``upto``."""
-        keep: list[dict[str, Any]] = []
-        for batch in self.pending:
+        keep: list[_Queued] = []
+        for direction, event, batch in self.pending:
             now = batch["time"] <= upto
             if now.all():
-                self._emit(batch)
+                self._emit(direction, event, batch)
             elif now.any():
-                self._emit(_take(batch, np.flatnonzero(now)))
-                keep.append(_take(batch, np.flatnonzero(~now)))
+                self._emit(direction, event, _take(batch, np.flatnonzero(now)))
+                keep.append((direction, event, _take(batch, np.flatnonzero(~now))))
             else:
-                keep.append(batch)
+                keep.append((direction, event, batch))
         self.pending = keep
 
-    def _emit(self, batch: dict[str, Any]) -> None:
-        for (d, e), name in _COUNTS.items():
-            mask = (batch["dir"] == d) & (batch["event"] == e)
-            if mask.any():
-                self.acct.per_worker[name][batch["worker"][mask]] += 1
+    def _emit(self, direction: int, event: int | None, batch: dict[str, Any]) -> None:
+        workers, counts = batch["worker"], self.acct.per_worker
+        if event is not None:
+            name = _COUNTS.get((direction, event))
+            if name is not None:
+                _count(counts[name], workers)
+        else:
+            for (d, e), name in _COUNTS.items():
+                if d == direction:
+                    mask = batch["event"] == e
+                    if mask.any():
+                        _count(counts[name], workers[mask])
         self.log.messages(**batch)
+
+
+def _count(counts: np.ndarray, workers: np.ndarray) -> None:
+    """One more for each of ``workers`` (distinct)."""
+    if workers.size == counts.size:  # distinct and as many as there are: all of them
+        counts += 1
+    else:
+        counts[workers] += 1
 
 
 def _pick(values: list[Any], idx: np.ndarray) -> np.ndarray:

@@ -172,7 +172,7 @@ class RoundEngine(MessageRules):
             log.emit(ev.DIVERGED, now, round=t, reason="honest gradients at θ are not finite")
             log.flush()
             return self._stop("diverged")
-        log.emit(ev.BYZANTINE_SET, now, round=t, workers=sorted(plan.byzantine))
+        log.emit(ev.BYZANTINE_SET, now, round=t, workers=plan.byzantine_arr.tolist())
         if self.write_block:
             plan.store(log.payload)
         self.plan = plan

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bgdsim.engine.world import PlannedRound
+from bgdsim.engine.planned import PlannedRound
 from bgdsim.network.faults import Fault
 
 __all__ = [

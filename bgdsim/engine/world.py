@@ -27,6 +27,7 @@ from bgdsim import adversary, attacks, problems
 from bgdsim.aggregators.gmom import batch_order
 from bgdsim.attacks import AdversaryView
 from bgdsim.engine.barrier import Barrier
+from bgdsim.engine.planned import PlannedRound, given
 from bgdsim.engine.recorded import RecordedAdversary, RecordedNetwork, Recording
 from bgdsim.engine.server import ServerCore, build_server
 from bgdsim.engine.validation import validate_block, validate_report
@@ -66,105 +67,11 @@ def build_barrier(scenario: Scenario) -> Barrier:
     return Barrier(m, srv.round_timeout, quorum, srv.grace)
 
 
-def given(values: list[Any]) -> np.ndarray:
-    """``(n,)`` bool: which entries of a per-worker list are not None."""
-    n = len(values)
-    if values.count(None) == n:  # entries are strings or None: == is identity here
-        return np.zeros(n, dtype=bool)
-    return np.array([v is not None for v in values], dtype=bool)
-
-
-class PlannedRound:
-    """Round t as decided when it opens: what each worker sends, when, and its fate.
-
-    A broadcast may arrive after its round's barrier (the next round is open by then); the
-    worker still answers the round it was asked, with that round's message and up-link.
-    Per-worker fields are Python lists: the event-driven runtimes index them per message.
-    """
-
-    __slots__ = (
-        "accepted",
-        "block",
-        "block_offset",
-        "byzantine",
-        "down_lost",
-        "down_lost_mask",
-        "lat_down",
-        "loose",
-        "loose_refs",
-        "outgoing",
-        "row_bytes",
-        "seed",
-        "send_at",
-        "send_at_arr",
-        "sends",
-        "sends_arr",
-        "shape",
-        "start",
-        "t",
-        "up_latency",
-        "up_latency_arr",
-        "up_lost",
-        "up_lost_mask",
-        "verdicts",
-    )
-
-    def __init__(
-        self,
-        t: int,
-        start: float,
-        plan: adversary.RoundPlan,
-        verdicts: list[str | None],
-        lat_down: np.ndarray,
-        down_lost: list[str | None],
-        send_at: np.ndarray,
-        sends: np.ndarray,
-        up_latency: np.ndarray,
-        up_lost: list[str | None],
-        seed: int,
-    ) -> None:
-        self.t = t
-        self.start = start
-        self.block = plan.block  # (m, d): every well-formed message as a row
-        self.outgoing = plan.outgoing  # per worker: its message, or None for silence
-        self.loose = plan.loose  # workers whose message is not a row of the block
-        self.byzantine = set(plan.byzantine.tolist())
-        self.verdicts = verdicts  # validate_report of each message (None: acceptable)
-        self.lat_down = lat_down
-        self.down_lost = down_lost  # why each broadcast is lost, or None
-        self.down_lost_mask = given(down_lost)
-        self.send_at: list[float] = send_at.tolist()  # when each worker sends
-        self.sends: list[bool] = sends.tolist()  # whether it sends at all
-        self.up_latency: list[float] = up_latency.tolist()
-        self.up_lost = up_lost  # why each report is lost, or None
-        # the same as arrays, for the closed-form round
-        self.send_at_arr = np.asarray(send_at, dtype=np.float64)
-        self.sends_arr = np.asarray(sends, dtype=bool)
-        self.up_latency_arr = np.asarray(up_latency, dtype=np.float64)
-        self.up_lost_mask = given(up_lost)
-        self.accepted = ~given(verdicts)
-        self.seed = seed  # the server's random bits this round
-        d = self.block.shape[1]
-        self.shape, self.row_bytes = [d], 8 * d
-        self.block_offset: int | None = None  # where the log stored the block
-        self.loose_refs: dict[int, Any] = {}  # where it stored the loose messages
-
-    def store(self, store: Any) -> None:
-        """Put the round's messages in the log (``store``: its ``payload`` method): the
-        block, then every loose message in worker order."""
-        ref = store(self.block)
-        self.block_offset = None if ref is None else ref.get("offset")
-        for j in sorted(self.loose):
-            if self.outgoing[j] is not None:
-                self.loose_refs[j] = store(self.outgoing[j])
-
-    def payload_ref(self, j: int, store: Any) -> dict[str, Any] | None:
-        """The log reference of worker j's message (a row of the stored block if it is one)."""
-        if j in self.loose_refs:
-            return self.loose_refs[j]
-        if self.block_offset is None or j in self.loose:
-            return store(self.outgoing[j])
-        return {"offset": self.block_offset + j * self.row_bytes, "shape": self.shape}
+def _median(values: np.ndarray) -> float:
+    """``np.median(values)``, without a partition when every value is the same."""
+    if values.size and values.min() == values.max():
+        return float(values[0])
+    return float(np.median(values))
 
 
 class World:
@@ -238,8 +145,9 @@ class World:
         for j in plan.loose:
             verdicts[j] = validate_report(outgoing[j], dim=core.dim, max_norm=core.max_norm)
         speaks = np.ones(len(outgoing), dtype=bool)  # only a Byzantine worker may be silent
-        for j in plan.byzantine.tolist():
-            speaks[j] = outgoing[j] is not None
+        silent = [j for j, msg in outgoing.other.items() if msg is None]
+        if silent:
+            speaks[np.intersect1d(silent, plan.byzantine).astype(np.int64)] = False
         willing = ~given(down_lost) & speaks
         send_at = net.send_times(t, start, lat_down, compute, plan.delays)
         up = net.reports(t, send_at, willing, lat_up)
@@ -285,7 +193,7 @@ class World:
             history=history,
             round_timeout=srv.round_timeout,
             max_norm=srv.max_norm,
-            compute_time=float(np.median(compute)),
+            compute_time=_median(compute),
             latency_down=lat_down.copy(),
             latency_up=lat_up.copy(),
             batch_order=order,
