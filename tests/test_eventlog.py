@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -92,3 +93,42 @@ def test_message_events_are_one_columnar_record_at_the_seal(tmp_path: Path) -> N
          "byzantine": True, "payload": {"offset": 0, "shape": [2]}},
         {"event": "drop", "time": 0.25, "round": 3, "worker": 7, "dir": "up", "reason": "loss"},
     ]  # fmt: skip
+
+
+def test_large_payloads_written_on_the_logs_thread_give_the_same_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import bgdsim
+    from bgdsim.eventlog import writer
+    from tests.conftest import make_scenario
+
+    sc = make_scenario(rounds=4, network__drop=0.2, adversary__attack="malformed")
+    inline, threaded = tmp_path / "inline.jsonl", tmp_path / "threaded.jsonl"
+    monkeypatch.setattr(writer, "_BACKGROUND_BYTES", 1 << 62)
+    bgdsim.run(sc, log_path=inline)
+    monkeypatch.setattr(writer, "_BACKGROUND_BYTES", 0)  # every sidecar write, in order
+    bgdsim.run(sc, log_path=threaded)
+    assert threaded.read_bytes() == inline.read_bytes()
+    assert sidecar_path(threaded).read_bytes() == sidecar_path(inline).read_bytes()
+    assert bgdsim.verify(threaded).ok
+    assert not [t for t in threading.enumerate() if t.name.startswith("bgdsim-log")]
+
+
+def test_an_error_of_a_write_on_the_logs_thread_surfaces_at_the_seal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgdsim.eventlog import writer
+
+    monkeypatch.setattr(writer, "_BACKGROUND_BYTES", 0)
+    log = EventLog(tmp_path / "x.jsonl")
+
+    def full(data: object, hasher: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(log, "_write_side", full)
+    log.payload(np.zeros(4))
+    with pytest.raises(OSError, match="No space left"):
+        log.seal("round_end", 1.0, round=1)
+    log.close()

@@ -12,6 +12,7 @@ bytes and the line carries a reference. Each seal chains the span's digest
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +37,10 @@ def _serialize(obj: Any, **_: Any) -> bytes:
 
 
 _BUFFER_BYTES = 1 << 20
+#: sidecar writes of this many bytes or more (an (m, d) report block at large m) are
+#: written and hashed on the log's own thread, while the round goes on: hashlib and file
+#: writes release the GIL on large buffers. Smaller ones cost less than the hand-off.
+_BACKGROUND_BYTES = 1 << 18
 
 
 class _Sink:
@@ -86,6 +91,8 @@ class EventLog:
         self._line_hash = span_hasher()
         self._payload_hash = span_hasher()
         self._digest = b""
+        self._writer: ThreadPoolExecutor | None = None  # the sidecar's thread, once needed
+        self._pending: list[Future[None]] = []  # its writes not yet known to be done
         write: Any = lambda _b: None  # noqa: E731 - a disabled log writes nowhere
         if self.path is not None:
             self._open_files(overwrite)
@@ -160,6 +167,7 @@ class EventLog:
             self._append(blob)
             self._sealed_messages(self._messages.last)
             fields["messages"] = {"offset": offset, "bytes": len(blob), "rows": rows}
+        self._drain()  # the span's sidecar bytes are all hashed before its digest
         self._sealing = True
         try:
             self.emit(event, time, **fields, payload_end=self._offset)
@@ -190,7 +198,10 @@ class EventLog:
         self._line_hash.update(data)
 
     def payload(self, vector: np.ndarray) -> dict[str, Any] | None:
-        """Append a vector to the sidecar; return the reference a line carries."""
+        """Append a vector to the sidecar; return the reference a line carries.
+
+        A large vector may be written after this returns (by the next seal or flush at
+        the latest): it must not change until then."""
         if self._side is None:
             return None
         arr = np.asarray(vector, order="C")  # keeps a 0-d array 0-d (ascontiguousarray would not)
@@ -201,25 +212,48 @@ class EventLog:
         return ref
 
     def _append(self, data: Any) -> None:
-        """Raw bytes to the sidecar, hashed into the current span."""
+        """Raw bytes to the sidecar, hashed into the current span: large ones (and any
+        that follow them before the next seal, to keep their order) on the log's thread."""
+        assert self._side is not None
+        size = memoryview(data).nbytes
+        if self._pending or size >= _BACKGROUND_BYTES:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="bgdsim-log")
+            self._pending.append(self._writer.submit(self._write_side, data, self._payload_hash))
+        else:
+            self._write_side(data, self._payload_hash)
+        self._offset += size
+
+    def _write_side(self, data: Any, hasher: Any) -> None:
         assert self._side is not None
         self._side.write(data)
-        self._payload_hash.update(data)
-        self._offset += memoryview(data).nbytes
+        hasher.update(data)
+
+    def _drain(self) -> None:
+        """Wait for the sidecar writes on the log's thread (raising the first error)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def flush(self) -> None:
         """Push buffered payloads, then buffered lines, to the OS."""
         if self._side is not None and self._lines is not None:
+            self._drain()
             self._side.flush()
             self._lines.flush()
 
     def close(self) -> None:
-        """Flush and close the files."""
-        self.flush()
-        for f in (self._lines, self._side):
-            if f is not None:
-                f.close()
-        self._lines = self._side = None
+        """Flush and close the files, and stop the log's thread."""
+        try:
+            self.flush()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
+            for f in (self._lines, self._side):
+                if f is not None:
+                    f.close()
+            self._lines = self._side = None
 
     def __enter__(self) -> EventLog:
         return self
