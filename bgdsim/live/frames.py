@@ -1,6 +1,6 @@
 """Wire frames of the TCP runtime, the per-worker keys, and the channel that signs them.
 
-A connection opens with the server's *greeting*, ``"BGD2" ‖ run id ‖ nonce`` (4 + 16 + 16
+A connection opens with the server's *greeting*, ``"BGD3" ‖ run id ‖ nonce`` (4 + 16 + 16
 bytes): the run id is random per run, the nonce random per connection. Every message
 after it, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ mac``:
 
@@ -8,15 +8,17 @@ after it, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ mac``
 * ``hlen``: 2 bytes, big-endian, the header's length;
 * ``header``: a small JSON object ``{"round", "worker", "kind", "seq", ...}``;
 * ``payload``: raw array bytes (``dtype``, ``shape``), e.g. float64 little-endian, or JSON;
-* ``mac``: 32 bytes, keyed BLAKE2b-256 under worker j's key (personalisation
-  ``bgdsim-frame-v2``) of ``run id ‖ nonce ‖ direction ‖ seq ‖ len ‖ hlen ‖ header ‖
-  BLAKE2b-256(payload)``; direction is ``D`` (server → worker) or ``U``, seq (8 bytes,
-  big-endian) counts that direction's frames on the connection from 0.
+* ``mac``: 32 bytes, HMAC-SHA256 under worker j's key of ``"bgdsim-frame-v3" ‖ run id ‖
+  nonce ‖ direction ‖ seq ‖ len ‖ hlen ‖ header ‖ SHA-256(payload)``; direction is ``D``
+  (server → worker) or ``U``, seq (8 bytes, big-endian) counts that direction's frames on
+  the connection from 0.
 
 So a frame is good once, in one place: replayed on the same connection (a seq already
 used), on another connection (another nonce) or run (another run id), for another worker
 (another key) or with another round (the header is signed), it is refused. The payload is
-signed through its digest so that a broadcast hashes θ once for all its frames.
+signed through its digest so that a broadcast hashes θ once for all its frames (SHA-256,
+which has hardware support on current CPUs, hashes an 80 kB payload in about half the
+time BLAKE2b takes).
 A :class:`Channel` keeps the counters of one connection. Worker j's key is keyed
 BLAKE2b-256 of ``"worker-j"`` under the run secret; the server signs the frames it sends j
 with the same key. Anything that does not parse, exceeds the size limit, comes out of
@@ -60,18 +62,19 @@ __all__ = [
     "write_keys",
 ]
 
-MAGIC = b"BGD2"
+MAGIC = b"BGD3"
 ID_SIZE = 16
 GREETING_SIZE = len(MAGIC) + 2 * ID_SIZE
 MAC_SIZE = 32
 MAX_HEADER = 4096
 #: the most dimensions a frame's array may have
 MAX_NDIM = 8
-_PERSON = b"bgdsim-frame-v2"
+_LABEL = b"bgdsim-frame-v3"
 _LEN = struct.Struct(">I")
 _HLEN = struct.Struct(">H")
 _SEQ = struct.Struct(">Q")
 _DTYPE_KINDS = "biufc"
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
 
 class FrameError(ValueError):
@@ -131,9 +134,14 @@ async def read_greeting(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
 
 
 # ---------------------------------------------------------------------------- frames
+def _view(array: np.ndarray) -> memoryview:
+    """The bytes of ``array`` in C order, without a copy when it is contiguous."""
+    return np.ascontiguousarray(array).data.cast("B")
+
+
 def payload_digest(payload: bytes | memoryview) -> bytes:
-    """What a frame's MAC covers of its payload: BLAKE2b-256, unkeyed."""
-    return hashlib.blake2b(payload, digest_size=32).digest()
+    """What a frame's MAC covers of its payload: SHA-256."""
+    return hashlib.sha256(payload).digest()
 
 
 class Channel:
@@ -153,15 +161,14 @@ class Channel:
         self.worker = worker
         self.run_id, self.nonce = run_id, nonce
         self._key = key
+        self._bound = _LABEL + run_id + nonce
         self._out, self._in = (b"D", b"U") if server else (b"U", b"D")
         self.sent = 0  # seq of the next frame out
         self.received = 0  # seq the next frame in must carry
 
     def _mac(self, direction: bytes, seq: int, head: bytes, digest: bytes) -> bytes:
-        mac = hashlib.blake2b(key=self._key, digest_size=MAC_SIZE, person=_PERSON)
-        for part in (self.run_id, self.nonce, direction, _SEQ.pack(seq), head, digest):
-            mac.update(part)
-        return mac.digest()
+        msg = b"".join((self._bound, direction, _SEQ.pack(seq), head, digest))
+        return hmac.digest(self._key, msg, "sha256")
 
     def seal(
         self,
@@ -173,7 +180,7 @@ class Channel:
     ) -> bytes:
         """The next frame out: ``fields`` join the header; ``digest``: the payload's
         :func:`payload_digest` if already known (a broadcast's θ)."""
-        data = payload.tobytes() if isinstance(payload, np.ndarray) else payload
+        data = _view(payload) if isinstance(payload, np.ndarray) else payload
         header = {"round": round, "worker": self.worker, "kind": kind, "seq": self.sent, **fields}
         head = orjson.dumps(header)
         if len(head) > MAX_HEADER:
@@ -224,7 +231,12 @@ async def read_body(
     if size < _HLEN.size + MAC_SIZE:
         raise FrameError(f"frame too short ({size} bytes)")
     try:
-        return prefix + await asyncio.wait_for(reader.readexactly(size), body_timeout)
+        if body_timeout is None:
+            return prefix + await reader.readexactly(size)
+        if _timeout is None:  # Python 3.10: wait_for wraps the read in a task
+            return prefix + await asyncio.wait_for(reader.readexactly(size), body_timeout)
+        async with _timeout(body_timeout):  # a timer on this task, no task per frame
+            return prefix + await reader.readexactly(size)
     except asyncio.TimeoutError:
         raise FrameError(f"truncated frame (not all {size} bytes in {body_timeout} s)") from None
     except asyncio.IncompleteReadError as exc:

@@ -138,10 +138,13 @@ async def worker_loop(
     pending: set[asyncio.Task[Any]] = set()
     loop = asyncio.get_running_loop()
 
-    async def reply(wait: float, t: int, vector: np.ndarray) -> None:
-        await asyncio.sleep(wait)
+    def send(t: int, vector: np.ndarray) -> None:
         shape = list(vector.shape)
         writer.write(channel.seal("report", t, vector, dtype=vector.dtype.str, shape=shape))
+
+    async def reply(wait: float, t: int, vector: np.ndarray) -> None:
+        await asyncio.sleep(wait)
+        send(t, vector)
         await writer.drain()
 
     try:
@@ -169,7 +172,12 @@ async def worker_loop(
                 with np.errstate(all="ignore"):  # θ may be huge after an attack
                     vector = gradient(vector)
             wait = float(header.get("wait", 0.0)) - (loop.time() - start)
-            task = loop.create_task(reply(max(wait, 0.0), header["round"], vector))
+            if wait <= 0.0:  # due now: no task (the next read waits on the socket anyway)
+                send(header["round"], vector)
+                if writer.transport.get_write_buffer_size() > 0:
+                    await writer.drain()
+                continue
+            task = loop.create_task(reply(wait, header["round"], vector))
             pending.add(task)
             task.add_done_callback(pending.discard)
     finally:
