@@ -3,11 +3,10 @@
 The per-message events (``send``, ``deliver``, ``drop``, ``late``, ``rejected``, both
 directions) are O(m) per round — the bulk of a log. Instead of one JSON line each, they
 are buffered as columns and written at each seal (``round_end``, ``run_end``) as one
-Arrow IPC stream into the payload sidecar — with LZ4-compressed buffers (zstd-compressed
-in earlier logs, which read the same), or, for a span of fewer than 20,000 rows,
-compressed as a whole (``BGZ1``, the stream's length as a little-endian uint64, one zstd
-frame: one call instead of one per buffer); the seal line references it
-(``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
+Arrow IPC stream into the payload sidecar — with zstd-compressed buffers, or, for a span
+of fewer than 20,000 rows, compressed as a whole (``BGZ1``, the stream's length as a
+little-endian uint64, one zstd frame: one call instead of one per buffer); the seal line
+references it (``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
 bytes like any payload.
 
 Columns (one row per event): ``round`` (the round the message belongs to), ``worker``,
@@ -53,12 +52,10 @@ DIRECTIONS = {"down": 0, "up": 1}
 DIRECTION_NAMES = ("down", "up")
 _F8 = "<f8"
 _ZSTD = pa.Codec("zstd", compression_level=1)
-# A large record's buffers are LZ4-compressed with acceleration 10: on random times and
-# latencies 3-4x faster than zstd level 1 (0.4 against 1.4 ms over the 0.3 ms of writing
-# the plain stream, 30,000 rows) for 18 against 11 bytes a row. Records with zstd
-# buffers (written before) read the same: the stream names its codec.
-_LZ4 = pa.Codec("lz4", compression_level=-10)
-_BUFFERS = ipc.IpcWriteOptions(compression=_LZ4)  # each column compressed in the stream
+# A large record's buffers are zstd-compressed (level 1). LZ4 was measured too: ~0.4 ms
+# less a 45,000-row record, but 15-18 against 11 bytes a row on lognormal times and
+# latencies, i.e. 23-27 bytes a message against the 24 allowed (zstd: 17).
+_BUFFERS = ipc.IpcWriteOptions(compression=_ZSTD)  # each column compressed in the stream
 _PLAIN = ipc.IpcWriteOptions()
 # A small record is compressed as a whole (one zstd call instead of one per buffer:
 # 0.21 against 0.52 ms for a 600-row span); it is then stored as _WHOLE, the stream's
