@@ -85,5 +85,5 @@ def test_the_canonical_order_is_a_stable_sort_by_round_direction_and_worker(seed
     workers = rng.integers(0, [6, 2**31 - 1][seed % 2], n).astype(np.int32)
     if n and seed % 4 == 0:
         workers[0] = -1  # a hostile live log's unknown worker
-    order = msglog._canonical_order(rounds, dirs, workers)
+    order = msglog.canonical_order(rounds, dirs, workers)
     assert np.array_equal(order, np.lexsort((workers, dirs, rounds)))

@@ -336,7 +336,7 @@ def test_a_frame_opens_once_and_only_in_its_place() -> None:
 def test_bad_frames_are_rejected_without_disturbing_others(
     live_scenario: ScenarioFactory, tmp_path: Path, bad: BadFrame
 ) -> None:
-    sc = live_scenario(rounds=2, server__round_timeout=2.0)
+    sc = live_scenario(rounds=2, server__round_timeout=10.0)  # 200 ms of wall clock
     path = tmp_path / "r.jsonl"
     result = asyncio.run(
         run_tcp(sc, log_path=path, time_scale=0.02, secret=SECRET, workers={0: hostile(bad)})
@@ -351,7 +351,7 @@ def test_bad_frames_are_rejected_without_disturbing_others(
 
 def test_a_replayed_report_is_rejected(live_scenario: ScenarioFactory, tmp_path: Path) -> None:
     # a man in the middle re-sends worker 0's first report (its 3rd frame) right after it
-    sc = live_scenario(rounds=3, server__round_timeout=2.0)
+    sc = live_scenario(rounds=3, server__round_timeout=10.0)  # 200 ms of wall clock
     tap = Tap(replay=3)
     path = tmp_path / "r.jsonl"
     result = asyncio.run(
@@ -376,7 +376,7 @@ def test_frames_from_another_run_are_rejected(
 ) -> None:
     # the same keys in two runs (``bgdsim serve --keys`` reused): run A's frames, captured,
     # are worthless in run B, even at the same round and position
-    sc = live_scenario(rounds=2, server__round_timeout=2.0)
+    sc = live_scenario(rounds=2, server__round_timeout=10.0)  # 200 ms of wall clock
     tap = Tap()
     asyncio.run(run_tcp(sc, log_path=None, time_scale=0.02, secret=SECRET, workers={0: tap.peer}))
     hello, _, first_report, *_ = tap.up
@@ -411,7 +411,7 @@ def test_nan_and_wrong_shape_and_wrong_round_are_rejected_reports(
         1: hostile(lambda ch, key: report(ch, 1, np.ones(4))),
         2: hostile(lambda ch, key: report(ch, 7, np.ones(3))),
     }
-    sc = live_scenario(rounds=1, server__round_timeout=2.0)
+    sc = live_scenario(rounds=1, server__round_timeout=10.0)  # 200 ms of wall clock
     path = tmp_path / "r.jsonl"
     result = asyncio.run(run_tcp(sc, log_path=path, time_scale=0.02, secret=SECRET, workers=bad))
     reasons = {e["worker"]: e["reason"] for e in events(path, "rejected")}
@@ -427,7 +427,7 @@ def test_worker_killed_mid_round_is_missing(live_scenario: ScenarioFactory, tmp_
         await read_body(reader, 1 << 20)  # its first task: it dies instead of answering
         writer.transport.abort()
 
-    sc = live_scenario(rounds=2, server__round_timeout=2.0)
+    sc = live_scenario(rounds=2, server__round_timeout=10.0)  # 200 ms of wall clock
     path = tmp_path / "r.jsonl"
     result = asyncio.run(
         run_tcp(sc, log_path=path, time_scale=0.02, secret=SECRET, workers={3: killed})

@@ -1,88 +1,28 @@
-"""Per-message records of log schema 2: one columnar Arrow record per span of the log.
-
-The per-message events (``send``, ``deliver``, ``drop``, ``late``, ``rejected``, both
-directions) are O(m) per round — the bulk of a log. Instead of one JSON line each, they
-are buffered as columns and written at each seal (``round_end``, ``run_end``) as one
-Arrow IPC stream into the payload sidecar — with zstd-compressed buffers, or, for a span
-of fewer than 20,000 rows, compressed as a whole (``BGZ1``, the stream's length as a
-little-endian uint64, one zstd frame: one call instead of one per buffer); the seal line
-references it (``messages = {"offset", "bytes", "rows"}``) and the digest chain covers its
-bytes like any payload.
-
-Columns (one row per event): ``round`` (the round the message belongs to), ``worker``,
-``dir`` (0 down, 1 up), ``event`` (codes in :data:`EVENT_CODES`), ``time`` (simulated
-seconds), ``latency`` (the up-link latency of a ``send``; NaN otherwise), ``byzantine``
-(of a ``send``), ``reason`` (of a ``drop`` or ``rejected``; dictionary-encoded),
-``payload`` (sidecar byte offset of a sent report, -1 if none), ``spec`` (the payload's
-dtype and shape when it is not a ``(d,)`` float64 vector; dictionary-encoded), and, in
-live logs, ``wall`` (Unix seconds).
-
-Rows are in canonical order: by round, direction and worker, and in the order they
-happened within one (round, direction, worker). Two runtimes that made the same messages
-happen therefore write the same bytes, whatever order they handled simultaneous events in.
-"""
+"""Writing the per-message records: a span's events as columns, encoded at its seal
+(see :mod:`bgdsim.msglog`)."""
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from pyarrow import ipc
 
-from bgdsim import events as ev
+from bgdsim.msglog.codes import DIRECTIONS, EVENT_CODES, WHOLE, ZSTD, payload_spec
 
-__all__ = [
-    "DIRECTIONS",
-    "EVENT_CODES",
-    "MessageBuffer",
-    "decode",
-    "expand",
-    "payload_reference",
-    "payload_spec",
-    "to_frame",
-]
+__all__ = ["MessageBuffer", "canonical_order"]
 
-EVENT_CODES = {ev.SEND: 0, ev.DELIVER: 1, ev.DROP: 2, ev.LATE: 3, ev.REJECTED: 4}
-EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()}
-DIRECTIONS = {"down": 0, "up": 1}
-DIRECTION_NAMES = ("down", "up")
-_F8 = "<f8"
-_ZSTD = pa.Codec("zstd", compression_level=1)
 # A large record's buffers are zstd-compressed (level 1). LZ4 was measured too: ~0.4 ms
 # less a 45,000-row record, but 15-18 against 11 bytes a row on lognormal times and
 # latencies, i.e. 23-27 bytes a message against the 24 allowed (zstd: 17).
-_BUFFERS = ipc.IpcWriteOptions(compression=_ZSTD)  # each column compressed in the stream
+_BUFFERS = ipc.IpcWriteOptions(compression=ZSTD)  # each column compressed in the stream
 _PLAIN = ipc.IpcWriteOptions()
 # A small record is compressed as a whole (one zstd call instead of one per buffer:
-# 0.21 against 0.52 ms for a 600-row span); it is then stored as _WHOLE, the stream's
-# length (uint64, little-endian) and one zstd frame.
-_WHOLE = b"BGZ1"
+# 0.21 against 0.52 ms for a 600-row span), stored as WHOLE + length + one zstd frame.
 _SMALL = 20_000  # rows
 _NAN = math.nan
-
-
-def payload_spec(ref: dict[str, Any], dim: int) -> str:
-    """``""`` for a ``(dim,)`` float64 payload, else ``"<dtype>:<shape as JSON>"``."""
-    dtype = ref.get("dtype", _F8)
-    shape = ref["shape"]
-    if dtype == _F8 and len(shape) == 1 and shape[0] == dim:
-        return ""
-    return f"{dtype}:{json.dumps(shape, separators=(',', ':'))}"
-
-
-def payload_reference(offset: int, spec: str, dim: int) -> dict[str, Any]:
-    """The payload reference a schema-1 line would carry."""
-    if not spec:
-        return {"offset": offset, "shape": [dim]}
-    dtype, shape = spec.split(":", 1)
-    ref: dict[str, Any] = {"offset": offset, "shape": json.loads(shape)}
-    if dtype != _F8:
-        ref["dtype"] = dtype
-    return ref
 
 
 class MessageBuffer:
@@ -181,7 +121,7 @@ class MessageBuffer:
         cols = {
             key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in strings
         }
-        order = _canonical_order(cols["round"], cols["dir"], cols["worker"])
+        order = canonical_order(cols["round"], cols["dir"], cols["worker"])
         n = int(order.size)
         arrays: dict[str, pa.Array] = {}
         for key, values in cols.items():
@@ -200,7 +140,7 @@ class MessageBuffer:
         if not small:
             return stream.to_pybytes(), n
         size = len(stream).to_bytes(8, "little")
-        return _WHOLE + size + _ZSTD.compress(stream, asbytes=True), n
+        return WHOLE + size + ZSTD.compress(stream, asbytes=True), n
 
 
 _ROW = np.dtype(
@@ -210,7 +150,7 @@ _ROW = np.dtype(
 )  # fmt: skip
 
 
-def _canonical_order(rounds: np.ndarray, dirs: np.ndarray, workers: np.ndarray) -> np.ndarray:
+def canonical_order(rounds: np.ndarray, dirs: np.ndarray, workers: np.ndarray) -> np.ndarray:
     """The permutation that sorts rows by (round, dir, worker), stable within each: one
     stable sort of the packed int64 key round << 33 | dir << 32 | worker (a merge of the
     few sorted runs the rows come in) when it fits: workers >= 0, 0 <= rounds < 2**30."""
@@ -265,74 +205,3 @@ def _dictionary(parts: list[tuple[np.ndarray | None, int]], order: np.ndarray) -
     return pa.DictionaryArray.from_arrays(
         pa.array(indices, mask=mask), pa.array(words.tolist(), pa.string())
     )
-
-
-def decode(blob: bytes | memoryview) -> pa.Table:
-    """One span's records as a table: an Arrow IPC stream, or one compressed whole.
-
-    Raises:
-        pyarrow.ArrowInvalid: the bytes are not a record.
-    """
-    data = bytes(blob[:12]) if len(blob) >= 12 else b""
-    if data[:4] == _WHOLE:
-        size = int.from_bytes(data[4:12], "little")
-        blob = _ZSTD.decompress(memoryview(blob)[12:], decompressed_size=size, asbytes=True)
-    with ipc.open_stream(pa.py_buffer(blob)) as reader:
-        return reader.read_all()
-
-
-def expand(table: pa.Table, dim: int) -> Iterator[dict[str, Any]]:
-    """The records as schema-1-style event dicts (``event``, ``time``, ``round``, ``worker``,
-    ``dir``, then ``latency``/``byzantine``/``payload`` of a send, ``reason``, ``wall``)."""
-    cols = table.to_pydict()
-    wall = cols.get("wall")
-    for i in range(table.num_rows):
-        name = EVENT_NAMES[cols["event"][i]]
-        e: dict[str, Any] = {
-            "event": name,
-            "time": cols["time"][i],
-            "round": cols["round"][i],
-            "worker": cols["worker"][i],
-            "dir": DIRECTION_NAMES[cols["dir"][i]],
-        }
-        if name == ev.SEND:
-            latency = cols["latency"][i]
-            e["latency"] = None if latency is None or math.isnan(latency) else latency
-            e["byzantine"] = cols["byzantine"][i]
-            offset = cols["payload"][i]
-            e["payload"] = (
-                None if offset < 0 else payload_reference(offset, cols["spec"][i] or "", dim)
-            )
-        reason = cols["reason"][i]
-        if reason is not None:
-            e["reason"] = reason
-        if wall is not None and not math.isnan(wall[i]):
-            e["wall"] = wall[i]
-        yield e
-
-
-def to_frame(tables: list[pa.Table]) -> Any:
-    """Span tables as one pandas DataFrame with readable ``dir`` and ``event`` columns."""
-    import pandas as pd
-
-    if not tables:
-        return pd.DataFrame(
-            columns=[
-                "round",
-                "worker",
-                "dir",
-                "event",
-                "time",
-                "latency",
-                "byzantine",
-                "reason",
-                "payload",
-                "spec",
-            ]
-        )
-    table = pa.concat_tables(tables, promote_options="permissive")
-    frame = table.to_pandas()
-    frame["dir"] = pd.Categorical.from_codes(frame["dir"].to_numpy(), list(DIRECTION_NAMES))
-    names = [EVENT_NAMES[c] for c in range(len(EVENT_NAMES))]
-    frame["event"] = pd.Categorical.from_codes(frame["event"].to_numpy(), names)
-    return frame
