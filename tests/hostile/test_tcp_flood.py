@@ -16,8 +16,8 @@ import pytest
 import bgdsim
 from bgdsim.eventlog import read_events
 from bgdsim.live import run_tcp, tcp_server
+from bgdsim.live.budget import FLOOD_BUDGET, FRAME_FLOOD, TASK_ROUNDS, FrameBudget
 from bgdsim.live.frames import read_body
-from bgdsim.live.tcp_server import _TASK_ROUNDS, FLOOD_BUDGET, FRAME_FLOOD, FrameBudget
 from bgdsim.live.tcp_worker import worker_loop
 from tests.conftest import ScenarioFactory
 from tests.live.test_tcp import SECRET, Peer, join, report
@@ -198,7 +198,7 @@ def test_the_budget_counts_extras_per_peer_and_round() -> None:
     for t in range(1, 100):
         budget.task(t, 1)
     budget.close(100)
-    assert min(budget.tasks) == 100 - _TASK_ROUNDS + 1 and budget.answers(1, 99)
+    assert min(budget.tasks) == 100 - TASK_ROUNDS + 1 and budget.answers(1, 99)
 
 
 def test_strangers_bytes_before_the_run_are_refused_and_logged_after_the_header(
