@@ -19,6 +19,7 @@ used), on another connection (another nonce) or run (another run id), for anothe
 signed through its digest so that a broadcast hashes θ once for all its frames (SHA-256,
 which has hardware support on current CPUs, hashes an 80 kB payload in about half the
 time BLAKE2b takes).
+
 A :class:`Channel` keeps the counters of one connection. Worker j's key is keyed
 BLAKE2b-256 of ``"worker-j"`` under the run secret; the server signs the frames it sends j
 with the same key. Anything that does not parse, exceeds the size limit, comes out of
