@@ -100,8 +100,23 @@ def _forked(run: _TaskFn, tasks: list[_Task], jobs: int) -> Iterator[Iterator[_O
     try:
         futures = [executor.submit(run, *task) for task in tasks]
         yield (future.result() for future in as_completed(futures))
+    except BaseException:  # interrupted, or the caller failed: no run more, none waited for
+        _stop_workers(executor)
+        raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes (a run's own work is lost with them: it has no row
+    and a rerun retries it), so that an interrupted sweep stops now, not after the runs
+    already handed to its workers."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list(getattr(executor, "_processes", {}).values()):
+        process.terminate()
 
 
 @contextlib.contextmanager

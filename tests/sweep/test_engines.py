@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from bgdsim.sweep import _engines
@@ -49,3 +52,22 @@ def test_a_worker_that_dies_fails_the_runs_left_not_the_sweep(
     assert 3 in failed
     assert all(got[i][1].startswith(_engines.DIED) for i in failed)
     assert all(got[i][1] is None for i in set(got) - failed)
+
+
+def _slow(index: int, scenario: str, overrides: dict[str, Any], seed: int, log: Any) -> Any:
+    """Task 0 answers at once; the others take 30 s, then leave a mark in ``scenario``."""
+    if index:
+        time.sleep(30)
+        (Path(scenario) / f"done-{index}").touch()
+    return index, {"seed": seed}, None
+
+
+def test_an_interrupted_sweep_stops_its_workers_at_once(tmp_path: Path) -> None:
+    work = [(i, str(tmp_path), {}, i, None) for i in range(5)]
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    stop = pytest.raises(KeyboardInterrupt)
+    with stop, _engines._forked(_slow, work, 2) as outcomes:
+        assert next(iter(outcomes))[0] == 0
+        raise KeyboardInterrupt  # Ctrl-C while the runs handed to the workers go on
+    assert not list(tmp_path.iterdir())  # none of them was waited for
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
