@@ -23,6 +23,8 @@ same name. An entry point that fails to load raises :class:`PluginError`, naming
 from __future__ import annotations
 
 import difflib
+import importlib
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -32,7 +34,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["GROUPS", "PluginError", "Registry", "UnknownNameError", "did_you_mean"]
+__all__ = [
+    "GROUPS",
+    "PluginError",
+    "Registry",
+    "UnknownNameError",
+    "did_you_mean",
+    "install",
+    "local_components",
+]
 
 #: the entry-point groups a package declares its components in, by family
 GROUPS = {
@@ -103,6 +113,10 @@ class Registry(Generic[T]):
         self.kind = kind
         self.group = group
         self._items: dict[str, T] = {}
+        self._local: set[str] = set()  # registered here from outside bgdsim, not a plugin
+        # the module that made it, so that another process can find it (install)
+        self.module: str = sys._getframe(1).f_globals.get("__name__", "")
+        _REGISTRIES[kind] = self
 
     def _plugins(self) -> dict[str, tuple[EntryPoint, ...]]:
         return {} if self.group is None else _declared(self.group)
@@ -127,6 +141,7 @@ class Registry(Generic[T]):
             self._items[name] = cast(T, obj)
         elif have is not obj:
             raise PluginError(ep, f"another {self.kind} was registered as '{name}' on import")
+        self._local.discard(name)  # every process finds a plugin by itself
         return True
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -136,6 +151,8 @@ class Registry(Generic[T]):
             if name in self._items:
                 raise ValueError(f"{self.kind} '{name}' is already registered")
             self._items[name] = obj
+            if not str(getattr(obj, "__module__", "")).startswith("bgdsim"):
+                self._local.add(name)
             return obj
 
         return deco
@@ -145,6 +162,7 @@ class Registry(Generic[T]):
         component for a while); raise :class:`UnknownNameError` if none."""
         obj = self.get(name)
         del self._items[name]
+        self._local.discard(name)
         return obj
 
     def get(self, name: str) -> T:
@@ -174,3 +192,53 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.names())
+
+
+#: every registry made, by kind
+_REGISTRIES: dict[str, Registry[Any]] = {}
+
+
+def local_components() -> list[tuple[str, str, str, Any]]:
+    """The components registered in this process from outside bgdsim and its plugins
+    (``@bgdsim.aggregators.register`` in a script or a notebook), as ``(registry module,
+    kind, name, object)``: what a sweep ships to its workers, which know only the
+    built-ins and the plugins by themselves."""
+    return [
+        (reg.module, kind, name, reg._items[name])
+        for kind, reg in sorted(_REGISTRIES.items())
+        if reg.module.startswith("bgdsim.")  # the families a run looks components up in
+        for name in sorted(reg._local)
+        if name in reg._items
+    ]
+
+
+def install(components: list[tuple[str, str, str, Any]]) -> None:
+    """Register components shipped from another process (:func:`local_components`).
+
+    A name this process already has for the same object (a forked worker, or a module
+    that registered it again on import) is left as it is.
+
+    Raises:
+        ValueError: the name is registered here to something else.
+    """
+    for module, kind, name, obj in components:
+        reg = _REGISTRIES.get(kind)
+        if reg is None:
+            importlib.import_module(module)
+            reg = _REGISTRIES[kind]
+        have = reg._items.get(name)
+        if have is None:
+            reg.register(name)(obj)
+        elif have is not obj and _qualname(have) != _qualname(obj):
+            raise ValueError(
+                f"{kind} '{name}' of the sweep's process is registered here to "
+                f"another object ({_qualname(have)})"
+            )
+
+
+def _qualname(obj: Any) -> str:
+    """``module.qualname``, the main script under one name (a spawned worker imports it
+    as ``__mp_main__``, and so registers its components again under that module)."""
+    module = getattr(obj, "__module__", "?")
+    module = "__main__" if module == "__mp_main__" else module
+    return f"{module}.{getattr(obj, '__qualname__', '?')}"

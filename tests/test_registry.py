@@ -336,3 +336,40 @@ def test_the_families_have_their_groups() -> None:
         "problem": "bgdsim.problems",
         "pre-aggregator": "bgdsim.pre_aggregators",
     }
+
+
+# ------------------------------------------------- components shipped to other processes
+def _local_rule(vectors: Any) -> Any:
+    return vectors[0]
+
+
+def test_local_components_are_the_ones_registered_from_outside_bgdsim() -> None:
+    from bgdsim import registry
+
+    before = registry.local_components()
+    assert not [c for c in before if c[3].__module__.startswith("bgdsim")]  # built-ins
+    aggregators.register("local_rule")(_local_rule)
+    try:
+        added = [c for c in registry.local_components() if c not in before]
+        assert added == [("bgdsim.aggregators", "aggregator", "local_rule", _local_rule)]
+    finally:
+        aggregators.registry.unregister("local_rule")
+    assert registry.local_components() == before
+
+
+def test_install_registers_what_another_process_shipped_once() -> None:
+    from bgdsim import registry
+
+    shipped = [("bgdsim.aggregators", "aggregator", "local_rule", _local_rule)]
+    registry.install(shipped)
+    try:
+        assert aggregators.get("local_rule") is _local_rule
+        registry.install(shipped)  # already there (a forked worker): nothing to do
+
+        def other(vectors: Any) -> Any:
+            return vectors[1]
+
+        with pytest.raises(ValueError, match="'local_rule' of the sweep's process"):
+            registry.install([("bgdsim.aggregators", "aggregator", "local_rule", other)])
+    finally:
+        aggregators.registry.unregister("local_rule")

@@ -426,3 +426,52 @@ def test_the_example_sweep_loads() -> None:
     assert len(spec.cells()) == 9
     assert spec.seeds == [0, 1]
     assert spec.keys == ["cluster.byzantine", "server.aggregator.batches", "rounds"]
+
+
+MAIN_SCRIPT = """\
+import sys
+import numpy as np
+import bgdsim
+from bgdsim import aggregators
+from bgdsim.sweep import _engines
+
+@aggregators.register("my_mean")
+def my_mean(vectors):
+    return np.asarray(vectors).mean(axis=0)
+
+def main():
+    spec = {"scenario": "tiny.toml", "seeds": 1,
+            "grid": {"server.aggregator": ["my_mean", "mean"]}}
+    for engine, fork in (("local", True), ("local", False), ("dask", None)):
+        if fork is not None:
+            _engines.can_fork = lambda f=fork: f
+        df = bgdsim.sweep(spec, engine=engine, jobs=2, progress=False)
+        errors = dict(zip(df["server.aggregator"], df["final_error"]))
+        assert errors["my_mean"] == errors["mean"], errors
+        print(engine, fork, "ok")
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_component_registered_in_the_script_reaches_every_engines_workers(
+    tmp_path: Path,
+) -> None:
+    """Forked workers inherit it; fresh loky interpreters and Dask workers get it with
+    each task (a notebook's own aggregator used to fail there as 'unknown')."""
+    import subprocess
+    import sys
+
+    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
+    (tmp_path / "script.py").write_text(MAIN_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "script.py"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split("\n")[:3] == ["local True ok", "local False ok", "dask None ok"]

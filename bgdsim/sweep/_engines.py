@@ -29,12 +29,13 @@ from typing import Any
 
 from bgdsim.sweep.errors import SweepError
 
-#: one run: (its index, the scenario file, the overrides, the seed, the log path or None)
-_Task = tuple[int, str, dict[str, Any], int, str | None]
+#: one run: (its index, the scenario file, the overrides, the seed, the log path or None,
+#: the components registered in the sweep's process: :func:`bgdsim.registry.local_components`)
+_Task = tuple[int, str, dict[str, Any], int, str | None, list[tuple[str, str, str, Any]]]
 #: its outcome: (the index, the measured columns or None, the traceback or None)
 _Outcome = tuple[int, dict[str, Any] | None, str | None]
 #: the function an engine runs on each task (:func:`bgdsim.sweep._run_task`)
-_TaskFn = Callable[[int, str, dict[str, Any], int, str | None], _Outcome]
+_TaskFn = Callable[..., _Outcome]
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bgdsim import registry
 from bgdsim.config import load_scenario
 from bgdsim.sweep._engines import _dask, _local, _Outcome, _Task
 from bgdsim.sweep.columns import _COUNTS, _csv_line
@@ -67,13 +68,21 @@ def _final(values: np.ndarray | None) -> float | None:
 
 
 def _run_task(
-    index: int, scenario: str, overrides: dict[str, Any], seed: int, log: str | None
+    index: int,
+    scenario: str,
+    overrides: dict[str, Any],
+    seed: int,
+    log: str | None,
+    components: list[tuple[str, str, str, Any]] | None = None,
 ) -> _Outcome:
-    """:func:`run_cell`, with a failure returned as its traceback instead of raised.
+    """:func:`run_cell`, with a failure returned as its traceback instead of raised,
+    after registering the sweep process's own ``components`` (a worker started afresh
+    knows only the built-ins and the plugins).
 
     Defined next to :func:`run_cell`, which it looks up in this module when it runs.
     """
     try:
+        registry.install(components or [])
         if log is None:
             return index, run_cell(scenario, overrides, seed), None
         # a run without a row is re-run on purpose: a killed attempt's log is replaced
@@ -162,6 +171,7 @@ def _execute(
     runs = [(cell, seed) for cell in cells for seed in spec.seeds if (cell.id, seed) not in done]
     if plan is not None:
         plan(n_runs - len(runs), len(runs))
+    own = registry.local_components()  # what a fresh worker would not know
     tasks: list[_Task] = [
         (
             i,
@@ -169,6 +179,7 @@ def _execute(
             cell.overrides,
             seed,
             str(log_dir / f"{cell.id}-seed{seed}.jsonl") if logs else None,
+            own,
         )
         for i, (cell, seed) in enumerate(runs)
     ]
