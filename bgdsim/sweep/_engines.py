@@ -22,6 +22,7 @@ import importlib
 import logging
 import multiprocessing
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -80,6 +81,10 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
+#: what Python >= 3.12 warns when it forks a process with more than one thread
+_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks"
+
+
 def _one_blas_thread() -> None:
     """A worker's initializer: one BLAS thread per process (as loky gives its workers), so
     that ``jobs`` workers do not oversubscribe the cores."""
@@ -99,7 +104,10 @@ def _forked(run: _TaskFn, tasks: list[_Task], jobs: int) -> Iterator[Iterator[_O
         initializer=_one_blas_thread,
     )
     try:
-        futures = [executor.submit(run, *task) for task in tasks]
+        with warnings.catch_warnings():  # Python >= 3.12 counts native threads too:
+            # BLAS's, whose libraries fork safely (pthread_atfork); Python's were counted
+            warnings.filterwarnings("ignore", _FORK_WARNING, DeprecationWarning)
+            futures = [executor.submit(run, *task) for task in tasks]  # the first forks
         yield (future.result() for future in as_completed(futures))
     except BaseException:  # interrupted, or the caller failed: no run more, none waited for
         _stop_workers(executor)
