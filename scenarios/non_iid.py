@@ -83,12 +83,10 @@ def main() -> None:
 
 def figure(table: dict[tuple[str, int, float], float], qs: tuple[int, int], path: Path) -> None:
     """Accuracy against alpha (log scale), one line per defence, one panel per q."""
-    import matplotlib
+    from bgdsim.plots import style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig = style.new_figure(10, 4)
+    axes = fig.subplots(1, 2, sharey=True)
     for ax, q in zip(axes, qs, strict=True):
         for defence in DEFENCES:
             ax.plot(ALPHAS, [table[defence, q, a] for a in ALPHAS], marker="o", label=defence)
@@ -98,10 +96,8 @@ def figure(table: dict[tuple[str, int, float], float], qs: tuple[int, int], path
         ax.set_title("no attack" if q == 0 else f"q = {q}, ALIE")
     axes[0].set_ylabel("final test accuracy")
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    print(f"\nfigure: {path}")
+    written = style.save_figure(fig, path.parent, path.stem)
+    print(f"\nfigure: {', '.join(map(str, written))}")
 
 
 if __name__ == "__main__":

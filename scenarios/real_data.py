@@ -115,13 +115,10 @@ def figure(
     table: dict[tuple[str, str, str], float], defences: list[str], attacks: list[str], path: Path
 ) -> None:
     """Grouped bars: one panel per attack, each defence without and with momentum."""
-    import matplotlib
+    from bgdsim.plots import style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(attacks), figsize=(4 * len(attacks), 4), sharey=True,
-                             squeeze=False)  # fmt: skip
+    fig = style.new_figure(4 * len(attacks), 4)
+    axes = fig.subplots(1, len(attacks), sharey=True, squeeze=False)
     x = np.arange(len(defences))
     for ax, attack in zip(axes[0], attacks, strict=True):
         for k, label in enumerate(("plain", "momentum")):
@@ -131,10 +128,8 @@ def figure(
         ax.set_xticks(x, defences, rotation=60, ha="right")
     axes[0, 0].set_ylabel("final test accuracy")
     axes[0, 0].legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    print(f"\nfigure: {path}")
+    written = style.save_figure(fig, path.parent, path.stem)
+    print(f"\nfigure: {', '.join(map(str, written))}")
 
 
 if __name__ == "__main__":

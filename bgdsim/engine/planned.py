@@ -8,6 +8,7 @@ per message (built on first use).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,35 +44,6 @@ class PlannedRound:
     ``up_latency``, ``byzantine``) are built on first use.
     """
 
-    __slots__ = (
-        "_byzantine",
-        "_send_at",
-        "_sends",
-        "_up_latency",
-        "accepted",
-        "block",
-        "block_offset",
-        "byzantine_arr",
-        "byzantine_mask",
-        "down_lost",
-        "down_lost_mask",
-        "lat_down",
-        "loose",
-        "loose_refs",
-        "outgoing",
-        "row_bytes",
-        "seed",
-        "send_at_arr",
-        "sends_arr",
-        "shape",
-        "start",
-        "t",
-        "up_latency_arr",
-        "up_lost",
-        "up_lost_mask",
-        "verdicts",
-    )
-
     def __init__(
         self,
         t: int,
@@ -102,10 +74,6 @@ class PlannedRound:
         self.send_at_arr = np.asarray(send_at, dtype=np.float64)  # when each worker sends
         self.sends_arr = np.asarray(sends, dtype=bool)  # whether it sends at all
         self.up_latency_arr = np.asarray(up_latency, dtype=np.float64)
-        self._send_at: list[float] | None = None
-        self._sends: list[bool] | None = None
-        self._up_latency: list[float] | None = None
-        self._byzantine: set[int] | None = None
         self.up_lost_mask = given(up_lost)
         self.accepted = ~given(verdicts)
         self.seed = seed  # the server's random bits this round
@@ -114,33 +82,25 @@ class PlannedRound:
         self.block_offset: int | None = None  # where the log stored the block
         self.loose_refs: dict[int, Any] = {}  # where it stored the loose messages
 
-    @property
+    @cached_property
     def send_at(self) -> list[float]:
         """When each worker sends, as a list."""
-        if self._send_at is None:
-            self._send_at = self.send_at_arr.tolist()
-        return self._send_at
+        return self.send_at_arr.tolist()
 
-    @property
+    @cached_property
     def sends(self) -> list[bool]:
         """Whether each worker sends at all, as a list."""
-        if self._sends is None:
-            self._sends = self.sends_arr.tolist()
-        return self._sends
+        return self.sends_arr.tolist()
 
-    @property
+    @cached_property
     def up_latency(self) -> list[float]:
         """Each worker's up-link latency, as a list."""
-        if self._up_latency is None:
-            self._up_latency = self.up_latency_arr.tolist()
-        return self._up_latency
+        return self.up_latency_arr.tolist()
 
-    @property
+    @cached_property
     def byzantine(self) -> set[int]:
         """B_t as a set."""
-        if self._byzantine is None:
-            self._byzantine = set(self.byzantine_arr.tolist())
-        return self._byzantine
+        return set(self.byzantine_arr.tolist())
 
     def store(self, store: Any) -> None:
         """Put the round's messages in the log (``store``: its ``payload`` method): the
