@@ -7,8 +7,9 @@ and log) through :class:`~bgdsim.live.tcp_server.TcpServer`. Workers
 connection opens with the server's greeting (a random run id and connection nonce), the
 worker's ``hello``, the server's ``welcome`` (the resolved scenario and seed, from which
 the worker rebuilds its share of the data) and the worker's ``ready``. Every frame after
-the greeting is signed with HMAC-SHA256 bound to the run, the connection, the direction
-and its place in it (:mod:`bgdsim.live.frames`), so a captured frame cannot be replayed.
+the greeting carries a Poly1305 tag under a one-time key bound to the run, the
+connection, the direction and its place in it (:mod:`bgdsim.live.frames`), so a captured
+frame cannot be replayed.
 
 Each round's down frame (``kind="task"``), sent after the down-link's latency, gives
 worker j θ if it is honest this round (it computes ∇f̄_j(θ) itself, bit for bit the

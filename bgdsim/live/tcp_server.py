@@ -4,7 +4,7 @@
 through. On each connection it writes the greeting (the run's id, a fresh nonce), takes
 the worker's ``hello`` (within ``HELLO_TIMEOUT``), answers ``welcome`` (the resolved
 scenario and seed, as JSON) and counts the worker connected at its ``ready``. Each round
-it serialises and hashes θ once; after each down-link's latency it sends every reached
+it serialises θ once; after each down-link's latency it sends every reached
 worker its ``task`` (θ to an honest one, the adversary's message to a Byzantine one, or
 ``silent``) and feeds the reports that come back to the round engine.
 
@@ -41,7 +41,6 @@ from bgdsim.live.frames import (
     Channel,
     FrameError,
     greeting,
-    payload_digest,
     peek_header,
     read_body,
     to_array,
@@ -173,15 +172,14 @@ class TcpServer:
 
     # ------------------------------------------------------------------ outgoing
     def broadcast(self, plan: PlannedRound, groups: Groups) -> None:
-        # θ_{t-1} as this round opens: serialised and hashed once for all its frames
+        # θ_{t-1} as this round opens: serialised once for all its frames
         theta = np.ascontiguousarray(self.engine.core.theta, dtype="<f8").tobytes()
-        digest = payload_digest(theta)
         self._floods(plan.t)
         for latency, workers in groups:
-            self.driver.spawn(self._down(latency, workers, plan, theta, digest))
+            self.driver.spawn(self._down(latency, workers, plan, theta))
 
     async def _down(
-        self, latency: float, workers: list[int], plan: PlannedRound, theta: bytes, digest: bytes
+        self, latency: float, workers: list[int], plan: PlannedRound, theta: bytes
     ) -> None:
         driver, engine = self.driver, self.engine
         await asyncio.sleep(latency * driver.ts)
@@ -213,7 +211,7 @@ class TcpServer:
                     self.budget.task(t, j)
                 else:  # honest: θ, and the worker computes its own gradient
                     kw = {"role": "honest", "dtype": "<f8", "shape": [d]}
-                    frame = channel.seal("task", t, theta, digest, wait=wait, **kw)
+                    frame = channel.seal("task", t, theta, wait=wait, **kw)
                     self.budget.task(t, j)
             writer.write(frame)
             writers.append(writer)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import os
 import struct
 import time
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from cryptography.hazmat.primitives.poly1305 import Poly1305
 
 import bgdsim
 from bgdsim.engine import World
@@ -24,6 +24,7 @@ from bgdsim.eventlog import read_events
 from bgdsim.live import run_tcp, serve, worker, write_keys
 from bgdsim.live.frames import (
     GREETING_SIZE,
+    MAC_SIZE,
     Channel,
     FrameError,
     derive_key,
@@ -48,7 +49,7 @@ def events(path: Path, kind: str) -> list[dict[str, Any]]:
 def split(frame: bytes) -> tuple[dict[str, Any], bytes]:
     """A frame's header and payload, unchecked."""
     (hlen,) = struct.unpack_from(">H", frame, 4)
-    return peek_header(frame), frame[6 + hlen : -32]
+    return peek_header(frame), frame[6 + hlen : -MAC_SIZE]
 
 
 def report(channel: Channel, t: int, vector: np.ndarray) -> bytes:
@@ -249,7 +250,7 @@ async def test_a_report_is_logged_as_sent_when_it_entered_its_up_link(
 # --------------------------------------------------------------------- frames and their MACs
 def test_the_wire_format_is_the_documented_one() -> None:
     key, run, nonce = derive_key(SECRET, 2), os.urandom(16), os.urandom(16)
-    assert greeting(run, nonce) == b"BGD3" + run + nonce
+    assert greeting(run, nonce) == b"BGD4" + run + nonce
     ch = Channel(key, 2, run, nonce, server=False)
     ch.seal("hello", 0)
     vector = np.arange(3.0)
@@ -261,13 +262,18 @@ def test_the_wire_format_is_the_documented_one() -> None:
     assert header == {
         "round": 4, "worker": 2, "kind": "report", "seq": 1, "dtype": "<f8", "shape": [3]
     }  # fmt: skip
-    payload, mac = frame[6 + hlen : -32], frame[-32:]
+    payload, tag = frame[6 + hlen : -16], frame[-16:]
     assert payload == vector.tobytes()
-    h = hmac.new(key, b"bgdsim-frame-v3", "sha256")
-    for part in (run, nonce, b"U", struct.pack(">Q", 1), frame[: 6 + hlen]):
-        h.update(part)
-    h.update(hashlib.sha256(payload).digest())
-    assert mac == h.digest()
+    # the frame's one-time key: keyed BLAKE2b of where it is; its tag: Poly1305 of it
+    one_time = hashlib.blake2b(
+        b"bgdsim-frame-v4" + run + nonce + b"U" + struct.pack(">Q", 1), key=key, digest_size=32
+    ).digest()
+    assert tag == Poly1305.generate_tag(one_time, frame[:-16])
+    # a tag is not reusable: frame 0 of the same connection has another key
+    other = hashlib.blake2b(
+        b"bgdsim-frame-v4" + run + nonce + b"U" + struct.pack(">Q", 0), key=key, digest_size=32
+    ).digest()
+    assert tag != Poly1305.generate_tag(other, frame[:-16])
 
 
 def test_a_frame_opens_once_and_only_in_its_place() -> None:
