@@ -27,6 +27,7 @@ _FLAG_RTOL: Final = 1e-6  # d² below this fraction of the norms involved: recom
 _SHIFT_RATIO: Final = 1e4  # re-centre if ‖origin − start‖² > ratio × (median distance)²
 _SAFE_SQ_LO: Final = 2.0**-800  # squared norms in [SQ_LO, SQ_HI]: the raw data can be the frame
 _SAFE_SQ_HI: Final = 2.0**800
+_any = np.logical_or.reduce  # what ndarray.any calls, without its Python wrapper
 
 
 class _Engine(Protocol):
@@ -92,20 +93,22 @@ class _GramEngine:
         return a
 
     def distances(self, s: FloatArray, at: int | None) -> FloatArray:
-        gs = self.g @ s
-        q = max(float(s @ gs), 0.0)
+        d2: FloatArray = self.g @ s
+        q = max(float(s @ d2), 0.0)
         self.sq_norm = q
-        d2 = self.sq - 2.0 * gs + q
+        d2 *= -2.0  # ‖y_i‖² − 2 (G a)_i + aᵀGa, in place (the same bits)
+        d2 += self.sq
+        d2 += q
         m = float(s @ self.root)
         low = d2 <= _FLAG_RTOL * (self.sq + m * m)
-        if low.any():
+        if _any(low):
             flag = low.nonzero()[0]
             y = self.frame.y
             z = y[at] if at is not None else y.T @ s
             diff = y[flag] - z
             d2[flag] = np.einsum("ij,ij->i", diff, diff)
         np.maximum(d2, 0.0, out=d2)
-        return np.sqrt(d2)
+        return np.sqrt(d2, out=d2)
 
     def combine(self, coef: FloatArray) -> FloatArray:
         return coef
@@ -162,21 +165,25 @@ class _MatvecEngine:
         y = self.frame.y
         q = float(s @ s)
         self.sq_norm = q
-        d2 = self.sq - 2.0 * (y @ s) + q
+        d2: FloatArray = y @ s  # ‖y_i‖² − 2⟨y_i, s⟩ + ‖s‖², in place (the same bits)
+        d2 *= -2.0
+        d2 += self.sq
+        d2 += q
         low = d2 <= _FLAG_RTOL * (self.sq + q)
-        if low.any():
+        if _any(low):
             flag = low.nonzero()[0]
             diff = y[flag] - s
             d2[flag] = np.einsum("ij,ij->i", diff, diff)
         np.maximum(d2, 0.0, out=d2)
-        return np.sqrt(d2)
+        return np.sqrt(d2, out=d2)
 
     def combine(self, coef: FloatArray) -> FloatArray:
         z: FloatArray = self.frame.y.T @ coef
         return z
 
     def gap(self, s: FloatArray, t: FloatArray) -> float:
-        return float(np.linalg.norm(s - t))
+        delta = s - t
+        return math.sqrt(float(delta.dot(delta)))  # np.linalg.norm's own formula, bit for bit
 
     def to_original(self, s: FloatArray) -> FloatArray:
         return self.frame.to_original(s)

@@ -14,6 +14,8 @@ from bgdsim.aggregators.geometric_median._numerics import _EPS, FloatArray, _med
 _ZERO_RTOL: Final = 256 * _EPS  # least "distance is zero" threshold, relative to the scale
 _SLOW_RATIO: Final = 0.9  # a step at least this fraction of the previous one is "slow" ...
 _SLOW_RUN: Final = 12  # ... and this many slow steps in a row, off the data points, a stall
+_sum = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+_max = np.maximum.reduce
 
 
 def _iterate(
@@ -58,7 +60,7 @@ def _iterate(
     slow = 0
 
     for it in range(max_iter):
-        med = _median(dist)
+        before = dist  # the stopping rule's median distance is taken from the distances here
         k = int(dist.argmin())
         if dist[k] <= zero and at != k:  # snap onto the data point
             s, at = eng.point(k), k
@@ -72,13 +74,13 @@ def _iterate(
         else:
             pk = eng.point(k)
             # x_k and every point coinciding with it (duplicated rows) are handled exactly
-            group = np.flatnonzero(dist <= dist[k] + zero)
+            group = (dist <= dist[k] + zero).nonzero()[0]
             if group.size > 1:
                 group = np.array([i for i in group.tolist() if eng.gap(eng.point(i), pk) <= zero])
-            eta = float(w[group].sum())
+            eta = float(w[k]) if group.size == 1 else float(_sum(w[group]))
             np.divide(w, dist, out=b)
             b[group] = 0.0
-        total = float(b.sum())
+        total = float(_sum(b))
         if total == 0.0:  # every point coincides with x_k
             return s, at, it + 1, True, dist, False
         t = eng.combine(b / total)
@@ -94,10 +96,21 @@ def _iterate(
         step = eng.gap(new, s)
         s, at = new, new_at
         dist = eng.distances(s, at)
-        if step <= tol * med or step <= 16.0 * _EPS * (math.sqrt(eng.sq_norm) + med):
+        if _stops(step, before, tol, 16.0 * _EPS, math.sqrt(eng.sq_norm)):
             return s, at, it + 1, True, dist, False
         slow = slow + 1 if step >= _SLOW_RATIO * prev_step and at is None else 0
         prev_step = step
         if slow >= _SLOW_RUN and detect_stall:
             return s, at, it + 1, False, dist, True
     return s, at, max_iter, False, dist, False
+
+
+def _stops(step: float, dist: FloatArray, tol: float, eps16: float, root: float) -> bool:
+    """The stopping rule: step <= tol · med or step <= 16ε (√‖s‖² + med), med the median of
+    ``dist``; decided from max(dist) ≥ med first when that already says no (the common
+    case), so the median is computed only near the end."""
+    top = float(_max(dist))
+    if step > tol * top and step > eps16 * (root + top):
+        return False
+    med = _median(dist)
+    return step <= tol * med or step <= eps16 * (root + med)
