@@ -8,7 +8,7 @@ What is measured
     on the three runtimes. The data are built
     once and untimed (``bgdsim.problems.build`` cached, as in the other benchmarks).
     A runtime's *round overhead* is (its wall time − the SimPy runtime's) / rounds: what
-    real tasks, sockets, framing and MACs (HMAC-SHA256) add to the same protocol. On
+    real tasks, sockets, framing and MACs (Poly1305) add to the same protocol. On
     TCP the honest workers also compute their own gradients (m local gradients a round,
     in this one process, on top of the server's batched call that feeds the omniscient
     adversary): that compute is timed alone (``worker gradients``, the m calls of

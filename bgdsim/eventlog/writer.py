@@ -202,8 +202,9 @@ class EventLog:
     def payload(self, vector: np.ndarray) -> dict[str, Any] | None:
         """Append a vector to the sidecar; return the reference a line carries.
 
-        A large vector may be written after this returns (by the next seal or flush at
-        the latest): it must not change until then."""
+        The vector may be written after this returns (by the next seal or flush at the
+        latest: a large one, and every one after it in the same span, goes to the log's
+        thread): it must not change until then."""
         if self._side is None:
             return None
         arr = np.asarray(vector, order="C")  # keeps a 0-d array 0-d (ascontiguousarray would not)

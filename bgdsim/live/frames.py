@@ -1,12 +1,17 @@
 """Wire frames of the TCP runtime, the per-worker keys, and the channel that signs them.
 
-A connection opens with the server's *greeting*, ``"BGD4" ‖ run id ‖ nonce`` (4 + 16 + 16
-bytes): the run id is random per run, the nonce random per connection. Every message
-after it, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ tag``:
+A connection opens with the server's *greeting*, ``"BGD4" ‖ run id ‖ server nonce`` (4 +
+16 + 16 bytes), answered by the worker's, ``"BGW4" ‖ worker nonce`` (4 + 16 bytes): the
+run id is random per run,
+each nonce random per connection, and the connection's *nonce* is the two together (so
+neither end alone decides the keys of a connection: a recorded conversation replayed to a
+reconnecting worker, or to the server, is keyed differently and refused). Every message
+after that, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ tag``:
 
 * ``len``: 4 bytes, big-endian, the length of everything after it;
 * ``hlen``: 2 bytes, big-endian, the header's length;
-* ``header``: a small JSON object ``{"round", "worker", "kind", "seq", ...}``;
+* ``header``: a small JSON object ``{"round", "worker", "kind", "seq", ...}`` (``round``
+  and ``worker`` 32-bit signed integers);
 * ``payload``: raw array bytes (``dtype``, ``shape``), e.g. float64 little-endian, or JSON;
 * ``tag``: 16 bytes, Poly1305 of ``len ‖ hlen ‖ header ‖ payload`` under this frame's
   one-time key, keyed BLAKE2b-256 under worker j's key of ``"bgdsim-frame-v4" ‖ run id ‖
@@ -52,6 +57,7 @@ __all__ = [
     "MAC_SIZE",
     "MAX_HEADER",
     "MAX_NDIM",
+    "WORKER_GREETING_SIZE",
     "Channel",
     "FrameError",
     "derive_key",
@@ -61,13 +67,17 @@ __all__ = [
     "read_body",
     "read_greeting",
     "read_key",
+    "read_nonce",
     "to_array",
+    "worker_greeting",
     "write_keys",
 ]
 
 MAGIC = b"BGD4"
+WORKER_MAGIC = b"BGW4"
 ID_SIZE = 16
 GREETING_SIZE = len(MAGIC) + 2 * ID_SIZE
+WORKER_GREETING_SIZE = len(WORKER_MAGIC) + ID_SIZE
 MAC_SIZE = 16
 MAX_HEADER = 4096
 #: the most dimensions a frame's array may have
@@ -76,6 +86,7 @@ _LABEL = b"bgdsim-frame-v4"
 _LEN = struct.Struct(">I")
 _HLEN = struct.Struct(">H")
 _SEQ = struct.Struct(">Q")
+_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 _DTYPE_KINDS = "biufc"
 _timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
@@ -129,11 +140,27 @@ def greeting(run_id: bytes, nonce: bytes) -> bytes:
 
 
 async def read_greeting(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
-    """(run id, nonce) from the server's greeting."""
+    """(run id, server nonce) from the server's greeting."""
     data = await reader.readexactly(GREETING_SIZE)
     if not data.startswith(MAGIC):
         raise FrameError(f"not a bgdsim server speaking {MAGIC.decode()} (got {data[:4]!r})")
     return data[4 : 4 + ID_SIZE], data[4 + ID_SIZE :]
+
+
+def worker_greeting(nonce: bytes) -> bytes:
+    """A worker's first bytes on a connection, after the server's greeting."""
+    if len(nonce) != ID_SIZE:
+        raise ValueError(f"the nonce must be {ID_SIZE} bytes")
+    return WORKER_MAGIC + nonce
+
+
+async def read_nonce(reader: asyncio.StreamReader) -> bytes:
+    """The worker's nonce, from its greeting (anything else is refused at its first four
+    bytes, without waiting for more)."""
+    magic = await reader.readexactly(len(WORKER_MAGIC))
+    if magic != WORKER_MAGIC:
+        raise FrameError(f"not a bgdsim worker speaking {WORKER_MAGIC.decode()} (got {magic!r})")
+    return await reader.readexactly(ID_SIZE)
 
 
 # ---------------------------------------------------------------------------- frames
@@ -149,7 +176,7 @@ class Channel:
         key: worker j's key.
         worker: j.
         run_id: the run's id, from the greeting.
-        nonce: the connection's nonce, from the greeting.
+        nonce: the connection's nonce: the server's (from the greeting) ‖ the worker's.
         server: True on the server's end (it sends ``D`` frames and receives ``U``).
     """
 
@@ -256,6 +283,9 @@ def peek_header(frame: bytes) -> dict[str, Any]:
     for key, kind in (("round", int), ("worker", int), ("kind", str)):
         if not isinstance(header.get(key), kind) or isinstance(header.get(key), bool):
             raise FrameError(f"header field {key!r} missing or not {kind.__name__}")
+    for key in ("round", "worker"):  # the log stores both as int32
+        if not _INT32_MIN <= header[key] <= _INT32_MAX:
+            raise FrameError(f"header field {key!r} out of the 32-bit range ({header[key]})")
     return header
 
 

@@ -43,12 +43,15 @@ from bgdsim.live.frames import (
     greeting,
     peek_header,
     read_body,
+    read_nonce,
     to_array,
 )
 
-__all__ = ["HELLO_TIMEOUT", "TcpServer"]
+__all__ = ["HELLO_TIMEOUT", "STALL_FRAMES", "TcpServer"]
 
 HELLO_TIMEOUT = 5.0
+#: a worker with more than this many full frames unread in its send buffer is dropped
+STALL_FRAMES = 2
 
 
 class TcpServer:
@@ -70,6 +73,7 @@ class TcpServer:
         sc = self.engine.sc
         self.welcome = orjson.dumps({"scenario": sc.to_dict(), "seed": sc.seed})
         self.conns: dict[int, tuple[asyncio.StreamWriter, Channel]] = {}
+        self.peers: dict[int, str] = {}  # worker j's address, once it joined
         self.joining: set[int] = set()  # said hello, building their data
         self.connected = asyncio.Event()
         self.handlers: set[asyncio.Task[Any]] = set()
@@ -102,15 +106,21 @@ class TcpServer:
     async def _join(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> tuple[int, Channel]:
-        """Greeting, hello (within ``HELLO_TIMEOUT``): the worker and its channel."""
+        """Greeting, the worker's nonce and hello (within ``HELLO_TIMEOUT``): the worker and
+        its channel."""
         nonce = os.urandom(ID_SIZE)
         writer.write(greeting(self.run_id, nonce))
-        frame = await asyncio.wait_for(read_body(reader, 1024 + MAX_HEADER), HELLO_TIMEOUT)
-        hello = peek_header(frame)
-        j = hello["worker"]
-        if hello["kind"] != "hello" or not 0 <= j < self.m:
+
+        async def hello() -> tuple[bytes, bytes]:
+            theirs = await read_nonce(reader)
+            return theirs, await read_body(reader, 1024 + MAX_HEADER)
+
+        theirs, frame = await asyncio.wait_for(hello(), HELLO_TIMEOUT)
+        header = peek_header(frame)
+        j = header["worker"]
+        if header["kind"] != "hello" or not 0 <= j < self.m:
             raise FrameError(f"expected a hello from a worker 0..{self.m - 1}")
-        channel = Channel(self.keys[j], j, self.run_id, nonce, server=True)
+        channel = Channel(self.keys[j], j, self.run_id, nonce + theirs, server=True)
         channel.open(frame)
         if j in self.conns or j in self.joining:
             raise FrameError(f"worker {j} is already connected")
@@ -132,6 +142,7 @@ class TcpServer:
                 raise FrameError(f"expected ready, got a {header['kind']!r} frame")
             self.joining.discard(j)
             self.conns[j] = (writer, channel)
+            self.peers[j] = peer
             if len(self.conns) == self.m:
                 self.connected.set()
             if self.on_join is not None:
@@ -187,7 +198,7 @@ class TcpServer:
         lost = {
             j: "disconnected"
             for j in workers
-            if (c := self.conns.get(j)) is None or c[0].is_closing()
+            if (c := self.conns.get(j)) is None or c[0].is_closing() or self._stalled(j, c[0])
         }
         engine.deliver(plan, workers, now, lost)
         writers = []
@@ -219,6 +230,17 @@ class TcpServer:
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
 
+    def _stalled(self, j: int, writer: asyncio.StreamWriter) -> bool:
+        """Worker j has not read what it was sent: more than ``STALL_FRAMES`` full frames
+        wait in its socket's send buffer. Its connection is closed (it is missing from
+        then on, as a worker that disconnected), so that a peer that stops reading cannot
+        make the server's memory grow round after round."""
+        if writer.transport.get_write_buffer_size() <= STALL_FRAMES * self.max_frame:
+            return False
+        self._reject(self.peers.get(j, "?"), j, "not reading its frames (send buffer full)")
+        writer.close()
+        return True
+
     def _lost(self, plan: PlannedRound, j: int) -> None:
         """Worker j's report enters an up-link that loses it (logged as sent and dropped)."""
         self.engine.reports_sent(plan, [j], self.driver.now())
@@ -241,8 +263,10 @@ class TcpServer:
                 writer.write(channel.seal("end", 0))
                 writers.append(writer)
         for writer in writers:
-            with contextlib.suppress(ConnectionError):
+            try:
                 await asyncio.wait_for(writer.drain(), 1.0)
+            except (ConnectionError, asyncio.TimeoutError):  # gone, or not reading: closed
+                writer.close()
 
     async def close(self) -> None:
         if self.server is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,16 @@ import orjson
 from bgdsim import problems
 from bgdsim.config import validate_scenario
 from bgdsim.engine.world import build_problem
-from bgdsim.live.frames import Channel, FrameError, read_body, read_greeting, read_key, to_array
+from bgdsim.live.frames import (
+    ID_SIZE,
+    Channel,
+    FrameError,
+    read_body,
+    read_greeting,
+    read_key,
+    to_array,
+    worker_greeting,
+)
 from bgdsim.rng import Streams
 
 __all__ = ["Gradient", "LocalData", "WorkerFn", "handshake", "split_address", "worker",
@@ -105,11 +115,12 @@ class LocalData:
 async def handshake(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, j: int, key: bytes
 ) -> tuple[Channel, bytes]:
-    """Greeting, ``hello``, ``welcome``: worker j's channel and the welcome's payload
-    (the caller says ``ready`` once it has its data)."""
+    """Greeting, the worker's nonce, ``hello``, ``welcome``: worker j's channel and the
+    welcome's payload (the caller says ``ready`` once it has its data)."""
     run_id, nonce = await read_greeting(reader)
-    channel = Channel(key, j, run_id, nonce, server=False)
-    writer.write(channel.seal("hello", 0))
+    mine = os.urandom(ID_SIZE)
+    channel = Channel(key, j, run_id, nonce + mine, server=False)
+    writer.write(worker_greeting(mine) + channel.seal("hello", 0))
     await writer.drain()
     header, payload = channel.open(await read_body(reader, WORKER_MAX_FRAME))
     if header["kind"] != "welcome":

@@ -153,8 +153,14 @@ _ROW = np.dtype(
 def canonical_order(rounds: np.ndarray, dirs: np.ndarray, workers: np.ndarray) -> np.ndarray:
     """The permutation that sorts rows by (round, dir, worker), stable within each: one
     stable sort of the packed int64 key round << 33 | dir << 32 | worker (a merge of the
-    few sorted runs the rows come in) when it fits: workers >= 0, 0 <= rounds < 2**30."""
-    if not rounds.size or not 0 <= rounds.min() <= rounds.max() < 1 << 30 or workers.min() < 0:
+    few sorted runs the rows come in) when it fits: workers >= 0, 0 <= rounds < 2**30,
+    directions 0 or 1."""
+    if (
+        not rounds.size
+        or not 0 <= rounds.min() <= rounds.max() < 1 << 30
+        or workers.min() < 0
+        or dirs.max() > 1
+    ):
         return np.lexsort((workers, dirs, rounds))
     key = rounds.astype(np.int64)
     key <<= 1

@@ -55,7 +55,8 @@ SEALED = st.fixed_dictionaries(
 REPORTS = st.builds(  # well-formed (3,) float64 reports with any values, for any round
     lambda t, v: {"kind": "report", "round": t, "fields": {"dtype": "<f8", "shape": [3]},
                   "payload": np.array(v, dtype="<f8").tobytes()},
-    st.sampled_from([0, 1, 2, 3]),
+    # rounds the run has, and rounds past the log's int32 (which once crashed the seal)
+    st.sampled_from([0, 1, 2, 3, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1]),
     st.lists(st.floats(width=64), min_size=3, max_size=3),
 )  # fmt: skip
 RAW = st.one_of(

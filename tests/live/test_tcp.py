@@ -25,6 +25,7 @@ from bgdsim.live import run_tcp, serve, worker, write_keys
 from bgdsim.live.frames import (
     GREETING_SIZE,
     MAC_SIZE,
+    WORKER_GREETING_SIZE,
     Channel,
     FrameError,
     derive_key,
@@ -32,10 +33,12 @@ from bgdsim.live.frames import (
     peek_header,
     read_body,
     read_greeting,
+    worker_greeting,
 )
 from bgdsim.live.tcp import connect_deadline
 from bgdsim.live.tcp_worker import LocalData, handshake, worker_loop
 from tests.conftest import ScenarioFactory
+from tests.live.conftest import tiny
 
 SECRET = b"s" * 32
 Peer = Callable[[str, int, int, bytes], Coroutine[Any, Any, None]]
@@ -103,11 +106,13 @@ class Tap:
     def __init__(self, replay: int | None = None) -> None:
         self.up: list[bytes] = []
         self.down: list[bytes] = []
+        self.greeting = self.nonce = b""
         self.replay = replay
 
     async def _pump_down(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            writer.write(await reader.readexactly(GREETING_SIZE))
+            self.greeting = await reader.readexactly(GREETING_SIZE)
+            writer.write(self.greeting)
             while True:
                 frame = await read_body(reader, 1 << 24)
                 self.down.append(frame)
@@ -119,6 +124,8 @@ class Tap:
         s_reader, s_writer = await asyncio.open_connection(*self.server)
         down = asyncio.ensure_future(self._pump_down(s_reader, w_writer))
         try:
+            self.nonce = await w_reader.readexactly(WORKER_GREETING_SIZE)  # magic + nonce
+            s_writer.write(self.nonce)
             while True:
                 frame = await read_body(w_reader, 1 << 24)
                 self.up.append(frame)
@@ -249,8 +256,10 @@ async def test_a_report_is_logged_as_sent_when_it_entered_its_up_link(
 
 # --------------------------------------------------------------------- frames and their MACs
 def test_the_wire_format_is_the_documented_one() -> None:
-    key, run, nonce = derive_key(SECRET, 2), os.urandom(16), os.urandom(16)
-    assert greeting(run, nonce) == b"BGD4" + run + nonce
+    key, run, theirs, mine = derive_key(SECRET, 2), *(os.urandom(16) for _ in range(3))
+    assert greeting(run, theirs) == b"BGD4" + run + theirs  # the server's
+    assert worker_greeting(mine) == b"BGW4" + mine  # the worker's answer
+    nonce = theirs + mine  # the connection's: both ends' nonces
     ch = Channel(key, 2, run, nonce, server=False)
     ch.seal("hello", 0)
     vector = np.arange(3.0)
@@ -307,7 +316,7 @@ def test_a_frame_opens_once_and_only_in_its_place() -> None:
         server().open(tampered)  # the header (the round) is signed
     flipped = frame[:-40] + bytes([frame[-40] ^ 1]) + frame[-39:]
     with pytest.raises(FrameError, match="bad MAC"):
-        server().open(flipped)  # so is the payload, through its digest
+        server().open(flipped)  # so is the payload
 
 
 # --------------------------------------------------------------------- hostile peers
@@ -334,6 +343,9 @@ def test_a_frame_opens_once_and_only_in_its_place() -> None:
             id="other-connection",
         ),
         pytest.param(lambda ch, key: twin(ch, key, sent=0).seal("hello", 0), id="replayed-hello"),
+        # the log stores rounds as int32: a round past it is refused as a frame, not a crash
+        pytest.param(lambda ch, key: report(ch, 1 << 31, np.ones(3)), id="round-past-int32"),
+        pytest.param(lambda ch, key: report(ch, ~(1 << 31), np.ones(3)), id="round-below-int32"),
         pytest.param(
             lambda ch, key: report(twin(ch, key, sent=ch.sent + 1), 1, np.ones(3)), id="skipped-seq"
         ),
@@ -391,7 +403,7 @@ def test_frames_from_another_run_are_rejected(
     async def replayer(host: str, port: int, j: int, key: bytes) -> None:
         reader, writer = await asyncio.open_connection(host, port)  # run A's hello
         await read_greeting(reader)
-        writer.write(hello)
+        writer.write(tap.nonce + hello)
         await reader.read()
         writer.close()
         reader, writer, _, _ = await join(host, port, j, key)  # a valid join, then
@@ -406,6 +418,64 @@ def test_frames_from_another_run_are_rejected(
     assert [e["reason"] for e in rejected] == ["bad MAC", "bad MAC"]
     assert "worker" not in rejected[0] and rejected[1]["worker"] == 0
     assert [b["missing"] for b in events(path, "barrier")] == [[0], [0]]
+    assert bgdsim.verify(path).mismatch is None
+
+
+def test_a_worker_refuses_a_recorded_conversation_replayed_to_it(
+    live_scenario: ScenarioFactory,
+) -> None:
+    # a man in the middle records a run, then plays the server's side of it back to the
+    # same worker reconnecting: the worker's own nonce keys the connection, so the
+    # recorded welcome does not open (and the worker's frames never reuse a one-time key)
+    sc = live_scenario(rounds=1, server__round_timeout=10.0)
+    tap = Tap()
+    asyncio.run(run_tcp(sc, log_path=None, time_scale=0.02, secret=SECRET, workers={0: tap.peer}))
+    assert split(tap.down[0])[0]["kind"] == "welcome"
+
+    async def main() -> None:
+        async def playback(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                writer.write(tap.greeting)
+                await reader.readexactly(WORKER_GREETING_SIZE)  # the worker's new nonce
+                await read_body(reader, 1 << 20)  # its hello
+                writer.write(tap.down[0])  # the recorded welcome
+                await writer.drain()
+                await reader.read()
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(playback, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            with pytest.raises(FrameError, match="bad MAC"):
+                await handshake(reader, writer, 0, derive_key(SECRET, 0))
+        finally:
+            writer.close()
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+
+
+def test_a_worker_that_stops_reading_is_dropped_not_buffered(tmp_path: Path) -> None:
+    # worker 0 joins and then never reads: its θ frames (400 kB) would pile up in the
+    # server's memory round after round; once two of them wait, it is dropped
+    async def deaf(host: str, port: int, j: int, key: bytes) -> None:
+        _, writer, _, _ = await join(host, port, j, key)
+        writer.transport.pause_reading()
+        try:
+            await asyncio.sleep(3600)  # cancelled when the run ends
+        finally:
+            writer.close()
+
+    sc = tiny(rounds=40, problem__dim=50_000, problem__samples=60, server__round_timeout=0.02)
+    path = tmp_path / "r.jsonl"
+    result = asyncio.run(run_tcp(sc, log_path=path, secret=SECRET, workers={0: deaf}))
+    assert result.status == "completed" and result.rounds == 40
+    stalled = [e for e in events(path, "frame_rejected") if "not reading" in e["reason"]]
+    assert len(stalled) == 1 and stalled[0]["worker"] == 0
+    assert events(path, "run_end")
     assert bgdsim.verify(path).mismatch is None
 
 
