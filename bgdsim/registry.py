@@ -146,12 +146,17 @@ class Registry(Generic[T]):
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: register the decorated object under ``name``."""
+        # who registers it decides whether it is bgdsim's own (another process has it by
+        # itself) or this process's (a sweep ships it): an alias of a built-in made in a
+        # script is the script's
+        caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+        own = caller == "bgdsim" or caller.startswith("bgdsim.")
 
         def deco(obj: T) -> T:
             if name in self._items:
                 raise ValueError(f"{self.kind} '{name}' is already registered")
             self._items[name] = obj
-            if not str(getattr(obj, "__module__", "")).startswith("bgdsim"):
+            if not own:
                 self._local.add(name)
             return obj
 
@@ -215,11 +220,12 @@ def local_components() -> list[tuple[str, str, str, Any]]:
 def install(components: list[tuple[str, str, str, Any]]) -> None:
     """Register components shipped from another process (:func:`local_components`).
 
-    A name this process already has for the same object (a forked worker, or a module
-    that registered it again on import) is left as it is.
+    A name this process registered from outside bgdsim itself (a worker that outlives a
+    sweep, or a spawned one that re-imported the script) takes the shipped object: the
+    sweep's process has the current code.
 
     Raises:
-        ValueError: the name is registered here to something else.
+        ValueError: the name belongs here to a built-in or a plugin.
     """
     for module, kind, name, obj in components:
         reg = _REGISTRIES.get(kind)
@@ -228,11 +234,14 @@ def install(components: list[tuple[str, str, str, Any]]) -> None:
             reg = _REGISTRIES[kind]
         have = reg._items.get(name)
         if have is None:
-            reg.register(name)(obj)
-        elif have is not obj and _qualname(have) != _qualname(obj):
+            reg._items[name] = obj
+            reg._local.add(name)
+        elif name in reg._local:
+            reg._items[name] = obj
+        elif have is not obj:
             raise ValueError(
-                f"{kind} '{name}' of the sweep's process is registered here to "
-                f"another object ({_qualname(have)})"
+                f"{kind} '{name}' of the sweep's process is a built-in or a plugin here "
+                f"({_qualname(have)})"
             )
 
 

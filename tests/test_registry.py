@@ -357,19 +357,43 @@ def test_local_components_are_the_ones_registered_from_outside_bgdsim() -> None:
     assert registry.local_components() == before
 
 
-def test_install_registers_what_another_process_shipped_once() -> None:
+def test_install_registers_what_another_process_shipped_and_keeps_it_current() -> None:
     from bgdsim import registry
 
     shipped = [("bgdsim.aggregators", "aggregator", "local_rule", _local_rule)]
     registry.install(shipped)
     try:
         assert aggregators.get("local_rule") is _local_rule
-        registry.install(shipped)  # already there (a forked worker): nothing to do
+        assert ("bgdsim.aggregators", "aggregator", "local_rule", _local_rule) in (
+            registry.local_components()
+        )  # a worker's own registrations are not bgdsim's: it would ship them on
+        registry.install(shipped)  # the same again: nothing changes
+        assert aggregators.get("local_rule") is _local_rule
 
-        def other(vectors: Any) -> Any:
+        def edited(vectors: Any) -> Any:
             return vectors[1]
 
-        with pytest.raises(ValueError, match="'local_rule' of the sweep's process"):
-            registry.install([("bgdsim.aggregators", "aggregator", "local_rule", other)])
+        # a worker that outlives a sweep (loky's reused executor, a long-lived Dask
+        # cluster) gets the code the next sweep's process has, not what it kept
+        registry.install([("bgdsim.aggregators", "aggregator", "local_rule", edited)])
+        assert aggregators.get("local_rule") is edited
+        builtin = aggregators.get("mean")
+        with pytest.raises(ValueError, match="'mean' of the sweep's process is a built-in"):
+            registry.install([("bgdsim.aggregators", "aggregator", "mean", edited)])
+        assert aggregators.get("mean") is builtin
     finally:
         aggregators.registry.unregister("local_rule")
+
+
+def test_an_alias_of_a_built_in_made_outside_bgdsim_is_shipped() -> None:
+    from bgdsim import registry
+
+    builtin = aggregators.get("mean")
+    aggregators.register("mean_alias")(builtin)  # registered here, by this module
+    try:
+        assert ("bgdsim.aggregators", "aggregator", "mean_alias", builtin) in (
+            registry.local_components()
+        )
+        assert not [c for c in registry.local_components() if c[2] == "mean"]
+    finally:
+        aggregators.registry.unregister("mean_alias")

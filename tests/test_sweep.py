@@ -479,3 +479,38 @@ def test_a_component_registered_in_the_script_reaches_every_engines_workers(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split("\n")[:3] == ["local True ok", "local False ok", "dask None ok"]
+
+
+def test_a_component_that_cannot_be_shipped_is_named_and_forks_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers (and one job) use this process's registrations as they are, so
+    nothing is pickled for them; fresh interpreters would need it pickled, and a component
+    that cannot be (here: it holds a lock) is refused by name before any run, instead of
+    the sweep ending in a pickling traceback with no rows."""
+    from bgdsim import aggregators
+    from bgdsim.sweep import _engines
+
+    lock = threading.Lock()
+
+    def locked_mean(vectors: Any, **_: Any) -> Any:
+        with lock:
+            return vectors.mean(axis=0)
+
+    grid = SMALL.replace("[grid]", '[grid]\nserver.aggregator = ["locked_mean"]')
+    path = write_sweep(tmp_path, grid)
+    aggregators.register("locked_mean")(locked_mean)
+    try:
+        monkeypatch.setattr(_engines, "can_fork", lambda: False)
+        with pytest.raises(SweepError, match="aggregator 'locked_mean', registered in this"):
+            run_sweep(path, jobs=2, out=tmp_path / "loky", progress=False)
+        assert (
+            not (tmp_path / "loky" / "results.csv").exists()
+            or len(rows_of(tmp_path / "loky" / "results.csv")) <= 1
+        )
+        monkeypatch.setattr(_engines, "can_fork", lambda: True)
+        forked = read_results(run_sweep(path, jobs=2, out=tmp_path / "fork", progress=False))
+        one = read_results(run_sweep(path, jobs=1, out=tmp_path / "one", progress=False))
+        assert len(forked) == len(one) == 4 and numbers(forked) == numbers(one)
+    finally:
+        aggregators.registry.unregister("locked_mean")

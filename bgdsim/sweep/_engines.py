@@ -45,11 +45,46 @@ def _local(run: _TaskFn, tasks: list[_Task], jobs: int) -> Iterator[Iterator[_Ou
     joblib's loky processes; results in completion order. Stops the workers it started.
     One job runs the tasks in this process, one after the other."""
     if jobs == 1:
-        yield (run(*task) for task in tasks)
+        yield (run(*task) for task in _at_home(tasks))
         return
-    engine = _forked if can_fork() else _loky
-    with engine(run, tasks, jobs) as outcomes:
+    if can_fork():  # the children have this process's components already
+        with _forked(run, _at_home(tasks), jobs) as outcomes:
+            yield _survive(outcomes, tasks)
+        return
+    _check_shippable(tasks)
+    with _loky(run, tasks, jobs) as outcomes:
         yield _survive(outcomes, tasks)
+
+
+_SHIPPED = 5  # where a task carries the components to ship (see _Task)
+
+
+def _at_home(tasks: list[_Task]) -> list[_Task]:
+    """The tasks without the components to ship: for this process and its forks."""
+    return [
+        (*task[:_SHIPPED], []) if len(task) > _SHIPPED else task  # type: ignore[misc]
+        for task in tasks
+    ]
+
+
+def _check_shippable(tasks: list[_Task]) -> None:
+    """Refuse, naming it, a component registered in this process that cannot be sent to
+    a worker started afresh (a function defined inside another, one holding a lock, …):
+    pickled as loky and Dask pickle it."""
+    if not tasks or len(tasks[0]) <= _SHIPPED or not tasks[0][_SHIPPED]:
+        return
+    import cloudpickle
+
+    shipped: list[tuple[str, str, str, Any]] = tasks[0][_SHIPPED]  # type: ignore[assignment]
+    for _, kind, name, obj in shipped:
+        try:
+            cloudpickle.dumps(obj)
+        except Exception as exc:
+            raise SweepError(
+                f"{kind} '{name}', registered in this process, cannot be sent to the "
+                f"sweep's worker processes ({type(exc).__name__}: {exc}); define it at the "
+                "top level of a module, or run the sweep with jobs = 1"
+            ) from None
 
 
 #: why a run has no row when its worker process died under it
@@ -195,11 +230,16 @@ def _dask(
                 raise SweepError(
                     f"dask scheduler {scheduler}: no workers within {timeout:g} s"
                 ) from None
-        futures = [client.submit(run, *task, pure=False) for task in tasks]
+        _check_shippable(tasks)
+        futures = {client.submit(run, *task, pure=False): task[0] for task in tasks}
 
         def outcomes() -> Iterator[_Outcome]:
-            for future in dd.as_completed(futures, loop=client.loop):
-                outcome: _Outcome = future.result()
+            for future in dd.as_completed(list(futures), loop=client.loop):
+                try:
+                    outcome: _Outcome = future.result()
+                except Exception as exc:  # the run raises nothing: its worker died (or
+                    # the cluster lost it) — the run fails, the sweep goes on
+                    outcome = (futures[future], None, f"{DIED} ({type(exc).__name__}: {exc})")
                 future.release()
                 yield outcome
 

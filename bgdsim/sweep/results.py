@@ -55,8 +55,9 @@ def _existing(csv_path: Path, columns: list[str]) -> set[tuple[str, int]]:
     return done
 
 
-def _manifest(out: Path, spec: SweepSpec, cells: list[Cell]) -> None:
-    """Write ``sweep.json``; refuse if the folder holds results of another base scenario."""
+def _manifest(out: Path, spec: SweepSpec, cells: list[Cell], *, write: bool = True) -> None:
+    """Write ``sweep.json`` (``write``); refuse if the folder holds results of another
+    base scenario."""
     base = tomllib.loads(spec.scenario_file.read_text(encoding="utf-8"))
     base = json.loads(json.dumps(base, default=str))
     path = out / "sweep.json"
@@ -70,6 +71,8 @@ def _manifest(out: Path, spec: SweepSpec, cells: list[Cell]) -> None:
                 f"{out}: holds results of a different base scenario than {spec.scenario}; "
                 "choose another output folder or remove it"
             )
+    if not write:
+        return
     cell_list = [{"cell": c.id, "overrides": c.overrides} for c in cells]
     data = {"scenario": base, "keys": spec.keys, "seeds": spec.seeds, "cells": cell_list}
     path.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")

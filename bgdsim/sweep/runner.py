@@ -162,6 +162,7 @@ def _execute(
     csv_path = out / "results.csv"
     cells = spec.cells()
     columns = _columns(spec)
+    _manifest(out, spec, cells, write=False)  # a folder of another sweep: refused untouched
     done = _existing(csv_path, columns)
     _manifest(out, spec, cells)
     log_dir = out.resolve() / "logs"

@@ -71,3 +71,21 @@ def test_an_interrupted_sweep_stops_its_workers_at_once(tmp_path: Path) -> None:
         raise KeyboardInterrupt  # Ctrl-C while the runs handed to the workers go on
     assert not list(tmp_path.iterdir())  # none of them was waited for
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+
+
+def test_a_dask_worker_that_dies_fails_its_run_not_the_sweep() -> None:
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")  # its config defaults, before one is changed
+    # a dead worker's task is retried on another by default; here it fails at once
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        try:
+            with _engines._dask(_task, tasks(die={1}, n=3), 1, None, 10.0) as outcomes:
+                got = {i: (row, tb) for i, row, tb in outcomes}
+        except OSError as exc:  # pragma: no cover - e.g. no local sockets
+            pytest.skip(f"dask LocalCluster cannot start: {exc}")
+    assert sorted(got) == [0, 1, 2]  # every run answered, the sweep went on
+    failed = {i for i, (row, _) in got.items() if row is None}
+    assert 1 in failed  # with the runs queued on the same worker, if any
+    assert all(got[i][1].startswith(_engines.DIED) for i in failed)
+    assert "KilledWorker" in got[1][1]
+    assert all(got[i][1] is None for i in set(got) - failed)
