@@ -56,7 +56,17 @@ class Barrier:
         grace: seconds to keep waiting once the quorum is in.
     """
 
-    __slots__ = ("armed", "deadline", "grace", "grace_at", "quorum", "reason", "timeout", "workers")
+    __slots__ = (
+        "armed",
+        "deadline",
+        "fired_at",
+        "grace",
+        "grace_at",
+        "quorum",
+        "reason",
+        "timeout",
+        "workers",
+    )
 
     def __init__(
         self, workers: int, timeout: float, quorum: int | None = None, grace: float = 0.0
@@ -71,16 +81,25 @@ class Barrier:
         self.grace = grace
         self.deadline = 0.0
         self.reason: str | None = None
+        self.fired_at = float("inf")
         self.armed = False
         self.grace_at = float("inf")
 
     def open(self, start: float) -> float:
         """A round opens at ``start``; returns when its timeout is due."""
         self.reason = None
+        self.fired_at = float("inf")
         self.armed = False
         self.grace_at = float("inf")
         self.deadline = start + self.timeout
         return self.deadline
+
+    def admits(self, now: float) -> bool:
+        """A report of this round arriving at ``now`` is in time: the barrier has not
+        fired, or fired at ``now`` (at one instant reports count first). A live clock can
+        hand over a report after the barrier fired and before the round is closed: it is
+        late, as it would be on the simulated clock."""
+        return now <= self.fired_at
 
     @property
     def fired(self) -> bool:
@@ -98,10 +117,10 @@ class Barrier:
                 self.grace_at = now + self.grace
                 decision = Arm(self.grace_at, self.grace)
             else:
-                self.reason = QUORUM
+                self.reason, self.fired_at = QUORUM, now
                 return Fire(QUORUM)
         if heard == self.workers:
-            self.reason = ALL
+            self.reason, self.fired_at = ALL, now
             return Fire(ALL)
         return decision
 
@@ -142,12 +161,13 @@ class Barrier:
                     best = min(best, (self.grace_at, 2, QUORUM))
                 else:  # checked before ``all`` at the report that completes both
                     best = min(best, (reached, -1, QUORUM))
-        self.reason = best[2]
+        self.reason, self.fired_at = best[2], best[0]
         return best[0], best[2]
 
     def timer(self, kind: str) -> Decision:
-        """The ``timeout`` or the ``quorum`` (grace) timer went off."""
+        """The ``timeout`` or the ``quorum`` (grace) timer went off (at its due time)."""
         if self.reason is not None:
             return None
         self.reason = kind
+        self.fired_at = self.deadline if kind == TIMEOUT else self.grace_at
         return Fire(kind)

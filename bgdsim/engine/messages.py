@@ -164,7 +164,10 @@ class MessageRules:
         inbox, log, acct = self.inbox, self.log, self.acct
         if inbox is None:
             return Outcome.REJECTED, None
-        if verdict is _UNCHECKED:
+        reason: str | None
+        if t == inbox.round and not self.barrier.admits(now):  # a live clock's straggler
+            outcome, reason = Outcome.LATE, None
+        elif verdict is _UNCHECKED:
             outcome, reason = self.core.receive(inbox, j, t, vector)
         else:
             outcome, reason = self.core.receive(inbox, j, t, vector, verdict)

@@ -212,6 +212,17 @@ def receive(log: Log, core: ServerCore, inbox: RoundInbox, barrier: Barrier, arr
         accepted[i] = verdict is None
         if verdict is not None:
             verdicts[i] = verdict
+    # when the barrier fires: a report of the round after it (a live clock's straggler,
+    # or an edited time) is late, which one message at a time sorts out
+    when = np.full(m, np.inf)
+    when[who] = arr.time[now]
+    kept = np.zeros(m, dtype=bool)
+    kept[arr.worker[accepted]] = True
+    state = (barrier.reason, barrier.fired_at, barrier.grace_at)
+    fire, _ = barrier.resolve(when, kept)
+    barrier.reason, barrier.fired_at, barrier.grace_at = state
+    if (arr.time[now] > fire).any():
+        return False
     # the inbox, as one receive() per report would leave it
     inbox.heard[who] = True
     inbox.n_heard += int(who.size)
@@ -225,10 +236,7 @@ def receive(log: Log, core: ServerCore, inbox: RoundInbox, barrier: Barrier, arr
     got = arr.worker[accepted]
     inbox.received[got] = True
     inbox.n_received += int(got.size)
-    # the barrier
-    when = np.full(m, np.inf)
-    when[who] = arr.time[now]
-    barrier.resolve(when, inbox.received)
+    barrier.resolve(when, inbox.received)  # for real (inbox.received is ``kept`` now)
     # every outcome and reason, the first mismatch in time order
     outcome = np.where(late, _LATE, np.where(accepted, _DELIVER, _REJECTED))
     bad = arr.kind != outcome

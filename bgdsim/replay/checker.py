@@ -4,8 +4,9 @@ A log is checked two ways: *integrity* — the chained digests of every seal
 (``round_end``, ``run_end``) over the lines and sidecar bytes of its span and the seal's
 own line, and, given the signing key, every seal's signature (:mod:`bgdsim.replay._chain`)
 — and
-*recomputation* — every complete round's validation verdicts, barrier (when it fired and
-why), missing reports, aggregate and update recomputed from the recorded reports with the
+*recomputation* — every complete round's broadcast θ, validation verdicts (a report after
+the barrier fired is late), barrier (when it fired, why, how many were heard and kept),
+missing reports, aggregate and update recomputed from the recorded reports with the
 round engine's own :class:`~bgdsim.engine.ServerCore` and
 :class:`~bgdsim.engine.Barrier`, compared bit for bit. A log cut short (a killed run)
 verifies up to its last complete round and says so.
@@ -65,6 +66,7 @@ class _Verifier:
         self.span: list[dict[str, Any]] = []  # the round-level events since the last seal
         self.arrivals: list[Arrival] | Arrivals = []
         self.consumed = 0  # bytes of the .jsonl read, up to run_end's newline
+        self.live = False
 
     def messages(self, seal: dict[str, Any], ahead: Span | None = None) -> None:
         """The span's message records: register its sends, queue its report arrivals."""
@@ -117,7 +119,10 @@ class _Verifier:
             self.arrivals, vectors, verdicts, strict=True
         ):
             barrier.due(time)
-            outcome, reason = core.receive(inbox, j, r, vector, verdict)
+            if r == inbox.round and not barrier.admits(time):
+                outcome, reason = Outcome.LATE, None
+            else:
+                outcome, reason = core.receive(inbox, j, r, vector, verdict)
             if outcome is not Outcome.LATE:
                 barrier.heard(inbox.n_heard, inbox.n_received, time)
             if outcome is not want[kind]:
@@ -130,6 +135,16 @@ class _Verifier:
         if barrier.reason is None:  # no report fired it: the earlier timer (timeout on a tie)
             barrier.timer(TIMEOUT if barrier.deadline <= barrier.grace_at else QUORUM)
         return barrier.reason
+
+    def barrier_fields(self, e: dict[str, Any]) -> None:
+        """When the barrier fired (on a simulated clock exactly then; a live clock logs it
+        when its loop got to it, not earlier), and the reports heard and kept by then."""
+        fired, logged = self.barrier.fired_at, float(e["time"])
+        if logged != fired and (not self.live or not logged >= fired):
+            raise _Mismatch("barrier", f"recorded at {logged!r}, recomputed {fired!r}")
+        for field, count in (("heard", self.inbox.n_heard), ("received", self.inbox.n_received)):
+            if e.get(field) != count:
+                raise _Mismatch("barrier", f"recorded {field} {e.get(field)!r}, recomputed {count}")
 
     def aggregate(self, kind: str, e: dict[str, Any]) -> None:
         if self.inbox is None or "barrier" not in self.pending:
@@ -189,6 +204,8 @@ class _Verifier:
             self.t = 0  # the header's
             raise
         self.sends = Sends(self.core.dim)
+        # a live runtime's clock is the wall's: it logs a timer when its loop runs it
+        self.live = self.log.header.get("runtime") in ("asyncio", "tcp")
 
     def trailing(self, size: int) -> None:
         """After run_end nothing may follow, in either file; before it, an unsealed tail
@@ -208,12 +225,17 @@ class _Verifier:
             self.inbox = self.core.open_round(self.t)
             self.barrier.open(float(e["time"]))
             self.pending = {}
+        elif kind == ev.BROADCAST:
+            theta = self.log.payload(e["theta"])
+            if not np.array_equal(theta, self.core.theta) or theta.dtype != self.core.theta.dtype:
+                raise _Mismatch("broadcast", f"θ sent in round {self.t} is not θ_{self.t - 1}")
         elif kind == ev.BARRIER:
             reason = self.receive_arrivals()
             if e.get("reason") != reason:
                 raise _Mismatch(
                     "barrier", f"recorded reason {e.get('reason')!r}, recomputed {reason!r}"
                 )
+            self.barrier_fields(e)
             self.pending["barrier"] = e
         elif kind in (ev.AGGREGATE, ev.AGGREGATE_SKIPPED):
             self.aggregate(kind, e)

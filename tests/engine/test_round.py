@@ -205,14 +205,22 @@ def test_a_report_after_its_timeout_but_before_the_timer_counts_after_the_barrie
 ) -> None:
     # a live clock can hand over a message later than the timer due before it
     sc = scenario(rounds=1, server__round_timeout=0.5)
-    engine = RoundEngine(World(sc), MemorySink())
+    sink = MemorySink()
+    engine = RoundEngine(World(sc), sink)
     engine.start(0.0)
     opened = engine.begin_round(0.0)
     assert isinstance(opened, Opened)
     decision = engine.reports_arrived(opened.plan, [0], 0.7)
     assert decision == Fire("timeout")
+    # it, and one more before the driver closes the round, came after the barrier fired
+    # at 0.5: late, not aggregated (they used to be accepted into the closing round)
+    assert engine.reports_arrived(opened.plan, [1], 0.8) is None
+    assert [(e["worker"], e["round"]) for e in sink.of("late")] == [(0, 1), (1, 1)]
+    assert not [e for e in sink.of("deliver") if e["dir"] == "up"]
     engine.end_round(0.7)
     assert engine.acct.barrier["timeout"] == 1
+    barrier = sink.of("barrier")[0]
+    assert barrier["heard"] == barrier["received"] == 0 and 0 in barrier["missing"]
 
 
 def test_a_run_whose_error_explodes_stops_as_diverged_after_a_sealed_round(

@@ -233,15 +233,17 @@ def test_an_earlier_send_of_the_same_report_is_paired_first(tmp_path: Path) -> N
     assert (t, what) == (2, "event") and "TypeError" in detail
 
 
-def test_a_report_moved_past_the_timeout_changes_the_barrier(tmp_path: Path) -> None:
+def test_a_report_moved_past_the_timeout_is_late(tmp_path: Path) -> None:
+    # the barrier fires at the timeout, before it: a report recorded as delivered after
+    # the barrier fired cannot be (verify used to accept it and recompute only the reason)
     path = logged(tmp_path / "p.jsonl")
     start = next(e["time"] for e in bgdsim.read_log(path)
                  if e["event"] == "round_start" and e["round"] == 2)  # fmt: skip
     edited(path, 2, where={"dir": "up", "event": "deliver", "worker": 4}, time=start + 1.5)
     assert mismatch_everywhere(path) == (
         2,
-        "barrier",
-        "recorded reason 'all', recomputed 'timeout'",
+        "validation of worker 4",
+        "recorded deliver, recomputed late",
     )
 
 
@@ -357,3 +359,72 @@ def test_both_paths_find_the_same_first_mismatch_in_edited_logs(
     reseal(path, lambda r, table: scramble(rng, table, limit) if r == where else None)
     found = {mode: trace(path, mode)[0] for mode in MODES}
     assert found["vector"] == found["sequential"] == found["pairing-only"], found
+
+
+# ------------------------------------------------- the barrier's and broadcast's own fields
+def line_edited(path: Path, event: str, round_: int, **changes: Any) -> Path:
+    """Re-chain ``path`` with one round-level line changed (every digest recomputed)."""
+    import orjson
+
+    from tests.replay.paths import rechain
+
+    lines = path.read_bytes().splitlines(keepends=True)
+    events = [orjson.loads(raw) for raw in lines]
+    i = next(i for i, e in enumerate(events) if e["event"] == event and e["round"] == round_)
+    events[i].update(changes)
+    lines[i] = orjson.dumps(events[i], option=orjson.OPT_APPEND_NEWLINE)
+    side = path.with_suffix(".bin").read_bytes()
+    path.write_bytes(rechain(lines, events, side))
+    return path
+
+
+def barrier_of(path: Path, round_: int) -> dict[str, Any]:
+    return next(
+        e for e in bgdsim.read_log(path) if e["event"] == "barrier" and e["round"] == round_
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "detail"),
+    [
+        ("time", None, "recorded at"),
+        ("heard", 1, "recorded heard {}, recomputed {}"),
+        ("received", -1, "recorded received {}, recomputed {}"),
+    ],
+)
+def test_an_edited_barrier_line_is_named(
+    tmp_path: Path, field: str, value: Any, detail: str
+) -> None:
+    # the reason, the missing reports and the aggregate still agree: the line's own fields
+    # (when it fired, how many were heard and kept by then) are recomputed too
+    path = logged(tmp_path / "b.jsonl", network__latency=UNIFORM)
+    recorded = barrier_of(path, 3)[field]
+    value = recorded - 0.01 if field == "time" else recorded + value  # one off
+    line_edited(path, "barrier", 3, **{field: value})
+    t, what, got = bgdsim.verify(path).mismatch  # type: ignore[misc]
+    assert (t, what) == (3, "barrier") and got.startswith(detail.format(value, recorded)), got
+
+
+def test_a_report_delivered_after_the_barrier_fired_is_named(tmp_path: Path) -> None:
+    # a quorum of 12 with no grace fires at the 12th accepted report; a report recorded
+    # as delivered after that instant (but well before the timeout) cannot have been
+    path = logged(tmp_path / "q.jsonl", server__barrier="quorum", server__quorum=12,
+                  network__latency=UNIFORM)  # fmt: skip
+    fired = barrier_of(path, 2)["time"]
+    rows = [e for e in bgdsim.read_log(path) if e["event"] == "deliver" and e["dir"] == "up"
+            and e["round"] == 2]  # fmt: skip
+    early = min(rows, key=lambda e: e["time"])
+    edited(path, 2, where={"dir": "up", "event": "deliver", "worker": early["worker"]},
+           time=fired + 0.05)  # fmt: skip
+    t, what, got = mismatch_everywhere(path)
+    assert (t, what) == (2, f"validation of worker {early['worker']}")
+    assert got == "recorded deliver, recomputed late"
+
+
+def test_a_broadcast_of_another_theta_is_named(tmp_path: Path) -> None:
+    path = logged(tmp_path / "t.jsonl")
+    import orjson
+
+    star = orjson.loads(path.read_bytes().split(b"\n", 1)[0])["theta_star"]  # a reference
+    line_edited(path, "broadcast", 2, theta=star)
+    assert bgdsim.verify(path).mismatch == (2, "broadcast", "θ sent in round 2 is not θ_1")
