@@ -10,6 +10,7 @@ import pytest
 from pyarrow import ipc
 
 from bgdsim import msglog
+from bgdsim.msglog.reading import check
 from bgdsim.vector import run_vector
 
 
@@ -87,3 +88,113 @@ def test_the_canonical_order_is_a_stable_sort_by_round_direction_and_worker(seed
         workers[0] = -1  # a hostile live log's unknown worker
     order = msglog.canonical_order(rounds, dirs, workers)
     assert np.array_equal(order, np.lexsort((workers, dirs, rounds)))
+
+
+# ------------------------------------------------------------ reading a record back
+@pytest.mark.parametrize(
+    "shape",
+    [[4], [], [0], [2, 3], [1] * 32, [10**18]],
+    ids=["d", "0-d", "empty", "2-d", "32", "big"],
+)
+@pytest.mark.parametrize("dtype", ["<f8", "<f4", "<i8", "|b1", ">f8", "<c16", "<f16", "<M8[ns]"])
+def test_a_spec_reads_back_as_the_reference_it_was_written_from(
+    shape: list[int], dtype: str
+) -> None:
+    ref: dict[str, object] = {"offset": 24, "shape": shape}
+    if dtype != "<f8":
+        ref["dtype"] = dtype
+    spec = msglog.payload_spec(ref, 4)
+    assert msglog.payload_reference(24, spec, 4) == (ref if spec else {"offset": 24, "shape": [4]})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "abc",  # no colon: was a ValueError from unpacking
+        "<f8:" + "[" * 5000 + "]" * 5000,  # was a RecursionError in json.loads
+        "<f8:[[4]]",
+        "<f8:[-1]",
+        "<f8:[2, 3]",
+        "<f8:[04]",
+        "<f8:[4.0]",
+        '<f8:{"a":1}',
+        "<f8:[1" + ",1" * 32 + "]",  # 33 dimensions
+        "<f8:[\u0663]",  # a digit, but not an ASCII one
+        "<f8:[4]\n",
+        "(2,)<f8:[1]",  # a sub-array dtype
+        ":[4]",
+        "<f8:",
+    ],
+)
+def test_a_malformed_spec_is_a_value_error(spec: str) -> None:
+    with pytest.raises(ValueError, match="is not DTYPE:SHAPE"):
+        msglog.payload_reference(0, spec, 4)
+
+
+def record(**columns: object) -> pa.Table:
+    """A two-row record as the writer makes it, some columns replaced."""
+    buf = msglog.MessageBuffer(3)
+    buf.add("send", 0.5, 1, 0, "up", {"latency": 0.1, "payload": {"offset": 8, "shape": [3]}})
+    buf.add("drop", 0.75, 1, 1, "down", {"reason": "loss"})
+    table = msglog.decode(buf.encode()[0])
+    for name, values in columns.items():
+        array = values if isinstance(values, pa.Array) else pa.array(values)
+        table = table.set_column(table.column_names.index(name), name, array)
+    return table
+
+
+def test_a_record_as_written_passes_the_check_unchanged() -> None:
+    table = record()
+    assert check(table, 2) is table
+    assert table.schema.equals(msglog.codes.SCHEMA)
+
+
+def test_other_encodings_of_the_same_values_are_cast_to_the_schema() -> None:
+    original = record()
+    values = original.to_pydict()
+    table = record(
+        reason=pa.array(values["reason"], pa.large_string()),
+        spec=pa.nulls(2),
+        worker=pa.array(values["worker"], pa.int64()),
+        time=pa.array(values["time"], pa.float32()),  # 0.5 and 0.75: exact in float32
+    )
+    out = check(table, 2)
+    assert out.schema.equals(msglog.codes.SCHEMA)
+    assert out.drop_columns(["latency"]).equals(original.drop_columns(["latency"]))
+    np.testing.assert_array_equal(out.column("latency"), original.column("latency"))  # NaNs
+    assert list(msglog.expand(out, 3)) == list(msglog.expand(original, 3))
+
+
+@pytest.mark.parametrize(
+    ("columns", "says"),
+    [
+        ({"event": pa.array([0, 9], pa.uint8())}, "row 1: unknown event code 9"),
+        ({"dir": pa.array([1, 2], pa.uint8())}, "row 1: unknown direction code 2"),
+        (
+            {"worker": pa.array([0, 2], pa.int32())},
+            "row 1: no worker 2 \\(the run has workers 0 … 1\\)",
+        ),
+        ({"worker": pa.array([-1, 0], pa.int32())}, "row 0: no worker -1"),
+        ({"worker": pa.array([None, 0], pa.int32())}, "'worker' column has nulls \\(row 0\\)"),
+        ({"byzantine": pa.array(["x", "y"])}, "'byzantine' column is string, not bool"),
+        ({"time": pa.array(["x", "y"])}, "'time' column is string, not double"),
+        ({"reason": pa.array([1, 2])}, "'reason' column is int64"),
+        ({"round": pa.array([2**40, 1])}, "'round' column does not fit int32"),
+        ({"spec": pa.array(["abc", None])}, "the 'spec' column: payload spec 'abc'"),
+    ],
+)
+def test_a_malformed_record_is_named(columns: dict[str, pa.Array], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        check(record(**columns), 2)
+
+
+def test_a_record_without_a_column_is_named() -> None:
+    with pytest.raises(ValueError, match="no 'spec' column"):
+        check(record().drop_columns(["spec"]))
+
+
+def test_to_frame_of_no_record_has_typed_columns() -> None:
+    frame = msglog.to_frame([])
+    assert list(frame.columns) == msglog.codes.SCHEMA.names and len(frame) == 0
+    assert [str(t) for t in frame.dtypes[:2]] == ["int32", "int32"]
+    assert str(frame["event"].dtype) == "category"

@@ -20,11 +20,9 @@ import orjson
 from bgdsim import events as ev
 from bgdsim.eventlog.layout import PAYLOAD_DTYPE, sidecar_path
 from bgdsim.msglog import decode, expand
+from bgdsim.msglog.codes import MAX_DIMS
 
-__all__ = ["MAX_DIMS", "load_payload", "read_events"]
-
-#: the most dimensions a payload reference may name (numpy's own limit is 64)
-MAX_DIMS = 32
+__all__ = ["MAX_DIMS", "load_payload", "parse_reference", "read_events"]
 
 
 def read_events(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -64,7 +62,7 @@ def load_payload(path: str | Path, ref: dict[str, Any]) -> np.ndarray:
         ValueError: a malformed reference, or one past the sidecar's end (both named).
         OSError: the sidecar cannot be read.
     """
-    offset, shape, dtype = _reference(ref)
+    offset, shape, dtype = parse_reference(ref)
     nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     side = sidecar_path(path)
     with open(side, "rb") as f:
@@ -81,7 +79,7 @@ def load_payload(path: str | Path, ref: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def _reference(ref: Any) -> tuple[int, list[int], np.dtype[Any]]:
+def parse_reference(ref: Any) -> tuple[int, list[int], np.dtype[Any]]:
     """A payload reference's offset, shape and dtype, or a ValueError naming it."""
     try:
         offset, shape = ref["offset"], ref["shape"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -14,6 +15,9 @@ __all__ = [
     "DIRECTION_NAMES",
     "EVENT_CODES",
     "EVENT_NAMES",
+    "MAX_DIMS",
+    "SCHEMA",
+    "WALL",
     "WHOLE",
     "ZSTD",
     "payload_reference",
@@ -30,6 +34,31 @@ ZSTD = pa.Codec("zstd", compression_level=1)
 # little-endian) and one zstd frame.
 WHOLE = b"BGZ1"
 
+#: the columns of a span's record and their types, in the writer's order (a live
+#: runtime's record adds :data:`WALL`)
+SCHEMA = pa.schema(
+    [
+        ("round", pa.int32()),
+        ("worker", pa.int32()),
+        ("dir", pa.uint8()),
+        ("event", pa.uint8()),
+        ("time", pa.float64()),
+        ("latency", pa.float64()),
+        ("byzantine", pa.bool_()),
+        ("reason", pa.dictionary(pa.int32(), pa.string())),
+        ("payload", pa.int64()),
+        ("spec", pa.dictionary(pa.int32(), pa.string())),
+    ]
+)
+WALL = pa.field("wall", pa.float64())
+#: the most dimensions a payload reference or a spec may name (numpy's own limit is 64)
+MAX_DIMS = 32
+# DTYPE:SHAPE as payload_spec writes it: a numpy type string (e.g. <f8, |b1, <M8[ns])
+# and a JSON list of at most 32 non-negative integers without spaces (e.g. [4], [2,3], [])
+_DTYPE = r"[<>|=]?[A-Za-z][0-9]{0,4}(?:\[[0-9]{0,3}[A-Za-z]{1,3}\])?"
+_INT = r"(?:0|[1-9][0-9]{0,18})"
+_SPEC = re.compile(rf"({_DTYPE}):\[({_INT}(?:,{_INT}){{0,{MAX_DIMS - 1}}})?\]", re.ASCII)
+
 
 def payload_spec(ref: dict[str, Any], dim: int) -> str:
     """``""`` for a ``(dim,)`` float64 payload, else ``"<dtype>:<shape as JSON>"``."""
@@ -41,11 +70,27 @@ def payload_spec(ref: dict[str, Any], dim: int) -> str:
 
 
 def payload_reference(offset: int, spec: str, dim: int) -> dict[str, Any]:
-    """The payload reference a schema-1 line would carry."""
+    """The payload reference a schema-1 line would carry.
+
+    Raises:
+        ValueError: ``spec`` is neither empty nor ``DTYPE:SHAPE`` as :func:`payload_spec`
+            writes it (a numpy type string, then a list of at most 32 non-negative
+            integers, e.g. ``<f4:[2,3]``).
+    """
     if not spec:
         return {"offset": offset, "shape": [dim]}
-    dtype, shape = spec.split(":", 1)
-    ref: dict[str, Any] = {"offset": offset, "shape": json.loads(shape)}
+    match = _SPEC.fullmatch(spec) if isinstance(spec, str) else None
+    if match is None:
+        shown = repr(spec) if len(repr(spec)) <= 80 else repr(spec)[:79] + "…"
+        raise ValueError(
+            f"payload spec {shown} is not DTYPE:SHAPE (e.g. <f4:[2,3]; at most "
+            f"{MAX_DIMS} non-negative dimensions)"
+        )
+    dtype, shape = match.groups()
+    ref: dict[str, Any] = {
+        "offset": offset,
+        "shape": [int(n) for n in shape.split(",")] if shape else [],
+    }
     if dtype != _F8:
         ref["dtype"] = dtype
     return ref

@@ -1,7 +1,9 @@
 """``bgdsim replay LOG --export parquet``: a log as two tables DuckDB and polars read.
 
 * ``messages.parquet`` — every per-message record (:func:`read_messages`): one row per
-  send, deliver, drop, late or rejected, both directions;
+  send, deliver, drop, late or rejected, both directions, in the record's types
+  (:data:`MESSAGE_SCHEMA`: ``dir`` and ``event`` as their names, the text columns
+  dictionary-encoded; typed even when no message was recorded yet);
 * ``events.parquet`` — every round-level line: ``seq``, ``event``, ``time``, ``round``
   and the other fields as columns (vector references as their norms ``<field>_norm``,
   nested fields as JSON text).
@@ -16,9 +18,19 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bgdsim.msglog.codes import SCHEMA, WALL
 from bgdsim.replay.reader import Log, flatten, read_messages
 
-__all__ = ["export_parquet"]
+__all__ = ["MESSAGE_SCHEMA", "export_parquet"]
+
+_NAMES = pa.dictionary(pa.int8(), pa.string())
+#: the columns of ``messages.parquet`` (a live run's log adds ``wall``, float64)
+MESSAGE_SCHEMA = pa.schema(
+    [
+        *(pa.field(f.name, _NAMES) if f.name in ("dir", "event") else f for f in SCHEMA),
+        pa.field("span", pa.int32()),
+    ]
+)
 
 
 def export_parquet(path: str | Path, out_dir: str | Path) -> tuple[Path, Path, int, int]:
@@ -30,7 +42,9 @@ def export_parquet(path: str | Path, out_dir: str | Path) -> tuple[Path, Path, i
     out.mkdir(parents=True, exist_ok=True)
     messages = read_messages(path)
     msg_path = out / "messages.parquet"
-    pq.write_table(pa.Table.from_pandas(messages, preserve_index=False), msg_path)
+    schema = MESSAGE_SCHEMA.append(WALL) if "wall" in messages.columns else MESSAGE_SCHEMA
+    table = pa.Table.from_pandas(messages[schema.names], schema=schema, preserve_index=False)
+    pq.write_table(table, msg_path)
     rows: list[dict[str, Any]] = []
     keys: dict[str, None] = dict.fromkeys(["seq", "event", "time", "round"])
     with Log(path) as log:

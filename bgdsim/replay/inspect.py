@@ -53,7 +53,8 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
                 rows[j][f"{d}_{kind}"] = e["time"]
                 if kind == ev.SEND and d == "up":
                     rows[j]["up_latency"] = e["latency"]
-                    reports[j] = np.array(log.payload(e["payload"]), dtype=np.float64)
+                    if e.get("payload") is not None:
+                        reports[j] = log.payload(e["payload"])
                 if "reason" in e:
                     rows[j][f"{d}_reason"] = e["reason"]
             elif kind == ev.BARRIER:
@@ -66,21 +67,21 @@ def timeline(path: str | Path, t: int) -> tuple[dict[str, Any], list[dict[str, A
         if not seen:
             raise LogError(f"{log.path}: no round {t} in this log")
     batch_of = batches(sc, summary.get("missing", []), seed)
-    honest = [
-        v for j, v in reports.items() if j not in byz and v.shape == reports[min(reports)].shape
-    ]
+    # reports of the run's shape (d,) and a real number type, as float64: a malformed one
+    # (another shape or type, e.g. a Byzantine worker's) has no distance and is no center
+    vectors = {
+        j: v.astype(np.float64)
+        for j, v in reports.items()
+        if v.shape == (sc.problem.dim,) and v.dtype.kind in "biuf"
+    }
+    honest = [v for j, v in vectors.items() if j not in byz]
     center = np.mean(honest, axis=0) if honest else None
     for row in rows:
         j = row["worker"]
         row["byzantine"] = j in byz
         row["batch"] = batch_of[j]
-        v = reports.get(j)
-        if (
-            v is not None
-            and center is not None
-            and v.shape == center.shape
-            and np.isfinite(v).all()
-        ):
+        v = vectors.get(j)
+        if v is not None and center is not None and np.isfinite(v).all():
             row["dist_to_honest_mean"] = float(np.linalg.norm(v - center))
     return summary, rows
 

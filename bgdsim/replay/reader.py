@@ -7,6 +7,7 @@ sidecar are refused with a :class:`LogError` (bad input, exit 2).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ from bgdsim import events as ev
 from bgdsim import msglog
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
 from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
+from bgdsim.eventlog.reading import parse_reference
+from bgdsim.msglog.codes import SCHEMA
+from bgdsim.msglog.reading import check
 
 __all__ = [
     "SUPPORTED_SCHEMAS",
@@ -126,11 +130,17 @@ class Log:
         )
 
     def close(self) -> None:
-        """Release the sidecar."""
+        """Release the sidecar.
+
+        Never raises for a view of it still referenced (by a caller, or by the traceback
+        of an exception on its way out through ``with``): the map is then left for garbage
+        collection to release with the last view, and that exception goes on unmasked.
+        """
         self._bytes = None
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        mapped, self._map = self._map, None
+        if mapped is not None:
+            with contextlib.suppress(BufferError):  # views alive: unmapped with the last
+                mapped.close()
         self._side_file.close()
 
     def __enter__(self) -> Log:
@@ -163,10 +173,14 @@ class Log:
                     raise BrokenLine(self.path, n) from None
 
     def messages(self, seal: dict[str, Any]) -> pa.Table | None:
-        """A seal's per-message records (None if its span had none).
+        """A seal's per-message records (None if its span had none), checked and in the
+        record's types (:func:`bgdsim.msglog.check`: every column there and of its type,
+        known direction and event codes, workers of the run, well-formed ``spec``).
 
         Raises:
-            LogError: the reference points outside the sidecar or is not an Arrow record.
+            LogError: the reference points outside the sidecar, or at bytes that are not
+                an Arrow record or a record that fails the check (naming the seal's round
+                and what is wrong).
         """
         ref = seal.get("messages")
         if ref is None:
@@ -181,11 +195,25 @@ class Log:
         if blob[:4] == _WHOLE and int.from_bytes(blob[4:12], "little") > _RATIO * size + 4096:
             raise LogError(f"{self.path}: message records at byte {start} claim an impossible size")
         try:
-            return msglog.decode(blob)
+            table = msglog.decode(blob)
         except Exception as exc:
             raise LogError(
                 f"{self.path}: unreadable message records at byte {start}: {exc}"
             ) from None
+        try:
+            return check(table, self._workers())
+        except ValueError as exc:
+            where = f"round {seal['round']}" if "round" in seal else f"the {seal.get('event')}"
+            raise LogError(
+                f"{self.path}: malformed message records of {where} (byte {start}): {exc}"
+            ) from None
+
+    def _workers(self) -> int | None:
+        """m, from the header's scenario (None if it does not say: not checked then)."""
+        scenario = self.header.get("scenario")
+        cluster = scenario.get("cluster") if isinstance(scenario, dict) else None
+        m = cluster.get("workers") if isinstance(cluster, dict) else None
+        return m if type(m) is int and m >= 0 else None
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every event: the lines, each seal preceded by its span's per-message events."""
@@ -258,22 +286,17 @@ class Log:
         return view if len(shape) == 1 else view.reshape(shape)
 
     def _checked(self, ref: Any) -> tuple[int, list[int], np.dtype[Any]]:
-        """A payload reference's offset, shape and dtype, or a LogError naming it."""
+        """A payload reference's offset, shape and dtype, or a LogError naming it: the
+        unchecked reader's own check (:func:`bgdsim.eventlog.reading.parse_reference`:
+        non-negative integer offset and shape, at most 32 dimensions, a dtype numpy makes
+        from bytes), and no sub-array dtype (which would change the shape)."""
         if not isinstance(ref, dict):
             raise TypeError(f"payload reference {ref!r} is not an object")
         try:
-            start, shape = ref["offset"], ref["shape"]
-            dtype = np.dtype(ref["dtype"]) if "dtype" in ref else _F8
-            ok = (
-                type(start) is int
-                and isinstance(shape, list)
-                and all(type(n) is int and n >= 0 for n in shape)
-                and not dtype.hasobject
-                and dtype.itemsize > 0
-            )
-        except Exception:
-            ok = False
-        if not ok:
+            start, shape, dtype = parse_reference(ref)
+        except ValueError as exc:
+            raise LogError(f"{self.path}: {exc}") from None
+        if dtype.subdtype is not None:
             raise LogError(f"{self.path}: malformed payload reference {ref!r}")
         return start, shape, dtype
 
@@ -307,22 +330,32 @@ def read_messages(path: str | Path) -> Any:
                 tables.append(
                     table.append_column("span", pa.array([span] * table.num_rows, pa.int32()))
                 )
+    if not tables:  # no record yet: no rows, but every column with its type
+        tables.append(SCHEMA.empty_table().append_column("span", pa.array([], pa.int32())))
     return msglog.to_frame(tables)
 
 
 def flatten(log: Log, event: dict[str, Any]) -> dict[str, Any]:
-    """An event as a flat row: vectors as their norms (``<field>_norm``), nested fields as
-    JSON text (``export_csv`` and ``export_parquet``)."""
+    """An event as a flat row: vectors as their norms (``<field>_norm``; None for one of
+    no number type, e.g. a malformed report of strings), nested fields as JSON text
+    (``export_csv`` and ``export_parquet``)."""
     row: dict[str, Any] = {}
     for key, value in event.items():
         if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
-            vec = np.asarray(log.payload(value), dtype=np.float64)
-            row[f"{key}_norm"] = float(np.linalg.norm(vec)) if vec.size else 0.0
+            row[f"{key}_norm"] = _norm(log.view(value))
         elif isinstance(value, dict | list):
             row[key] = orjson.dumps(value).decode()
         else:
             row[key] = value
     return row
+
+
+def _norm(vec: np.ndarray) -> float | None:
+    """The Euclidean norm of every entry (0 for none); None for an array of no number type."""
+    kind = vec.dtype.kind
+    if kind not in "biufc":
+        return None
+    return float(np.linalg.norm(vec.astype(np.complex128 if kind == "c" else np.float64).ravel()))
 
 
 def same_vector(a: np.ndarray, b: np.ndarray) -> bool:
