@@ -37,6 +37,7 @@ __all__ = [
     "LogPathError",
     "LogTarget",
     "check_log_path",
+    "clobbers",
     "fresh_path",
     "log_target",
     "looks_like_log",
@@ -115,6 +116,8 @@ def check_log_path(path: Path, *, overwrite: bool = False, protect: Iterable[Pat
         overwrite: an existing log (and its sidecar) may be replaced.
         protect: logs that must not be written (a re-run's parent).
     """
+    if path.name in ("", ".", ".."):  # Path("") is "."
+        raise LogPathError(path, "names no file (an empty path?)")
     side = sidecar_path(path)
     if side == path:
         raise LogPathError(
@@ -256,3 +259,9 @@ def log_target(
     path = Path(log_path)
     check_log_path(path, overwrite=overwrite, protect=protect)
     return LogTarget(path, overwrite=overwrite, sign_key=key)
+
+
+def clobbers(out: Path, log: Path) -> bool:
+    """Whether writing ``out`` would overwrite the log ``log`` or its sidecar (an output
+    file named like its own input)."""
+    return _same(out, log) or (log.suffix == LOG_SUFFIX and _same(out, sidecar_path(log)))

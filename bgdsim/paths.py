@@ -20,6 +20,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_TRACE_BYTES",
     "InputFileError",
+    "not_a_file",
     "read_bounded",
     "read_input",
     "read_key",
@@ -51,6 +52,16 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def not_a_file(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when it is not a regular file (``"a FIFO (named pipe)"``, …), or
+    None when it is one (or does not exist: opening it says so)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
 
 
 def _size(n: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import math
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
@@ -25,7 +24,11 @@ def _check_address(flag: str, address: str) -> str | None:
 
 def _check_time_scale(value: float) -> str | None:
     """A one-line refusal of a ``--time-scale`` that is not a finite number > 0."""
-    if not (math.isfinite(value) and value > 0):
+    from bgdsim.live.driver import check_time_scale
+
+    try:
+        check_time_scale(value)
+    except ValueError:
         return f"--time-scale: must be a finite number > 0, got {value}"
     return None
 

@@ -38,7 +38,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"{ev_path}: {n_ev} events")
         return EXIT_OK
     if args.export:
+        from bgdsim.logpaths import clobbers
+
         out = args.out or args.log.with_suffix(".csv")
+        if clobbers(out, args.log):
+            return _fail(f"--out {out}: is the log being read or its sidecar")
         n = export_csv(args.log, out)
         print(f"{out}: {n} events")
         return EXIT_OK

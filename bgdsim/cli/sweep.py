@@ -54,8 +54,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from bgdsim.logpaths import clobbers
     from bgdsim.report import write_report
 
+    if args.out is not None and clobbers(args.out, args.path):
+        return _fail(f"--out {args.out}: is the log being read or its sidecar")
     try:
         written = write_report(args.path, args.out)
     except ValueError as exc:

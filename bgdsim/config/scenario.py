@@ -78,7 +78,9 @@ class Scenario(_Section):
     name: str = Field(
         "scenario", description="run name; the default log is logs/<name>-seed<seed>.jsonl"
     )
-    seed: int = Field(0, ge=0, description="master seed; every random stream derives from it")
+    seed: int = Field(
+        0, ge=0, le=2**64 - 1, description="master seed; every random stream derives from it"
+    )
     rounds: PositiveInt = Field(40, description="T, gradient-descent rounds")
     problem: Annotated[ProblemConfig, BeforeValidator(_table)] = Field(
         default_factory=ProblemConfig

@@ -10,6 +10,8 @@ arrived. Every log line of a live run also carries ``wall`` (Unix seconds).
 from __future__ import annotations
 
 import asyncio
+import math
+import numbers
 import time as _time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -24,6 +26,15 @@ from bgdsim.eventlog import EventLog
 __all__ = ["LiveDriver", "LiveLog", "Tap", "Transport"]
 
 Tap = Callable[[bytes], None]
+
+
+def check_time_scale(time_scale: Any) -> float:
+    """``time_scale`` (wall-clock seconds per simulated second) if it is a finite number
+    > 0; else ValueError (an infinite one would wait forever)."""
+    value = float(time_scale) if isinstance(time_scale, numbers.Real) else math.nan
+    if isinstance(time_scale, bool) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"time_scale must be a finite number > 0, got {time_scale!r}")
+    return value
 
 
 class LiveLog(EventLog):
@@ -93,8 +104,7 @@ class LiveDriver:
     """
 
     def __init__(self, engine: RoundEngine, *, time_scale: float) -> None:
-        if not time_scale > 0:
-            raise ValueError(f"time_scale must be > 0, got {time_scale}")
+        check_time_scale(time_scale)
         self.engine = engine
         self.ts = time_scale
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -25,7 +25,7 @@ import orjson
 
 from bgdsim.config import Scenario
 from bgdsim.live.asyncio_runtime import run_async
-from bgdsim.live.driver import LiveLog
+from bgdsim.live.driver import LiveLog, check_time_scale
 from bgdsim.result import RunResult
 from bgdsim.sim.runtime import resolve_log_path, run
 
@@ -64,8 +64,12 @@ async def stream(
     """
     if runtime not in ("simpy", "asyncio"):
         raise ValueError(f"unknown runtime {runtime!r} (expected simpy or asyncio)")
-    if maxsize < 1:
-        raise ValueError("maxsize must be >= 1")
+    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+        raise ValueError(f"maxsize must be an integer >= 1, got {maxsize!r}")
+    if log_path is None or log_path is False:
+        raise ValueError("stream() yields the lines of the run's log: log_path cannot be None")
+    if runtime == "asyncio":
+        check_time_scale(time_scale)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=maxsize)
     stop = threading.Event()

@@ -26,6 +26,7 @@ from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
 from bgdsim.eventlog.reading import parse_reference
 from bgdsim.msglog.codes import SCHEMA
 from bgdsim.msglog.reading import check
+from bgdsim.paths import not_a_file
 
 __all__ = [
     "SUPPORTED_SCHEMAS",
@@ -51,6 +52,7 @@ _F8 = np.dtype(PAYLOAD_DTYPE)
 _WHOLE = b"BGZ1"  # a record compressed as a whole (bgdsim.msglog)
 _RATIO = 1 << 16  # more than zstd can compress by: a larger declared size is a lie
 _RUN_START = b'{"event":"' + ev.RUN_START.encode() + b'"'  # how every header opens
+_MAX_HEADER = 256 << 20  # the longest header line read (a scenario and m workers' sizes)
 
 
 class LogError(ValueError):
@@ -85,9 +87,15 @@ class Log:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        kind = not_a_file(self.path)  # a FIFO would wait for a writer, /dev/zero never end
+        if kind is not None:
+            raise LogError(f"{self.path}: is {kind}, not a log file")
         try:
             with open(self.path, "rb") as f:
-                first = f.readline()
+                first = f.readline(_MAX_HEADER)
+            if len(first) == _MAX_HEADER and not first.endswith(b"\n"):
+                raise LogError(f"{self.path}: not a bgdsim event log (a first line over "
+                               f"{_MAX_HEADER >> 20} MiB)")  # fmt: skip
         except FileNotFoundError:
             raise LogError(f"{self.path}: no such log file") from None
         except OSError as exc:

@@ -407,3 +407,79 @@ def test_worker_port_out_of_range_from_python(tmp_path: Path) -> None:
         asyncio.run(worker("127.0.0.1:99999", 0, tmp_path / "k"))
     with pytest.raises(ValueError, match="the port must be 0 to 65535, got 70000"):
         split_address("localhost:70000")
+
+
+# ------------------------------------------------------------------ from a hostile new user
+def _small_log(tmp_path: Path) -> Path:
+    log = tmp_path / "r.jsonl"
+    sets = [arg for kv in SMALL for arg in ("--set", kv)]
+    assert main(["run", str(empty_scenario(tmp_path)), *sets, "--set", "rounds=2", "-q",
+                 "--log", str(log)]) == 0  # fmt: skip
+    return log
+
+
+def empty_scenario(tmp_path: Path) -> Path:
+    p = tmp_path / "base.toml"
+    p.write_text("")
+    return p
+
+
+@pytest.mark.parametrize("target", ["log", "sidecar"])
+def test_an_export_or_report_never_writes_over_the_log_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    log = _small_log(tmp_path)
+    out = log if target == "log" else log.with_suffix(".bin")
+    before = (log.read_bytes(), log.with_suffix(".bin").read_bytes())
+    capsys.readouterr()
+    for argv in (["replay", str(log), "--export", "csv", "--out", str(out)],
+                 ["report", str(log), "--out", str(out)]):  # fmt: skip
+        err = _error(capsys, *argv)
+        assert err == f"bgdsim: error: --out {out}: is the log being read or its sidecar"
+    assert (log.read_bytes(), log.with_suffix(".bin").read_bytes()) == before
+
+
+def test_a_seed_past_64_bits_and_an_empty_log_path_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = str(empty_scenario(tmp_path))
+    err = _error(capsys, "run", base, "--seed", str(2**64), "--no-log")
+    assert "seed" in err and "18446744073709551615" in err
+    err = _error(capsys, "run", base, "--log", "")
+    assert "names no file" in err
+    assert not list(tmp_path.glob("*.jsonl")) and not list(tmp_path.glob("*.bin"))
+
+
+def test_live_apis_refuse_a_time_scale_or_log_they_cannot_use_before_writing(
+    tmp_path: Path,
+) -> None:
+    from bgdsim.live import run_asyncio, stream
+
+    small = {"cluster.workers": 4, "cluster.byzantine": 0, "problem.samples": 40,
+             "server.aggregator.batches": 2}  # fmt: skip
+    sc = load_scenario(overrides={"rounds": 1, **small})
+    for bad in (float("inf"), 0, -1.0, "0.01", True):
+        with pytest.raises(ValueError, match="time_scale must be a finite number > 0"):
+            run_asyncio(sc, log_path=tmp_path / "a.jsonl", time_scale=bad)
+    assert not list(tmp_path.iterdir())  # no empty log left behind
+
+    async def first(**kwargs: object) -> None:
+        async for _ in stream(sc, **kwargs):  # type: ignore[arg-type]
+            break
+
+    with pytest.raises(ValueError, match="log_path cannot be None"):
+        asyncio.run(first(log_path=None))
+    with pytest.raises(ValueError, match="maxsize must be an integer"):
+        asyncio.run(first(log_path=tmp_path / "s.jsonl", maxsize="5"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_log_that_is_a_fifo_or_a_device_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "f.jsonl"
+    os.mkfifo(fifo)
+    for argv, name in ((["replay", str(fifo)], fifo), (["replay", "/dev/zero"], "/dev/zero"),
+                       (["diff", str(fifo), str(fifo)], fifo)):  # fmt: skip
+        done = _bgdsim(*argv)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"bgdsim: error: {name}: is a ")
+        assert "not a log file" in done.stderr and "Traceback" not in done.stderr
