@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import socket
 import sys
 
 from bgdsim.cli.exits import EXIT_FAILED, EXIT_OK, _fail
@@ -89,6 +90,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return _fail(exc.describe("--log" if args.log else "log"))
         except ValueError as exc:  # a bad key file (HOST:PORT was checked above)
             return _fail(f"--keys {args.keys}: {exc}")
+        except socket.gaierror as exc:  # the host part does not resolve
+            return _fail(f"--listen {args.listen}: unknown host: {exc.strerror or exc}")
         except OSError as exc:
             if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
                 raise
@@ -107,6 +110,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     bad = _check_address("--connect", args.connect)
     if bad:
         return _fail(f"worker {args.id}: {bad}")
+    if args.id < 0:
+        return _fail(f"--id {args.id}: a worker id is 0 to m - 1")
     rounds: list[int] = []
 
     def said(what: str, t: int) -> None:
@@ -125,6 +130,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         asyncio.run(worker(args.connect, args.id, args.key_file, on_event=said))
     except ValueError as exc:
         return _fail(f"worker {args.id}: {exc}")
+    except socket.gaierror as exc:
+        return _fail(f"worker {args.id}: --connect {args.connect}: unknown host: "
+                     f"{exc.strerror or exc}")  # fmt: skip
     except ConnectionError as exc:
         after = f" (after round {rounds[-1]})" if rounds else ""
         print(f"bgdsim: worker {args.id}: connection lost{after}: {exc}", file=sys.stderr)

@@ -73,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--time-scale",
         type=float,
-        default=1.0,
-        help="asyncio/tcp: wall seconds per simulated second (e.g. 0.01 to run 100x faster)",
+        default=None,
+        help="asyncio/tcp: wall seconds per simulated second (default 1; e.g. 0.01 to run "
+        "100x faster)",
     )
 
     v = sub.add_parser("validate", help="check a scenario file and print it fully resolved")

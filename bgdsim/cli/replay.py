@@ -19,6 +19,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     actions = [bool(args.verify), args.round is not None, bool(args.overrides), bool(args.export)]
     if sum(actions) > 1:
         return _fail("replay: choose one of --verify, --round, --set, --export")
+    for flag, given, needs, ok in (
+        ("--out", args.out is not None, "--export", bool(args.export)),
+        ("--log-out", args.log_out is not None, "--set", bool(args.overrides)),
+        ("--overwrite", args.overwrite, "--set", bool(args.overrides)),
+        ("--json", args.json, "--set", bool(args.overrides)),
+    ):
+        if given and not ok:
+            return _fail(f"{flag}: only with {needs}")
     if args.sign_key is not None and (args.round is not None or args.export):
         return _fail("--sign-key: only with --verify (check a log) or --set (sign a re-run)")
     try:

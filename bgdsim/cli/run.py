@@ -42,11 +42,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bgdsim.cli.live import _check_time_scale
     from bgdsim.logpaths import LogPathError
 
+    if args.time_scale is not None and args.runtime not in ("asyncio", "tcp"):
+        return _fail(f"--time-scale: only with --runtime asyncio or tcp ({args.runtime} runs "
+                     "on simulated time)")  # fmt: skip
+    args.time_scale = 1.0 if args.time_scale is None else args.time_scale
     bad = _check_time_scale(args.time_scale)
     if bad:
         return _fail(bad)
     if args.no_log and args.sign_key is not None:
         return _fail("--sign-key: there is no log to sign with --no-log")
+    if args.no_log and args.log is not None:
+        return _fail("--log: there is no log to write with --no-log")
     try:
         key = _sign_key(args)
     except SignKeyFlagError as exc:

@@ -31,6 +31,7 @@ from bgdsim.config import (
 from bgdsim.engine.recorded import Recording, RoundRecord
 from bgdsim.engine.steps import Progress
 from bgdsim.eventlog.signing import key_id, resolve
+from bgdsim.registry import did_you_mean
 from bgdsim.replay.checker import verify
 from bgdsim.replay.reader import Log, LogError
 from bgdsim.replay.verdict import Verification
@@ -147,9 +148,11 @@ def rerun(
     for key in overrides:
         if key not in CHANGEABLE and not key.startswith(_TABLES):
             allowed = ", ".join(CHANGEABLE)
+            hint = did_you_mean(key, CHANGEABLE)
             raise ScenarioError(
-                f"--set {key}: a re-run keeps the recorded world (workers, problem, seed, "
-                f"network, adversary, faults); it can change only: {allowed}"
+                f"--set {key}: not a key a re-run can change{hint}; it keeps the recorded "
+                f"world (workers, problem, seed, network, adversary, faults) and can change "
+                f"only: {allowed}"
             )
     parent = Path(parent)
     with Log(parent) as log:

@@ -483,3 +483,38 @@ def test_a_log_that_is_a_fifo_or_a_device_is_refused_without_waiting(tmp_path: P
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith(f"bgdsim: error: {name}: is a ")
         assert "not a log file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_flags_that_would_be_ignored_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = _small_log(tmp_path)
+    base = str(empty_scenario(tmp_path))
+    cases = {
+        ("run", base, "--time-scale", "0.5", "--no-log"): "--time-scale: only with --runtime",
+        ("run", base, "--no-log", "--log", "x.jsonl"): "--log: there is no log to write",
+        ("replay", str(log), "--json"): "--json: only with --set",
+        ("replay", str(log), "--out", "x.csv"): "--out: only with --export",
+        ("replay", str(log), "--log-out", "y.jsonl"): "--log-out: only with --set",
+        ("replay", str(log), "--set", "server.aggregatr=mean"): "did you mean 'server.aggregator'",
+    }
+    for argv, says in cases.items():
+        assert says in _error(capsys, *argv), argv
+
+
+def test_an_unknown_host_or_a_negative_worker_id_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = str(empty_scenario(tmp_path))
+    keys = tmp_path / "keys"
+    write_keys(keys, 4)
+    sets = [arg for kv in SMALL for arg in ("--set", kv)]
+    err = _error(capsys, "serve", base, *sets, "--listen", "no-such-host.invalid:7000",
+                 "--keys", str(keys), "--log", str(tmp_path / "s.jsonl"))  # fmt: skip
+    assert err.startswith("bgdsim: error: --listen no-such-host.invalid:7000: unknown host")
+    key = str(keys / "worker-0.key")
+    err = _error(capsys, "worker", "--connect", "127.0.0.1:7000", "--id", "-1", "--key-file", key)
+    assert err == "bgdsim: error: --id -1: a worker id is 0 to m - 1"
+    err = _error(capsys, "worker", "--connect", "no-such-host.invalid:7000", "--id", "0",
+                 "--key-file", key)  # fmt: skip
+    assert "--connect no-such-host.invalid:7000: unknown host" in err
