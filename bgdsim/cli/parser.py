@@ -6,7 +6,6 @@ Usage errors (argparse's own) print the usage and one ``bgdsim: error:`` line an
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,7 @@ from bgdsim.cli.listing import LISTABLE
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own usage errors → exit 2, one line
-        self.print_usage(sys.stderr)
-        raise SystemExit(_fail(f"{self.prog}: {message}"))
+        raise SystemExit(_fail(f"{self.prog}: {message} (see {self.prog} --help)"))
 
 
 QUIET = "no progress bar (there is none either when stderr is not a terminal)"

@@ -27,7 +27,7 @@ from bgdsim.config.loading import (
     to_toml,
     validate_scenario,
 )
-from bgdsim.config.scenario import Scenario
+from bgdsim.config.scenario import Scenario, require_scenario
 from bgdsim.config.sections import MISSING_POLICIES as MISSING_POLICIES
 from bgdsim.config.sections import (
     AdversaryConfig,
@@ -51,6 +51,7 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "parse_override",
+    "require_scenario",
     "to_toml",
     "validate_scenario",
 ]

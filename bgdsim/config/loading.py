@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from bgdsim.config.components import COMPONENT_KEYS
@@ -95,6 +96,10 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     """Return a copy of the raw table with dotted ``overrides`` applied."""
     out: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for dotted, value in overrides.items():
+        if not isinstance(dotted, str) or not all(dotted.split(".")):
+            raise ScenarioError(f"bad --set {dotted!r}: not a dotted key (e.g. cluster.byzantine)")
+        if isinstance(value, np.generic):  # a numpy scalar: its Python value
+            value = value.item()  # noqa: PLW2901
         parts = dotted.split(".")
         node = out
         for i, part in enumerate(parts[:-1]):
@@ -161,8 +166,16 @@ def load_scenario(
                 f"{source}: cannot read: not a UTF-8 text file (byte {exc.start}: {exc.reason})"
             ) from None
         data = _parse_toml(text, source)
-    if isinstance(overrides, list):
+    if isinstance(overrides, (list, tuple)):
+        if not all(isinstance(o, str) for o in overrides):
+            raise ScenarioError("overrides: a list of 'KEY=VALUE' strings, or a dict of dotted "
+                                "keys to values")  # fmt: skip
         overrides = dict(parse_override(o) for o in overrides)
+    elif overrides is not None and not isinstance(overrides, dict):
+        raise ScenarioError(
+            f"overrides: a dict of dotted keys to values or a list of 'KEY=VALUE' strings, "
+            f"got {type(overrides).__name__}"
+        )
     if seed is not None:
         overrides = {**(overrides or {}), "seed": seed}
     if overrides:

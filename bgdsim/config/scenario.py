@@ -177,3 +177,13 @@ class Scenario(_Section):
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario as plain TOML-able data."""
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def require_scenario(scenario: object, fn: str) -> None:
+    """Raise a TypeError naming ``fn`` unless ``scenario`` is a :class:`Scenario` (a dict
+    or a path passed to ``run``-like functions by mistake)."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"{fn}(): scenario must be a bgdsim.config.Scenario (e.g. from "
+            f"bgdsim.load_scenario(path)), got {type(scenario).__name__}"
+        )

@@ -69,12 +69,14 @@ class ClosedForm:
         reports that made it, queue every message event; return when the barrier fires."""
         t, start = plan.t, plan.start
         delivered = ~plan.down_lost_mask
-        arrive_down = start + plan.lat_down
-        wait = plan.send_at_arr - arrive_down
-        send_time = np.where(wait > 0, arrive_down + wait, arrive_down)
+        with np.errstate(over="ignore", invalid="ignore"):  # latencies near 1e308: never
+            arrive_down = start + plan.lat_down  # (inf, as Python's float sums give SimPy)
+            wait = plan.send_at_arr - arrive_down
+            send_time = np.where(wait > 0, arrive_down + wait, arrive_down)
+            arrive_up = send_time + plan.up_latency_arr
         sends = plan.sends_arr
         going = sends & ~plan.up_lost_mask
-        arrive_up = np.where(going, send_time + plan.up_latency_arr, np.inf)
+        arrive_up = np.where(going, arrive_up, np.inf)
         fire, _ = barrier.resolve(arrive_up, plan.accepted)
         inside = arrive_up <= fire  # at one instant, reports count before the barrier
         kept = inside & plan.accepted

@@ -16,7 +16,7 @@ import time as _time
 from pathlib import Path
 from typing import Any
 
-from bgdsim.config import Scenario
+from bgdsim.config import Scenario, require_scenario
 from bgdsim.engine import Groups, PlannedRound, Progress, RoundEngine, World
 from bgdsim.live.driver import LiveDriver, LiveLog, Tap, check_time_scale
 from bgdsim.result import RunResult
@@ -79,6 +79,7 @@ async def run_async(
         sign_key: sign the log (as for :func:`bgdsim.run`).
     """
     wall = _time.perf_counter()
+    require_scenario(scenario, "run_asyncio")
     check_time_scale(time_scale)  # before a log is created
     target = log_target(scenario, log_path, overwrite=overwrite, sign_key=sign_key)
     with target.open(functools.partial(LiveLog, tap=tap)) as log:

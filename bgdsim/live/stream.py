@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from bgdsim.config import Scenario
+from bgdsim.config import Scenario, require_scenario
 from bgdsim.live.asyncio_runtime import run_async
 from bgdsim.live.driver import LiveLog, check_time_scale
 from bgdsim.result import RunResult
@@ -62,6 +62,7 @@ async def stream(
         time_scale: for the asyncio runtime.
         maxsize: the most lines buffered between the run and the consumer.
     """
+    require_scenario(scenario, "stream")
     if runtime not in ("simpy", "asyncio"):
         raise ValueError(f"unknown runtime {runtime!r} (expected simpy or asyncio)")
     if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bgdsim import events as ev
-from bgdsim.config import Scenario
+from bgdsim.config import Scenario, require_scenario
 from bgdsim.engine import Progress, RoundEngine, World
 from bgdsim.live.driver import LiveDriver, LiveLog, check_time_scale
 from bgdsim.live.frames import derive_key, key_path, read_key, write_keys
@@ -110,6 +110,7 @@ async def _serve(
 ) -> RunResult:
     wall = _time.perf_counter()
     # checked before binding
+    require_scenario(scenario, "run_tcp")
     check_time_scale(time_scale)  # before a log is created
     target = log_target(scenario, log_path, overwrite=overwrite, sign_key=sign_key)
     peers: set[asyncio.Task[Any]] = set()

@@ -23,7 +23,7 @@ import simpy
 from simpy.events import Event
 
 from bgdsim import logpaths
-from bgdsim.config import Scenario
+from bgdsim.config import Scenario, require_scenario
 from bgdsim.engine import (
     Arm,
     Decision,
@@ -174,14 +174,6 @@ class Driver(Protocol):
         """The simulated time at which the run stopped."""
 
 
-def _check_scenario(scenario: object, fn: str) -> None:
-    if not isinstance(scenario, Scenario):
-        raise TypeError(
-            f"{fn}(): scenario must be a bgdsim.config.Scenario (e.g. from "
-            f"bgdsim.load_scenario(path)), got {type(scenario).__name__}"
-        )
-
-
 def drive(
     scenario: Scenario,
     make_driver: Callable[[RoundEngine], Driver],
@@ -197,7 +189,7 @@ def drive(
 
     The log path (and signing key) are checked before the world is built and the log is
     opened (exclusively) after."""
-    _check_scenario(scenario, "drive")
+    require_scenario(scenario, "drive")
     wall = _time.perf_counter()
     target = log_target(
         scenario, log_path, overwrite=overwrite, recording=recording, sign_key=sign_key
@@ -244,7 +236,7 @@ def run(
     Returns:
         The :class:`~bgdsim.result.RunResult`.
     """
-    _check_scenario(scenario, "run")
+    require_scenario(scenario, "run")
     return drive(
         scenario, SimPyDriver, log_path=log_path, overwrite=overwrite, progress=progress,
         recording=recording, open_log=open_log, sign_key=sign_key,

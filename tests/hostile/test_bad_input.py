@@ -518,3 +518,36 @@ def test_an_unknown_host_or_a_negative_worker_id_is_named(
     err = _error(capsys, "worker", "--connect", "no-such-host.invalid:7000", "--id", "0",
                  "--key-file", key)  # fmt: skip
     assert "--connect no-such-host.invalid:7000: unknown host" in err
+
+
+def test_the_python_api_names_what_it_was_given_wrongly() -> None:
+    import numpy as np
+
+    from bgdsim.live import run_asyncio, stream
+
+    for bad in ("rounds=3", [("rounds", 3)], {5: 3}, {"a..b": 3}, 3):
+        with pytest.raises(ScenarioError, match=r"overrides|not a dotted key"):
+            load_scenario(overrides=bad)  # type: ignore[arg-type]
+    assert load_scenario(overrides={"rounds": np.int64(3)}).rounds == 3  # numpy scalars too
+    with pytest.raises(TypeError, match=r"run_asyncio\(\): scenario must be a bgdsim"):
+        run_asyncio({})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"stream\(\): scenario must be a bgdsim"):
+        asyncio.run(stream("s.toml").__anext__())  # type: ignore[arg-type]
+
+
+def test_latencies_near_the_largest_float_never_arrive_and_warn_nothing(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    from bgdsim.vector import run_vector
+
+    small = {key: int(value) for key, value in (kv.split("=") for kv in SMALL)}
+    latency = {"kind": "constant", "value": 1e308}
+    sc = load_scenario(overrides={"rounds": 2, "network.latency": latency, **small})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would fail here
+        vec = run_vector(sc, log_path=tmp_path / "v.jsonl")
+    sim = run(sc, log_path=tmp_path / "s.jsonl")
+    assert vec.counts["barrier_timeout"] == sim.counts["barrier_timeout"] == 2
+    assert (tmp_path / "v.jsonl").read_bytes() == (tmp_path / "s.jsonl").read_bytes()
