@@ -151,7 +151,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     ignore = [f.strip() for f in args.ignore]
     if any(not f for f in ignore):
         return _fail("--ignore: needs a field name (e.g. --ignore time)")
-    result = diff(args.log_a, args.log_b, ignore)
+    try:
+        result = diff(args.log_a, args.log_b, ignore)
+    except ValueError as exc:
+        if "--ignore" not in str(exc):
+            raise
+        return _fail(str(exc))
     if result.identical:
         print("identical runs" + (f" (ignoring {', '.join(ignore)})" if ignore else ""))
         return EXIT_OK

@@ -20,6 +20,7 @@ import numpy as np
 
 from bgdsim import events as ev
 from bgdsim.config.components import label
+from bgdsim.registry import did_you_mean
 from bgdsim.replay.reader import VECTOR_KEYS, Log, same_vector
 
 __all__ = ["Divergence", "LogDiff", "diff"]
@@ -164,18 +165,23 @@ def diff(path_a: str | Path, path_b: str | Path, ignore: Collection[str] = ()) -
 
     Raises:
         LogError: a file that is not a readable log.
+        ValueError: an ``ignore`` name that is no field of either log (a misspelt one
+            would silently compare everything).
     """
     ignore = frozenset(ignore)
     out = LogDiff()
     skip = _SKIPPED | set(ignore)
     with Log(path_a) as a, Log(path_b) as b:
         _compare_header(a, b, ignore, out)
+        seen = _names(a.header) | _names(b.header)
         spans_a, spans_b = _spans(a), _spans(b)
         n_a = n_b = 0
         while True:
             sa, sb = next(spans_a, None), next(spans_b, None)
             if sa is None and sb is None:
                 break
+            for event in (*(sa or ()), *(sb or ())):
+                seen.update(event)
             round_a = _span_round(sa) if sa else None
             round_b = _span_round(sb) if sb else None
             n_a += round_a is not None
@@ -187,7 +193,24 @@ def diff(path_a: str | Path, path_b: str | Path, ignore: Collection[str] = ()) -
             if out.first is None:
                 out.first = first
         out.rounds = (n_a, n_b)
+    unknown = sorted(ignore - seen)
+    if unknown:
+        name = unknown[0]
+        raise ValueError(
+            f"--ignore {name}: no such field in either log{did_you_mean(name, sorted(seen))}"
+        )
     return out
+
+
+def _names(header: dict[str, Any]) -> set[str]:
+    """A header's fields and its scenario's dotted keys with every prefix of them."""
+    names = set(header)
+    scenario = header.get("scenario")
+    if isinstance(scenario, dict):
+        for key in _dotted(scenario, scenario):
+            parts = key.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return names
 
 
 def _first_in_span(

@@ -106,3 +106,10 @@ def test_cli_diff_ignore(
     assert capsys.readouterr().out == "identical runs (ignoring name)\n"
     assert main(["diff", str(a), str(b), "--ignore", " "]) == EXIT_USAGE
     assert "--ignore" in capsys.readouterr().err
+    # a misspelt field would compare everything and say nothing: refused, with a hint
+    assert main(["diff", str(a), str(b), "--ignore", "nmae"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--ignore nmae: no such field in either log (did you mean 'name'?)" in err
+    with pytest.raises(ValueError, match="--ignore tiem: no such field"):
+        diff(a, b, ignore=["tiem"])
+    assert diff(a, b, ignore=["network.latency", "time", "name"]).identical  # all real
