@@ -6,6 +6,8 @@ a bad input the same way (``"<rule> needs a non-empty (n, d) array, got shape �
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["check_f", "check_tau", "reports", "row_norms"]
@@ -42,3 +44,14 @@ def row_norms(y: np.ndarray) -> np.ndarray:
         scaled = y[bad] / big[:, None]
         norms[bad] = big * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
     return norms
+
+
+def count_of(fraction: float, n: int, *, up: bool = False) -> int:
+    """⌊fraction·n⌋ (⌈·⌉ with ``up``), a product within rounding of an integer counting as
+    that integer: 0.29 of 100 is 29, not the 28 that 0.29 * 100 = 28.999999999999996
+    floors to (nor is 0.07 of 100 the 8 that 7.000000000000001 ceils to)."""
+    x = float(fraction) * n
+    near = round(x)
+    if abs(x - near) <= 1e-12 * max(1.0, abs(x)):
+        return int(near)
+    return math.ceil(x) if up else math.floor(x)

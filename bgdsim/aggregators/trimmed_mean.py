@@ -15,14 +15,13 @@ dropped values).
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 import numpy as np
 from pydantic import Field
 
 from bgdsim.aggregators import PreconditionError, register
-from bgdsim.aggregators._common import check_f, reports
+from bgdsim.aggregators._common import check_f, count_of, reports
 
 __all__ = ["trimmed_mean", "trimmed_mean_of_rows"]
 
@@ -79,7 +78,7 @@ def trimmed_mean(
             raise PreconditionError(f"trimmed_mean needs n > 2f reports, got n={n} with f={f}")
         b = f
     elif 0.0 <= beta < 0.5:
-        b = math.floor(beta * n)  # 2b < n since beta < 1/2
+        b = count_of(beta, n)  # 2b < n since beta < 1/2
     else:
         raise ValueError(f"trimmed_mean needs 0 <= beta < 0.5, got beta={beta}")
     return trimmed_mean_of_rows(x, b)

@@ -93,3 +93,14 @@ def test_robust_to_far_outliers(distance: float) -> None:
     assert np.linalg.norm(trimmed_mean(x, f=6) - centre) <= 3 * radius
     assert np.linalg.norm(trimmed_mean(x, f=0, beta=0.3) - centre) <= 3 * radius
     assert np.abs(mean(x) - centre).max() > 1e3 * radius
+
+
+CASES = [(0.29, 100, 29), (0.1, 30, 3), (0.3, 10, 3), (1 / 3 - 1e-9, 3, 0), (0.49, 100, 49)]
+
+
+@pytest.mark.parametrize(("beta", "n", "trimmed"), CASES)
+def test_beta_trims_the_fraction_as_written(beta: float, n: int, trimmed: int) -> None:
+    # 0.29 * 100 = 28.999999999999996: floored, it trimmed 28 per side instead of 29
+    x = np.arange(n, dtype=float)[:, None]
+    want = x[trimmed : n - trimmed].mean(axis=0)
+    np.testing.assert_allclose(trimmed_mean(x, f=0, beta=beta), want, rtol=0, atol=1e-12)

@@ -24,13 +24,12 @@ Norms are computed without overflow (:func:`~bgdsim.aggregators._common.row_norm
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 import numpy as np
 from pydantic import Field
 
-from bgdsim.aggregators._common import check_f, check_tau, reports, row_norms
+from bgdsim.aggregators._common import check_f, check_tau, count_of, reports, row_norms
 from bgdsim.aggregators.pre import register
 
 __all__ = ["adaptive_clipping", "arc", "clip_rows", "clipping"]
@@ -80,7 +79,7 @@ def adaptive_clipping(
     if not 0 < quantile <= 1:
         raise ValueError(f"adaptive_clipping needs 0 < quantile <= 1, got {quantile}")
     norms = row_norms(x)
-    rank = max(1, math.ceil(quantile * x.shape[0]))
+    rank = max(1, count_of(quantile, x.shape[0], up=True))
     tau = float(np.partition(norms, rank - 1)[rank - 1])
     return clip_rows(x, tau)
 

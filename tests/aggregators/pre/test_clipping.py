@@ -66,3 +66,9 @@ def test_clipping_never_increases_a_norm(n: int, d: int, seed: int, data: st.Dat
         assert (after <= bound * (1 + 1e-15)).all()
         # a clipped report keeps its direction
         np.testing.assert_allclose(y * before[:, None], x * after[:, None], rtol=1e-12, atol=0)
+
+
+def test_the_quantile_rank_is_the_fraction_as_written() -> None:
+    # 0.07 * 100 = 7.000000000000001: ceiled, it clipped at the 8th smallest norm
+    x = np.arange(1.0, 101.0)[:, None]
+    assert np.abs(adaptive_clipping(x, quantile=0.07)).max() == pytest.approx(7.0)
