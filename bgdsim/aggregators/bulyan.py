@@ -41,6 +41,9 @@ from bgdsim.aggregators.krum import _all_finite_mean, check_krum_inputs, pairwis
 __all__ = ["bulyan", "closest_to_median_mean", "iterated_krum"]
 
 
+_DRIFT = 2.0**8  # an entry removed this many times the score left: re-sum that score
+
+
 def iterated_krum(d2: np.ndarray, f: int, count: int) -> np.ndarray:
     """Indices of ``count`` reports chosen by Krum one at a time, in the order chosen.
 
@@ -75,7 +78,8 @@ def iterated_krum(d2: np.ndarray, f: int, count: int) -> np.ndarray:
         live = np.flatnonzero(alive)
         at = pos[live, r]
         end = last[live]
-        score[live] -= srt[live, np.minimum(at, end)]  # d(i, r) if inside, else the last
+        removed = srt[live, np.minimum(at, end)]  # d(i, r) if inside, else the last
+        score[live] -= removed
         movers = live[at >= end]  # r was the last included entry, or outside: move back
         back = last[movers] - 1
         while True:  # to the previous entry that is still present (or -1: none)
@@ -88,6 +92,12 @@ def iterated_krum(d2: np.ndarray, f: int, count: int) -> np.ndarray:
         k -= 1
         if k <= 1:  # exact scores (no accumulated rounding), so that exact ties stay ties
             score[live] = srt[live, last[live]] if k == 1 else 0.0
+            continue
+        # a score that lost an entry far larger than what is left carries that entry's
+        # rounding (~ε·removed): summed again from its present entries
+        for i in live[removed > _DRIFT * np.abs(score[live])].tolist():
+            upto = int(last[i]) + 1
+            score[i] = srt[i, :upto][alive[order[i, :upto]]].sum()
     return chosen
 
 

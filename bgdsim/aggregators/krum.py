@@ -10,7 +10,10 @@ n ≥ 2f + 3, the n > 2f + 2 of Blanchard et al.'s (α, f)-resilience result.
 Numerics. All n² squared distances come from one Gram matrix (a single symmetric BLAS
 product), ‖y_i‖² + ‖y_j‖² − 2⟨y_i, y_j⟩, on the reports relative to their coordinate-wise
 median, y_i = g_i − med, so that a large shared offset does not cancel the distances
-between nearby reports; negative rounding is clipped at 0. If the centred reports are so
+between nearby reports; a distance below 1e-6 of ‖y_i‖² + ‖y_j‖² (two reports close to
+each other but far from the median, where the expansion's rounding would swamp it) is
+recomputed from the explicit difference; negative rounding is clipped at 0. If the
+centred reports are so
 large that the squared distances or the scores (sums of n of them) could overflow — norms
 beyond ~1e150 for n = 1000 — or so small that they could underflow, the Gram matrix is
 recomputed after scaling them by a power of two (exact; it changes no comparison). Scaled
@@ -49,6 +52,7 @@ __all__ = ["check_krum_inputs", "krum", "krum_scores", "multi_krum", "pairwise_s
 _SQ_HI = 2.0**1000  # 4n · max ‖y_i‖² above this: distances or their sums could overflow
 _SQ_LO = 2.0**-800  # 4n · max ‖y_i‖² below this: small distances could underflow
 _MULTITHREAD_MIN = 1 << 22  # n·d below this: the Gram product runs on one BLAS thread
+_FLAG_RTOL = 1e-6  # d² below this fraction of ‖y_i‖² + ‖y_j‖²: recomputed exactly
 
 
 @functools.cache
@@ -93,6 +97,14 @@ def pairwise_sq_distances(x: np.ndarray) -> np.ndarray:
     d2 = np.add.outer(sq, sq)  # exactly symmetric, as is gram
     gram *= 2.0
     d2 -= gram
+    # where the expansion cancels (reports close to each other, far from the median) its
+    # rounding, ~ε‖y‖², can swamp the distance: those are taken from the differences
+    low = d2 <= _FLAG_RTOL * np.add.outer(sq, sq)
+    np.fill_diagonal(low, False)
+    i, j = np.nonzero(np.triu(low))
+    if i.size:
+        diff = y[i] - y[j]
+        d2[i, j] = d2[j, i] = np.einsum("ij,ij->i", diff, diff)
     np.maximum(d2, 0.0, out=d2)
     np.fill_diagonal(d2, 0.0)
     return d2

@@ -141,3 +141,32 @@ def test_robust_to_far_outliers(distance: float) -> None:
     x, centre, radius = contaminated(n=23, f=5, d=5, distance=distance)
     assert np.linalg.norm(bulyan(x, f=5) - centre) <= 3 * radius
     assert np.abs(mean(x) - centre).max() > 1e3 * radius
+
+
+def _krum_by_definition(x: np.ndarray, f: int, count: int) -> list[int]:
+    """Krum ``count`` times, every score summed afresh from exact distances."""
+    d2 = ((x[:, None] - x[None]) ** 2).sum(-1)
+    alive, chosen = list(range(len(x))), []
+    for _ in range(count):
+        k = len(alive) - f - 2
+        scores = [np.sort([d2[i, j] for j in alive if j != i])[:k].sum() for i in alive]
+        chosen.append(alive.pop(int(np.argmin(scores))))
+    return sorted(chosen)
+
+
+def test_far_reports_close_to_each_other_keep_their_distance_and_scores() -> None:
+    # two colluding reports 1e-3 apart at 1e9: the Gram expansion gave their squared
+    # distance as 0 (its rounding is ~ε·1e18), and subtracting distances of ~1e18 from
+    # scores left rounding larger than the scores; Bulyan then chose another set than
+    # the definition in 44 of 300 such rounds
+    y = np.vstack([np.zeros((5, 2)), [[1e9, 0.0], [1e9 + 1e-3, 0.0]]])
+    assert pairwise_sq_distances(y)[5, 6] == pytest.approx(1e-6, rel=1e-3)
+    rng = np.random.default_rng(0)
+    for t in range(60):
+        f, d = 2, 4
+        n = 4 * f + 3 + t % 5
+        x = rng.standard_normal((n, d))
+        x[:f] = 1e9 + 1e-3 * rng.standard_normal((f, d))
+        x = x[rng.permutation(n)]
+        got = sorted(iterated_krum(pairwise_sq_distances(x), f, n - 2 * f).tolist())
+        assert got == _krum_by_definition(x, f, n - 2 * f), t
