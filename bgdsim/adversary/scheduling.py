@@ -209,7 +209,9 @@ class AdaptiveSchedule(Schedule):
         self.craft: Callable[[AdversaryView], RoundPlan] | None = None
 
     def choose(self, round: int, view: AdversaryView) -> np.ndarray:
-        if self.craft is None or view.aggregate is None or self.q == 0:
+        if self.q == 0:  # nobody to place
+            return np.zeros(0, dtype=np.int64)
+        if self.craft is None or view.aggregate is None:
             raise RuntimeError("the adaptive schedule needs the attack and the server's rule")
         target = view.honest.mean(axis=0)
         chosen: list[int] = []

@@ -157,7 +157,8 @@ def degrade(
     drop: float = 0.0,
     unit: str = "round",
 ) -> Fault:
-    """The workers' links slow down (latency × factor) and lose more (+ drop)."""
+    """The workers' links slow down (latency × factor) and lose more: each message is also
+    dropped with probability ``drop``, independently of the link's own loss."""
     return _fault("degrade", workers, start, until, unit, factor=factor, drop=drop)
 
 
@@ -208,6 +209,26 @@ def check_faults(faults: list[Fault], m: int, q: int, relays: set[str] | None = 
                 )
     if sum(1 for f in faults if f.kind == "byzantine") and q == 0:
         raise ValueError("faults: a byzantine fault needs cluster.byzantine >= 1")
+    _check_forced_at_once(faults, q)
+
+
+def _check_forced_at_once(faults: list[Fault], q: int) -> None:
+    """At no time may byzantine faults (of one unit) force more than q workers together:
+    the sets only grow where a fault starts, so those instants are the ones to check."""
+    forced = [(i, f) for i, f in enumerate(faults) if f.kind == "byzantine"]
+    for i, a in forced:
+        active = [
+            (j, b)
+            for j, b in forced
+            if b.unit == a.unit and b.from_ <= a.from_ and (b.until is None or a.from_ < b.until)
+        ]
+        workers = set().union(*(set(b.workers) for _, b in active))
+        if len(workers) > q:
+            which = ", ".join(f"faults[{j}]" for j, _ in active)
+            raise ValueError(
+                f"faults[{i}]: with {which} it forces {len(workers)} workers Byzantine from "
+                f"round {a.from_:g} on, but cluster.byzantine (q) is {q}"
+            )
 
 
 def _end(f: Fault) -> str:

@@ -551,3 +551,35 @@ def test_latencies_near_the_largest_float_never_arrive_and_warn_nothing(
     sim = run(sc, log_path=tmp_path / "s.jsonl")
     assert vec.counts["barrier_timeout"] == sim.counts["barrier_timeout"] == 2
     assert (tmp_path / "v.jsonl").read_bytes() == (tmp_path / "s.jsonl").read_bytes()
+
+
+def test_byzantine_faults_forcing_more_than_q_together_are_refused_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each within q = 2, but rounds 2.. force workers 0, 1 and 2: the run used to end in
+    # round 2 with "schedule returned [0, 1, 2]: more than q=2"
+    p = tmp_path / "byz.toml"
+    p.write_text(
+        "[cluster]\nworkers = 10\nbyzantine = 2\n"
+        '[server.aggregator]\nkind = "gmom"\nbatches = 5\n'
+        '[[faults]]\nkind = "byzantine"\nworkers = [0, 1]\nfrom = 2\n'
+        '[[faults]]\nkind = "byzantine"\nworkers = [2]\nfrom = 2\nuntil = 4\n',
+        encoding="utf-8",
+    )
+    err = _error(capsys, "validate", str(p))
+    assert "with faults[0], faults[1] it forces 3 workers Byzantine from round 2" in err
+    p.write_text(
+        "[cluster]\nworkers = 10\nbyzantine = 2\n"
+        '[server.aggregator]\nkind = "gmom"\nbatches = 5\n'
+        '[[faults]]\nkind = "byzantine"\nworkers = [0, 1]\nfrom = 2\nuntil = 4\n'
+        '[[faults]]\nkind = "byzantine"\nworkers = [2]\nfrom = 4\nuntil = 6\n',
+        encoding="utf-8",
+    )
+    assert main(["validate", str(p)]) == 0  # one after the other: fine
+
+
+def test_the_adaptive_schedule_with_nobody_byzantine_runs(tmp_path: Path) -> None:
+    sc = load_scenario(overrides={"rounds": 2, "cluster.workers": 4, "cluster.byzantine": 0,
+                                  "problem.samples": 40, "server.aggregator.batches": 2,
+                                  "adversary.schedule": "adaptive"})  # fmt: skip
+    assert run(sc, log_path=None).status == "completed"
