@@ -236,6 +236,7 @@ def test_the_view_holds_the_round_and_nothing_from_later_rounds(
             "round_timeout",
             "max_norm",
             "compute_time",
+            "compute_times",
             "latency_down",
             "latency_up",
             "batch_order",

@@ -48,9 +48,12 @@ class AdversaryView:
         history: ``(t, d)`` past iterates θ_0 … θ_{t-1}.
         round_timeout: seconds the server waits after the broadcast.
         max_norm: the server's norm cap on reports (``server.max_norm``), or ``None``.
-        compute_time: seconds a worker computes before replying.
-        latency_down, latency_up: ``(m,)`` this round's link latencies (the network is
-            part of what the adversary observes), or ``None``.
+        compute_time: seconds a worker computes before replying (the median over the
+            workers this round; each worker's own in ``compute_times``).
+        compute_times: ``(m,)`` each worker's compute time this round, or ``None``.
+        latency_down, latency_up: ``(m,)`` this round's link latencies as the messages
+            will see them, faults that slow links down included (the network is part of
+            what the adversary observes), or ``None``.
         batch_order: the order in which the server lays out the m reports before forming
             its consecutive batches this round (a re-batching gmom's permutation), or
             ``None`` for worker order (and under pre-aggregators, whose outputs the rule
@@ -79,6 +82,7 @@ class AdversaryView:
     round_timeout: float = float("inf")
     max_norm: float | None = None
     compute_time: float = 0.0
+    compute_times: np.ndarray | None = None
     latency_down: np.ndarray | None = None
     latency_up: np.ndarray | None = None
     batch_order: np.ndarray | None = None

@@ -31,12 +31,14 @@ def timing(
 
         wait_j = max(0, target − (ℓ↓_j + compute + ℓ↑_j)),
 
-    with ℓ↓_j, ℓ↑_j this round's down- and up-link latencies of worker j. A worker whose
+    with ℓ↓_j, ℓ↑_j this round's down- and up-link latencies of worker j (slowed by any
+    ``degrade`` fault) and its own compute time. A worker whose
     links are too slow for ``before`` simply sends at once.
     """
     if view.latency_down is None or view.latency_up is None:
         raise ValueError("timing needs the round's link latencies in the adversary's view")
     byz = view.byzantine
     target = view.round_timeout + (margin if when == "after" else -margin)
-    travel = view.latency_down[byz] + view.compute_time + view.latency_up[byz]
+    compute = view.compute_time if view.compute_times is None else view.compute_times[byz]
+    travel = view.latency_down[byz] + compute + view.latency_up[byz]
     return Crafted(view.honest[byz].copy(), np.maximum(0.0, target - travel))

@@ -84,6 +84,9 @@ class RecordedNetwork:
         r = self._round(self._t)
         return np.array([r.lat_up.get(j, 0.0) for j in range(self.m)])
 
+    def up_latencies_seen(self, t: int, times: np.ndarray, latency: np.ndarray) -> np.ndarray:
+        return latency.copy()  # recorded as the reports saw them
+
     def reports(
         self, t: int, send_times: np.ndarray, willing: np.ndarray, latency: np.ndarray
     ) -> UpLinks:

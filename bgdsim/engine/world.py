@@ -137,7 +137,8 @@ class World:
         compute = net.compute_times()
         lat_up = net.draw_up_latencies()
         seed = int(self.streams["server"].integers(2**63))  # the server's random bits
-        view = self._view(t, theta, honest, np.asarray(history), seed, lat_down, lat_up, compute)
+        seen_up = net.up_latencies_seen(t, start + lat_down + compute, lat_up)
+        view = self._view(t, theta, honest, np.asarray(history), seed, lat_down, seen_up, compute)
         plan = self.adversary.act(view, forced=self.faults.forced_byzantine(t))
         outgoing = plan.outgoing
         # validated once, vectorised: a verdict is a pure function of the message
@@ -194,6 +195,7 @@ class World:
             round_timeout=srv.round_timeout,
             max_norm=srv.max_norm,
             compute_time=_median(compute),
+            compute_times=compute.copy(),
             latency_down=lat_down.copy(),
             latency_up=lat_up.copy(),
             batch_order=order,

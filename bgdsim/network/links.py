@@ -226,6 +226,13 @@ class Network:
         """``(m,)`` up-link latencies before faults (drawn for every link, every round)."""
         return self._latencies("latency.up")
 
+    def up_latencies_seen(self, t: int, times: np.ndarray, latency: np.ndarray) -> np.ndarray:
+        """``latency`` (:meth:`draw_up_latencies`) as reports sent at ``times`` will see it:
+        slowed by the ``degrade`` faults then (what the adversary's view shows)."""
+        factor, _ = self.faults.degrade_at(t, times)
+        out: np.ndarray = latency * factor
+        return out
+
     def reports(
         self, t: int, send_times: np.ndarray, willing: np.ndarray, latency: np.ndarray
     ) -> UpLinks:

@@ -76,3 +76,31 @@ def test_before_holds_the_barrier_open_to_the_last_moment(
         assert b["reason"] == "all" and b["missing"] == []
         assert b["time"] == pytest.approx(starts[b["round"]] + 1.0 - 1e-3)
     assert result.counts["up_late"] == 0
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        # a degrade fault doubles a Byzantine worker's links: its view showed the up-link
+        # undegraded, and its "just in time" report landed late
+        {"faults": [{"kind": "degrade", "workers": [0], "from": 1, "factor": 2.0}]},
+        # compute times that differ per worker: its view held only their median
+        {"cluster__compute_time": {"kind": "uniform", "low": 0.0, "high": 0.2}},
+    ],
+    ids=["degraded-links", "per-worker-compute"],
+)
+def test_before_lands_in_time_on_the_links_and_compute_the_reports_will_see(
+    scenario: ScenarioFactory, tmp_path: Path, setting: dict[str, object]
+) -> None:
+    sc = scenario(
+        adversary__attack={"kind": "timing", "when": "before"},
+        adversary__schedule={"kind": "static", "workers": [0, 1]},
+        network__latency={"kind": "constant", "value": 0.01},
+        **setting,
+    )
+    path = tmp_path / "t.jsonl"
+    result = bgdsim.run(sc, log_path=path)
+    events = list(bgdsim.read_events(path))
+    assert result.counts["up_late"] == 0
+    for b in (e for e in events if e["event"] == "barrier"):
+        assert b["reason"] == "all" and b["missing"] == []
