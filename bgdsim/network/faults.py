@@ -283,7 +283,12 @@ class FaultSchedule:
         return s
 
     def round_events(self, t: int) -> tuple[list[Fault], list[Fault]]:
-        """Round-unit faults starting and ending at round t."""
-        starts = [f for f in self.faults if f.unit == "round" and f.from_ == t]
+        """Round-unit faults starting and ending at round t (one from round 0, the
+        default, starts with the first round, 1)."""
+        starts = [
+            f
+            for f in self.faults
+            if f.unit == "round" and max(f.from_, 1) == t and (f.until is None or f.until > t)
+        ]
         ends = [f for f in self.faults if f.unit == "round" and f.until == t]
         return starts, ends

@@ -51,6 +51,20 @@ def test_a_crashed_worker_is_silent_from_until_and_resumes(
     assert result.per_worker["up_sent"][3] == 3 and result.per_worker["up_sent"][0] == 6
 
 
+def test_a_fault_from_round_0_the_default_starts_with_round_1(
+    scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # rounds count from 1: a fault from 0 applied from the first round but was never
+    # logged as started
+    sc = scenario(rounds=3, network__latency=LAT, cluster__byzantine=0,
+                  faults=[{"kind": "crash", "workers": [3]}])  # fmt: skip
+    _, events = run_logged(sc, tmp_path)
+    starts = {e["round"]: e["time"] for e in events if e["event"] == "round_start"}
+    logged = [(e["event"], e["time"]) for e in events if e["event"].startswith("fault_")]
+    assert logged == [("fault_start", starts[1])]
+    assert by_round(events, "drop", dir="down", reason="crash")[1] == [3]
+
+
 def test_a_partition_hides_both_directions(scenario: ScenarioFactory, tmp_path: Path) -> None:
     # seconds: worker 5's broadcast of round 1 (sent at 0) is cut, so round 1 times out at
     # 0.25; round 2's broadcast reaches worker 6 at 0.35, inside its partition: its report is cut
