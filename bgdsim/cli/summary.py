@@ -52,9 +52,8 @@ def _print_summary(result: Any, scenario: Any) -> None:
         t.add_row("warning: uneven batches", uneven, style="yellow")
     t.add_row("workers / byzantine", f"{cl.workers} / {cl.byzantine}")
     t.add_row("attack / schedule", f"{scenario.adversary.attack} / {scenario.adversary.schedule}")
-    t.add_row(
-        "rounds", f"{result.rounds}" + ("" if result.status == "completed" else " (diverged)")
-    )
+    status = "" if result.status == "completed" else f" ({result.status})"
+    t.add_row("rounds", f"{result.rounds}{status}")
     t.add_row("initial error ‖θ₀−θ*‖", f"{result.errors[0]:.4g}")
     fe = result.final_error
     t.add_row("final error ‖θ_T−θ*‖", f"{fe:.4g}" if math.isfinite(fe) else str(fe))

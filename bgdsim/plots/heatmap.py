@@ -11,8 +11,13 @@ from bgdsim.plots.table import Setting
 _AGG, _ATT = "server.aggregator", "adversary.attack"
 
 
-def figure_heatmap(rows: list[dict[str, str]], setting: Setting) -> style.StyledFigure:
-    """Aggregators down, attacks across; a cell where a seed diverged is grey, "div."."""
+def figure_heatmap(
+    rows: list[dict[str, str]], setting: Setting, pooled: list[str] | None = None
+) -> style.StyledFigure:
+    """Aggregators down, attacks across; a cell where a seed diverged is grey, "div.".
+    ``pooled``: other swept keys, whose runs a cell's geometric mean takes in too (the
+    title names them)."""
+    pooled = pooled or []
     aggs = sorted({r[_AGG] for r in rows})
     atts = sorted({r[_ATT] for r in rows})
     grid = np.full((len(aggs), len(atts)), np.nan)
@@ -41,7 +46,10 @@ def figure_heatmap(rows: list[dict[str, str]], setting: Setting) -> style.Styled
                     color=style.text_color(norm, v))  # fmt: skip
     what = style.seeds_note(setting.seeds, None)
     style.colorbar(fig, image, ax, f"final error\n({what})", clipped)
-    setup = setting.describe([_AGG, _ATT])
+    setup = setting.describe([_AGG, _ATT, *pooled])
     title = "final error by aggregator and attack" + (f" · {setup}" if setup else "")
+    if pooled:
+        keys = ", ".join(style.axis_label(k) for k in pooled)
+        title += f" · each cell pooled over {keys} (geometric mean)"
     ax.set_title(style.wrap(f"{title} (div.: a seed diverged)", 60), fontsize="small")
     return fig

@@ -82,10 +82,12 @@ def results_figures(
             raise ValueError(f"{where}: {exc}") from None
         figures.append((f"final_error_vs_{style.safe_stem(key)}", fig))
     if x is None and all(k in swept for k in _AXIS_KEYS):
-        figures.append(("heatmap_aggregator_attack", figure_heatmap(rows, setting)))
+        pooled = [k for k in swept if k not in _AXIS_KEYS]
+        figures.append(("heatmap_aggregator_attack", figure_heatmap(rows, setting, pooled)))
     if not figures:
         raise ValueError(
             f"{where}: nothing to plot: no swept numeric key "
-            f"(swept: {', '.join(swept) or 'none'}); pass x=COLUMN"
+            f"(swept: {', '.join(swept) or 'none'}); its results.csv is the result (in "
+            "Python, results_figures(folder, x=COLUMN) plots against a column of your choice)"
         )
     return figures

@@ -123,6 +123,18 @@ class Setting:
             with contextlib.suppress(ScenarioError):  # e.g. a trace named relative to it
                 self.base = validate_scenario(self.base).to_dict()
         self.seeds = len({r.get("seed", "") for r in rows})
+        self.rows = rows
+
+    def fixed(self, key: str) -> Any:
+        """``key``'s value in every row when the rows hold one value for it (a grid entry
+        of a single value), else the base scenario's."""
+        values = {r.get(key) for r in self.rows}
+        if len(values) == 1 and (got := values.pop()) not in (None, ""):
+            try:
+                return json.loads(got)  # results.csv holds numbers and tables as JSON
+            except (TypeError, ValueError):
+                return got
+        return _lookup(self.base, key)
 
     def value(self, row: dict[str, str], key: str) -> Any:
         """The row's value of ``key`` if it has one, else the base scenario's."""
@@ -130,17 +142,17 @@ class Setting:
         return got if got not in (None, "") else _lookup(self.base, key)
 
     def describe(self, swept: Iterable[str]) -> str:
-        """The attack, the schedule and q of m, each unless swept: ``sign_flip(scale=10),
-        random sets, $q$ = 5 of $m$ = 100``."""
+        """The attack, the schedule and q of m, each unless swept (a key with one value in
+        every row shows that value): ``sign_flip(scale=10), random sets, $q$ = 5 of $m$ = 100``."""
         from bgdsim.plots.style import value_text
 
         swept = set(swept)
         parts = []
         for key, fmt in (("adversary.attack", "{}"), ("adversary.schedule", "{} sets")):
-            value = _lookup(self.base, key)
+            value = self.fixed(key)
             if key not in swept and value is not None:
                 parts.append(fmt.format(value_text(value)))
-        q, m = _lookup(self.base, "cluster.byzantine"), _lookup(self.base, "cluster.workers")
+        q, m = self.fixed("cluster.byzantine"), self.fixed("cluster.workers")
         if "cluster.byzantine" not in swept and q is not None:
             of_m = f" of $m$ = {m}" if "cluster.workers" not in swept else ""
             parts.append(f"$q$ = {q}{of_m}")

@@ -133,12 +133,18 @@ def results_sections(folder: Path) -> list[str]:
 
     columns, rows = read_table(folder)
     out = []
-    figs = results_figures(folder)
-    body = "".join(
-        figure(svg_text(fig), _CAPTIONS.get(stem, _CAPTIONS["lines"]), f"f{i}")
-        for i, (stem, fig) in enumerate(figs)
-    )
-    out.append(section("Figures", body, "figures"))
+    try:
+        figs = results_figures(folder)
+    except ValueError as exc:
+        if "nothing to plot" not in str(exc):
+            raise
+        figs = []  # e.g. only defences swept: the table is the result
+    if figs:
+        body = "".join(
+            figure(svg_text(fig), _CAPTIONS.get(stem, _CAPTIONS["lines"]), f"f{i}")
+            for i, (stem, fig) in enumerate(figs)
+        )
+        out.append(section("Figures", body, "figures"))
     body = table(columns, ([r.get(c, "") for c in columns] for r in rows), left=len(columns))
     out.append(section(f"Results ({len(rows)} runs)", f'<div class="scroll">{body}</div>',
                        "results"))  # fmt: skip

@@ -217,3 +217,32 @@ def test_bad_results(tmp_path: Path, results_dir: Path) -> None:
         plots.plot_results(tmp_path / "missing", tmp_path)
     with pytest.raises(ValueError, match="spread"):
         plots.plot_results(results_dir, tmp_path, spread="iqr")  # type: ignore[arg-type]
+
+
+def test_titles_show_a_single_valued_grid_entry_not_the_base_scenario(tmp_path: Path) -> None:
+    # the grid fixed m = 20 and the attack's scale 100 (one value each): the title showed
+    # the base scenario's m = 100 and scale 10 instead
+    import json
+
+    folder = tmp_path / "s"
+    header = ["cell", "cluster.byzantine", "cluster.workers", "adversary.attack", "seed",
+              "final_error"]  # fmt: skip
+    attack = json.dumps({"kind": "sign_flip", "scale": 100})
+    write_csv(folder, header, [[f"c{q}", q, 20, attack, s, 0.1] for q in (1, 3) for s in (0, 1)])
+    base = {"cluster": {"workers": 100, "byzantine": 5},
+            "adversary": {"attack": {"kind": "sign_flip", "scale": 10}}}  # fmt: skip
+    (folder / "sweep.json").write_text(json.dumps({"scenario": base}), encoding="utf-8")
+    ((_, fig),) = plots.results_figures(folder)
+    title = " ".join(fig.get_suptitle().split())
+    assert "scale=100" in title and "= 20" in title and "scale=10)" not in title, title
+
+
+def test_a_heatmap_names_the_swept_keys_it_pools(tmp_path: Path) -> None:
+    header = ["cell", "server.aggregator", "adversary.attack", "cluster.byzantine", "seed",
+              "final_error"]  # fmt: skip
+    rows = [[f"{a}{b}{q}", a, b, q, 0, 0.01 if q == 1 else 100.0]
+            for a in ("mean", "gmom") for b in ("sign_flip", "alie") for q in (1, 10)]  # fmt: skip
+    folder = write_csv(tmp_path / "h", header, rows)
+    figs = dict(plots.results_figures(folder))
+    title = " ".join(figs["heatmap_aggregator_attack"].axes[0].get_title().split())
+    assert "each cell pooled over Byzantine workers $q$" in title, title

@@ -162,3 +162,32 @@ def test_the_report_opens_in_headless_chromium(run: bgdsim.RunResult, tmp_path: 
         pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
     assert image.size == (1200, 2000)
     assert len(np.unique(pixels, axis=0)) > 20
+
+
+def test_a_sweep_of_defences_only_still_gets_its_report(tmp_path: Path) -> None:
+    # nothing numeric swept (the usual "compare defences" sweep): no figure to draw, but
+    # the report used to fail altogether (exit 2) instead of showing the results table
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "results.csv").write_text(
+        "cell,server.aggregator,seed,final_error\nc0,mean,0,0.5\nc1,geomed,0,0.01\n",
+        encoding="utf-8",
+    )
+    assert main(["report", str(folder), "--out", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Results (2 runs)" in html and "geomed" in html and "Figures" not in html
+
+
+def test_the_run_summary_names_a_paused_run_paused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = tmp_path / "p.toml"
+    toml.write_text(
+        "rounds = 5\n[cluster]\nworkers = 4\nbyzantine = 0\n[problem]\nsamples = 40\n"
+        '[server.aggregator]\nkind = "gmom"\nbatches = 2\n'
+        '[[faults]]\nkind = "server_pause"\nunit = "seconds"\nfrom = 0.05\n',
+        encoding="utf-8",
+    )
+    assert main(["run", str(toml), "--no-log", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "(paused)" in out and "(diverged)" not in out
