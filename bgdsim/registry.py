@@ -246,8 +246,5 @@ def install(components: list[tuple[str, str, str, Any]]) -> None:
 
 
 def _qualname(obj: Any) -> str:
-    """``module.qualname``, the main script under one name (a spawned worker imports it
-    as ``__mp_main__``, and so registers its components again under that module)."""
-    module = getattr(obj, "__module__", "?")
-    module = "__main__" if module == "__mp_main__" else module
-    return f"{module}.{getattr(obj, '__qualname__', '?')}"
+    """``module.qualname`` of a component, for messages."""
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"

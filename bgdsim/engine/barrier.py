@@ -139,7 +139,14 @@ class Barrier:
         return None
 
     def resolve(self, arrivals: np.ndarray, accepted: np.ndarray) -> tuple[float, str]:
-        """The round in closed form: when the barrier fires and why.
+        """The round in closed form: when the barrier fires and why (see :meth:`firing`);
+        the barrier is then fired."""
+        at, reason, grace_at = self._firing(arrivals, accepted)
+        self.reason, self.fired_at, self.grace_at = reason, at, grace_at
+        return at, reason
+
+    def firing(self, arrivals: np.ndarray, accepted: np.ndarray) -> tuple[float, str]:
+        """When the barrier would fire and why, the barrier left as it is.
 
         ``arrivals``: ``(m,)`` when each worker's report of this round reaches the server
         (inf: never); ``accepted``: which of them pass validation. At one instant reports
@@ -147,8 +154,13 @@ class Barrier:
         and :meth:`timer` driven by an event loop; every report arriving at or before the
         returned time is in.
         """
-        deadline = self.deadline
-        best = (deadline, 1, TIMEOUT)  # (time, order at one instant, reason)
+        at, reason, _ = self._firing(arrivals, accepted)
+        return at, reason
+
+    def _firing(self, arrivals: np.ndarray, accepted: np.ndarray) -> tuple[float, str, float]:
+        """(when, why, the grace timer's due time) of :meth:`firing`."""
+        best = (self.deadline, 1, TIMEOUT)  # (time, order at one instant, reason)
+        grace_at = self.grace_at
         heard = arrivals[np.isfinite(arrivals)]
         if heard.size == self.workers and heard.size:
             best = min(best, (float(heard.max()), 0, ALL))
@@ -157,12 +169,11 @@ class Barrier:
             if kept.size >= self.quorum:
                 reached = float(np.partition(kept, self.quorum - 1)[self.quorum - 1])
                 if self.grace > 0:
-                    self.grace_at = reached + self.grace
-                    best = min(best, (self.grace_at, 2, QUORUM))
+                    grace_at = reached + self.grace
+                    best = min(best, (grace_at, 2, QUORUM))
                 else:  # checked before ``all`` at the report that completes both
                     best = min(best, (reached, -1, QUORUM))
-        self.reason, self.fired_at = best[2], best[0]
-        return best[0], best[2]
+        return best[0], best[2], grace_at
 
     def timer(self, kind: str) -> Decision:
         """The ``timeout`` or the ``quorum`` (grace) timer went off (at its due time)."""

@@ -17,14 +17,12 @@ from bgdsim import events as ev
 from bgdsim.engine.accounting import Accounting
 from bgdsim.engine.barrier import Barrier, Decision, Fire
 from bgdsim.engine.planned import PlannedRound
-from bgdsim.engine.server import RoundInbox, ServerCore
+from bgdsim.engine.server import _UNCHECKED, RoundInbox, ServerCore
 from bgdsim.engine.steps import Forward, Groups, grouped
 from bgdsim.engine.validation import Outcome
 from bgdsim.events import EventSink
 
 __all__ = ["MessageRules"]
-
-_UNCHECKED: Any = object()
 
 
 class MessageRules:
@@ -164,13 +162,9 @@ class MessageRules:
         inbox, log, acct = self.inbox, self.log, self.acct
         if inbox is None:
             return Outcome.REJECTED, None
-        reason: str | None
-        if t == inbox.round and not self.barrier.admits(now):  # a live clock's straggler
-            outcome, reason = Outcome.LATE, None
-        elif verdict is _UNCHECKED:
-            outcome, reason = self.core.receive(inbox, j, t, vector)
-        else:
-            outcome, reason = self.core.receive(inbox, j, t, vector, verdict)
+        outcome, reason = self.core.receive(
+            inbox, j, t, vector, verdict, in_time=self.barrier.admits(now)
+        )
         if outcome is Outcome.ACCEPTED:
             acct.per_worker["up_delivered"][j] += 1
             log.message(ev.DELIVER, now, t, j, "up")

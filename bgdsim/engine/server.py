@@ -142,14 +142,18 @@ class ServerCore:
         msg_round: int,
         vector: Any,
         verdict: str | None = _UNCHECKED,
+        *,
+        in_time: bool = True,
     ) -> tuple[Outcome, str | None]:
         """A report from ``worker`` for round ``msg_round`` arrived; validate and keep it.
 
         ``verdict``, if given, is the message's :func:`validate_report` result computed
-        earlier (e.g. for a whole round with :func:`validate_block`). Returns the outcome
-        and, for a rejection or a late report, the reason.
+        earlier (e.g. for a whole round with :func:`validate_block`); ``in_time``: the
+        round's barrier admits it (:meth:`Barrier.admits`: a live clock can hand over a
+        report after the barrier fired and before the round is closed). Returns the
+        outcome and, for a rejection or a late report, the reason.
         """
-        if msg_round < inbox.round or (inbox.closed and msg_round == inbox.round):
+        if msg_round < inbox.round or (msg_round == inbox.round and (inbox.closed or not in_time)):
             return Outcome.LATE, f"report for round {msg_round} after its barrier"
         if not 0 <= worker < self.m:
             return Outcome.REJECTED, f"unknown worker {worker} (expected 0..{self.m - 1})"

@@ -2,11 +2,11 @@
 
 A connection opens with the server's *greeting*, ``"BGD4" ‖ run id ‖ server nonce`` (4 +
 16 + 16 bytes), answered by the worker's, ``"BGW4" ‖ worker nonce`` (4 + 16 bytes): the
-run id is random per run,
-each nonce random per connection, and the connection's *nonce* is the two together (so
-neither end alone decides the keys of a connection: a recorded conversation replayed to a
-reconnecting worker, or to the server, is keyed differently and refused). Every message
-after that, either way, is a frame ``len ‖ hlen ‖ header ‖ payload ‖ tag``:
+run id is random per run, each nonce random per connection, and the connection's *nonce*
+is the two together (so neither end alone decides the keys of a connection: a recorded
+conversation replayed to a reconnecting worker, or to the server, is keyed differently
+and refused). Every message after that, either way, is a frame ``len ‖ hlen ‖ header ‖
+payload ‖ tag``:
 
 * ``len``: 4 bytes, big-endian, the length of everything after it;
 * ``hlen``: 2 bytes, big-endian, the header's length;

@@ -73,7 +73,6 @@ class TcpServer:
         sc = self.engine.sc
         self.welcome = orjson.dumps({"scenario": sc.to_dict(), "seed": sc.seed})
         self.conns: dict[int, tuple[asyncio.StreamWriter, Channel]] = {}
-        self.peers: dict[int, str] = {}  # worker j's address, once it joined
         self.joining: set[int] = set()  # said hello, building their data
         self.connected = asyncio.Event()
         self.handlers: set[asyncio.Task[Any]] = set()
@@ -130,8 +129,7 @@ class TcpServer:
         task = asyncio.current_task()
         assert task is not None
         self.handlers.add(task)
-        name = writer.get_extra_info("peername")
-        peer = f"{name[0]}:{name[1]}" if isinstance(name, tuple) else str(name)
+        peer = _peer(writer)
         j: int | None = None
         try:
             j, channel = await self._join(reader, writer)
@@ -142,7 +140,6 @@ class TcpServer:
                 raise FrameError(f"expected ready, got a {header['kind']!r} frame")
             self.joining.discard(j)
             self.conns[j] = (writer, channel)
-            self.peers[j] = peer
             if len(self.conns) == self.m:
                 self.connected.set()
             if self.on_join is not None:
@@ -237,7 +234,7 @@ class TcpServer:
         make the server's memory grow round after round."""
         if writer.transport.get_write_buffer_size() <= STALL_FRAMES * self.max_frame:
             return False
-        self._reject(self.peers.get(j, "?"), j, "not reading its frames (send buffer full)")
+        self._reject(_peer(writer), j, "not reading its frames (send buffer full)")
         writer.close()
         return True
 
@@ -283,4 +280,10 @@ class TcpServer:
             await self.server.wait_closed()
 
 
-# ---------------------------------------------------------------------- the server side
+# ---------------------------------------------------------------------- connections
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    """The connection's remote address, ``host:port``."""
+    name = writer.get_extra_info("peername")
+    return f"{name[0]}:{name[1]}" if isinstance(name, tuple) else str(name)

@@ -180,7 +180,7 @@ def to_frame(tables: list[pa.Table]) -> Any:
     import pandas as pd
 
     if tables:
-        table = pa.concat_tables([_conformed(t) for t in tables], promote_options="permissive")
+        table = pa.concat_tables(tables, promote_options="permissive")
     else:
         table = SCHEMA.empty_table()
     frame = table.to_pandas()

@@ -25,8 +25,9 @@ from bgdsim.replay.checker import Verification, verify
 from bgdsim.replay.compare import Divergence, LogDiff, diff
 from bgdsim.replay.export import export_parquet
 from bgdsim.replay.inspect import export_csv, timeline
-from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log, read_messages
+from bgdsim.replay.reader import SUPPORTED_SCHEMAS, Log, LogError, read_log
 from bgdsim.replay.recording import CHANGEABLE, ParentMismatch, read_recording, rerun
+from bgdsim.replay.tables import read_messages
 
 __all__ = [
     "CHANGEABLE",

@@ -218,9 +218,7 @@ def receive(log: Log, core: ServerCore, inbox: RoundInbox, barrier: Barrier, arr
     when[who] = arr.time[now]
     kept = np.zeros(m, dtype=bool)
     kept[arr.worker[accepted]] = True
-    state = (barrier.reason, barrier.fired_at, barrier.grace_at)
-    fire, _ = barrier.resolve(when, kept)
-    barrier.reason, barrier.fired_at, barrier.grace_at = state
+    fire, _ = barrier.firing(when, kept)
     if (arr.time[now] > fire).any():
         return False
     # the inbox, as one receive() per report would leave it
@@ -236,7 +234,7 @@ def receive(log: Log, core: ServerCore, inbox: RoundInbox, barrier: Barrier, arr
     got = arr.worker[accepted]
     inbox.received[got] = True
     inbox.n_received += int(got.size)
-    barrier.resolve(when, inbox.received)  # for real (inbox.received is ``kept`` now)
+    barrier.resolve(when, kept)
     # every outcome and reason, the first mismatch in time order
     outcome = np.where(late, _LATE, np.where(accepted, _DELIVER, _REJECTED))
     bad = arr.kind != outcome

@@ -119,10 +119,9 @@ class _Verifier:
             self.arrivals, vectors, verdicts, strict=True
         ):
             barrier.due(time)
-            if r == inbox.round and not barrier.admits(time):
-                outcome, reason = Outcome.LATE, None
-            else:
-                outcome, reason = core.receive(inbox, j, r, vector, verdict)
+            outcome, reason = core.receive(
+                inbox, j, r, vector, verdict, in_time=barrier.admits(time)
+            )
             if outcome is not Outcome.LATE:
                 barrier.heard(inbox.n_heard, inbox.n_received, time)
             if outcome is not want[kind]:

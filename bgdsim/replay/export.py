@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bgdsim.msglog.codes import SCHEMA, WALL
-from bgdsim.replay.reader import Log, flatten, read_messages
+from bgdsim.replay.reader import Log
+from bgdsim.replay.tables import flatten, read_messages
 
 __all__ = ["MESSAGE_SCHEMA", "export_parquet"]
 

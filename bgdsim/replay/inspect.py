@@ -11,7 +11,8 @@ import numpy as np
 from bgdsim import aggregators
 from bgdsim import events as ev
 from bgdsim.aggregators.gmom import batch_order
-from bgdsim.replay.reader import Log, LogError, flatten
+from bgdsim.replay.reader import Log, LogError
+from bgdsim.replay.tables import flatten
 
 __all__ = ["batches", "export_csv", "timeline"]
 

@@ -24,7 +24,7 @@ from bgdsim import msglog
 from bgdsim.config import Scenario, ScenarioError, validate_scenario
 from bgdsim.eventlog import PAYLOAD_DTYPE, sidecar_path
 from bgdsim.eventlog.reading import parse_reference
-from bgdsim.msglog.codes import SCHEMA
+from bgdsim.msglog.codes import WHOLE
 from bgdsim.msglog.reading import check
 from bgdsim.paths import not_a_file
 
@@ -35,9 +35,7 @@ __all__ = [
     "DamagedHeader",
     "Log",
     "LogError",
-    "flatten",
     "read_log",
-    "read_messages",
     "same_vector",
 ]
 
@@ -49,7 +47,6 @@ VECTOR_KEYS = ("payload", "theta", "theta_star", "latency", "state")
 
 _SCENARIOS: dict[bytes, Scenario] = {}
 _F8 = np.dtype(PAYLOAD_DTYPE)
-_WHOLE = b"BGZ1"  # a record compressed as a whole (bgdsim.msglog)
 _RATIO = 1 << 16  # more than zstd can compress by: a larger declared size is a lie
 _RUN_START = b'{"event":"' + ev.RUN_START.encode() + b'"'  # how every header opens
 _MAX_HEADER = 256 << 20  # the longest header line read (a scenario and m workers' sizes)
@@ -123,6 +120,7 @@ class Log:
                 f"{self.path}: unknown log schema {schema!r} (this bgdsim reads {known})"
             )
         self.header: dict[str, Any] = header
+        self._workers = _workers(header)  # the records' workers are checked against it
         side = sidecar_path(self.path)
         if not side.exists():
             raise LogError(f"{self.path}: its payload sidecar {side.name} is missing")
@@ -200,7 +198,7 @@ class Log:
         if start < 0 or size < 0 or start + size > self.sidecar_size:
             raise LogError(f"{self.path}: message records at byte {start} are past the sidecar")
         blob = self.sidecar_bytes(start, start + size)
-        if blob[:4] == _WHOLE and int.from_bytes(blob[4:12], "little") > _RATIO * size + 4096:
+        if blob[:4] == WHOLE and int.from_bytes(blob[4:12], "little") > _RATIO * size + 4096:
             raise LogError(f"{self.path}: message records at byte {start} claim an impossible size")
         try:
             table = msglog.decode(blob)
@@ -209,19 +207,12 @@ class Log:
                 f"{self.path}: unreadable message records at byte {start}: {exc}"
             ) from None
         try:
-            return check(table, self._workers())
+            return check(table, self._workers)
         except ValueError as exc:
             where = f"round {seal['round']}" if "round" in seal else f"the {seal.get('event')}"
             raise LogError(
                 f"{self.path}: malformed message records of {where} (byte {start}): {exc}"
             ) from None
-
-    def _workers(self) -> int | None:
-        """m, from the header's scenario (None if it does not say: not checked then)."""
-        scenario = self.header.get("scenario")
-        cluster = scenario.get("cluster") if isinstance(scenario, dict) else None
-        m = cluster.get("workers") if isinstance(cluster, dict) else None
-        return m if type(m) is int and m >= 0 else None
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every event: the lines, each seal preceded by its span's per-message events."""
@@ -321,51 +312,14 @@ def read_log(path: str | Path, *, payloads: bool = False) -> Iterator[dict[str, 
             yield event
 
 
-def read_messages(path: str | Path) -> Any:
-    """Every per-message record of a log as a pandas DataFrame.
-
-    One row per event: ``round``, ``worker``, ``dir`` (down/up), ``event`` (send, deliver,
-    drop, late, rejected), ``time``, ``latency`` and ``byzantine`` (of a send), ``reason``,
-    ``payload`` (sidecar offset of a sent report, -1 if none), ``spec``, plus ``span``:
-    the round whose seal wrote the record (0 for the ``run_end`` seal's span).
-    """
-    tables = []
-    with Log(path) as log:
-        for _, event in log.lines():
-            table = log.messages(event) if "messages" in event else None
-            if table is not None:
-                span = int(event.get("round", 0)) if event["event"] == ev.ROUND_END else 0
-                tables.append(
-                    table.append_column("span", pa.array([span] * table.num_rows, pa.int32()))
-                )
-    if not tables:  # no record yet: no rows, but every column with its type
-        tables.append(SCHEMA.empty_table().append_column("span", pa.array([], pa.int32())))
-    return msglog.to_frame(tables)
-
-
-def flatten(log: Log, event: dict[str, Any]) -> dict[str, Any]:
-    """An event as a flat row: vectors as their norms (``<field>_norm``; None for one of
-    no number type, e.g. a malformed report of strings), nested fields as JSON text
-    (``export_csv`` and ``export_parquet``)."""
-    row: dict[str, Any] = {}
-    for key, value in event.items():
-        if key in VECTOR_KEYS and isinstance(value, dict) and "offset" in value:
-            row[f"{key}_norm"] = _norm(log.view(value))
-        elif isinstance(value, dict | list):
-            row[key] = orjson.dumps(value).decode()
-        else:
-            row[key] = value
-    return row
-
-
-def _norm(vec: np.ndarray) -> float | None:
-    """The Euclidean norm of every entry (0 for none); None for an array of no number type."""
-    kind = vec.dtype.kind
-    if kind not in "biufc":
-        return None
-    return float(np.linalg.norm(vec.astype(np.complex128 if kind == "c" else np.float64).ravel()))
-
-
 def same_vector(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal bit for bit (shape and bytes)."""
     return a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def _workers(header: dict[str, Any]) -> int | None:
+    """m, from a header's scenario (None if it does not say: not checked then)."""
+    scenario = header.get("scenario")
+    cluster = scenario.get("cluster") if isinstance(scenario, dict) else None
+    m = cluster.get("workers") if isinstance(cluster, dict) else None
+    return m if type(m) is int and m >= 0 else None

@@ -199,6 +199,7 @@ def _dask(
 
     Connects (or starts the cluster) on entry; closes the client and the cluster on exit.
     """
+    _check_shippable(tasks)  # before a cluster is started or reached
     dd = _distributed()
     with contextlib.ExitStack() as stack:
         if scheduler is None:
@@ -230,7 +231,6 @@ def _dask(
                 raise SweepError(
                     f"dask scheduler {scheduler}: no workers within {timeout:g} s"
                 ) from None
-        _check_shippable(tasks)
         futures = {client.submit(run, *task, pure=False): task[0] for task in tasks}
 
         def outcomes() -> Iterator[_Outcome]:

@@ -55,9 +55,9 @@ def _existing(csv_path: Path, columns: list[str]) -> set[tuple[str, int]]:
     return done
 
 
-def _manifest(out: Path, spec: SweepSpec, cells: list[Cell], *, write: bool = True) -> None:
-    """Write ``sweep.json`` (``write``); refuse if the folder holds results of another
-    base scenario."""
+def _base_of(out: Path, spec: SweepSpec) -> dict[str, Any]:
+    """The sweep's base scenario, as ``sweep.json`` stores it; refuse a folder holding
+    results of another base scenario (before anything in it is touched)."""
     base = tomllib.loads(spec.scenario_file.read_text(encoding="utf-8"))
     base = json.loads(json.dumps(base, default=str))
     path = out / "sweep.json"
@@ -71,11 +71,15 @@ def _manifest(out: Path, spec: SweepSpec, cells: list[Cell], *, write: bool = Tr
                 f"{out}: holds results of a different base scenario than {spec.scenario}; "
                 "choose another output folder or remove it"
             )
-    if not write:
-        return
+    return base
+
+
+def _manifest(out: Path, spec: SweepSpec, cells: list[Cell], base: dict[str, Any]) -> None:
+    """Write ``sweep.json``: the base scenario (:func:`_base_of`), keys, seeds and cells."""
     cell_list = [{"cell": c.id, "overrides": c.overrides} for c in cells]
     data = {"scenario": base, "keys": spec.keys, "seeds": spec.seeds, "cells": cell_list}
-    path.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
+    (out / "sweep.json").write_text(json.dumps(data, indent=1, default=str) + "\n",
+                                    encoding="utf-8")  # fmt: skip
 
 
 def read_results(out: str | Path) -> list[dict[str, Any]]:

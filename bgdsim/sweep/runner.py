@@ -16,7 +16,7 @@ from bgdsim.config import load_scenario
 from bgdsim.sweep._engines import _dask, _local, _Outcome, _Task
 from bgdsim.sweep.columns import _COUNTS, _csv_line
 from bgdsim.sweep.errors import SweepError, SweepRunError
-from bgdsim.sweep.results import _columns, _existing, _manifest, _write
+from bgdsim.sweep.results import _base_of, _columns, _existing, _manifest, _write
 from bgdsim.sweep.spec import SweepSpec, load_sweep
 from bgdsim.vector import run_vector
 
@@ -162,9 +162,9 @@ def _execute(
     csv_path = out / "results.csv"
     cells = spec.cells()
     columns = _columns(spec)
-    _manifest(out, spec, cells, write=False)  # a folder of another sweep: refused untouched
+    base = _base_of(out, spec)  # a folder of another sweep: refused untouched
     done = _existing(csv_path, columns)
-    _manifest(out, spec, cells)
+    _manifest(out, spec, cells, base)
     log_dir = out.resolve() / "logs"
     if logs:
         log_dir.mkdir(exist_ok=True)
